@@ -1,0 +1,146 @@
+//! The connection type over both backends, and how a URL picks one.
+
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+/// A connection to whichever database the URL named.
+#[expect(missing_debug_implementations, reason = "diesel connections have no Debug")]
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The two supported databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Postgres,
+    Sqlite,
+}
+
+/// A database location, parsed from `DATABASE_URL`: `postgres://…` or
+/// `postgresql://…` for PostgreSQL; `sqlite://path`, `sqlite:path` or a bare
+/// file path for SQLite. The scheme decides, not the order of connection attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    #[must_use]
+    pub fn parse(url: &str) -> Self {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::Postgres(url.to_owned());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Self::Sqlite(PathBuf::from(path))
+    }
+
+    #[must_use]
+    pub fn kind(&self) -> DatabaseKind {
+        match self {
+            Self::Postgres(_) => DatabaseKind::Postgres,
+            Self::Sqlite(_) => DatabaseKind::Sqlite,
+        }
+    }
+
+    /// The URL without credentials, safe for logs.
+    #[must_use]
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    format!("{}://***{}", &url[..scheme_end], &url[at..])
+                }
+                _ => url.clone(),
+            },
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+}
+
+/// Opens connections of the kind the URL names, with SQLite tuned for a
+/// server: WAL so readers never wait for the writer, foreign keys enforced,
+/// a busy timeout instead of instant `SQLITE_BUSY`.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub(crate) fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut connection = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                connection
+                    .batch_execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(connection))
+            }
+        }
+    }
+
+    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        connection
+            .batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _connection: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(DatabaseUrl::parse("postgres://u:p@h/db").kind(), DatabaseKind::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://h/db").kind(), DatabaseKind::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/nerutalk.db"),
+            DatabaseUrl::Sqlite(PathBuf::from("data/nerutalk.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:x.db"),
+            DatabaseUrl::Sqlite(PathBuf::from("x.db"))
+        );
+        assert_eq!(DatabaseUrl::parse("./a.db").kind(), DatabaseKind::Sqlite);
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://me:secret@db:5432/nt").redacted(),
+            "postgres://***@db:5432/nt"
+        );
+    }
+}

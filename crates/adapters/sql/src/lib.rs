@@ -1,0 +1,23 @@
+//! NeruTalk's SQL adapter: diesel over PostgreSQL (production) and SQLite
+//! (the embedded default), one code path for both through `MultiConnection`.
+
+mod connection;
+mod error;
+mod health;
+mod migrate;
+mod outbox;
+mod schema;
+mod sessions;
+mod store;
+mod types;
+mod users;
+mod verification;
+
+pub use connection::{AnyConnection, DatabaseKind, DatabaseUrl};
+pub use health::SqlHealthProbe;
+pub use migrate::MigrationError;
+pub use outbox::OutboxMailer;
+pub use sessions::SqlSessionRepository;
+pub use store::{SqlStore, StoreError};
+pub use users::SqlUserRepository;
+pub use verification::SqlEmailVerificationRepository;

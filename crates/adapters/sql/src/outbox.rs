@@ -1,0 +1,54 @@
+//! The embedded default's [`Mailer`]: mail is kept in the `mail_outbox` table
+//! and written to the log, so a developer without SMTP can still verify an
+//! account. A delivering mailer can drain the same table later.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use diesel::prelude::*;
+use nerutalk_domain::ids::MailId;
+use nerutalk_ports::{Mailer, OutgoingMail, PortError};
+
+use crate::schema::mail_outbox;
+use crate::types::DbUuid;
+use crate::SqlStore;
+
+/// Keeps outgoing mail in the outbox table.
+#[derive(Debug, Clone)]
+pub struct OutboxMailer {
+    store: SqlStore,
+}
+
+impl OutboxMailer {
+    #[must_use]
+    pub fn new(store: SqlStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, mail: OutgoingMail) -> Result<(), PortError> {
+        tracing::info!(
+            to = mail.to.as_str(),
+            kind = mail.kind,
+            subject = %mail.subject,
+            body = %mail.body,
+            "mail kept in the outbox (no mail delivery is configured)"
+        );
+        self.store
+            .run(move |connection| {
+                diesel::insert_into(mail_outbox::table)
+                    .values((
+                        mail_outbox::id.eq(DbUuid::from(MailId::generate())),
+                        mail_outbox::recipient.eq(mail.to.as_str()),
+                        mail_outbox::kind.eq(mail.kind),
+                        mail_outbox::subject.eq(&mail.subject),
+                        mail_outbox::body.eq(&mail.body),
+                        mail_outbox::created_at.eq(Utc::now().naive_utc()),
+                    ))
+                    .execute(connection)
+                    .map(|_| ())
+            })
+            .await
+    }
+}

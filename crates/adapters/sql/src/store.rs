@@ -1,0 +1,165 @@
+//! The connection pool, and running blocking diesel work off the async executor.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::r2d2::Pool;
+use diesel::result::Error as DieselError;
+use diesel::Connection;
+use nerutalk_ports::PortError;
+
+use crate::connection::{AnyConnection, ConnectionManager, DatabaseKind, DatabaseUrl};
+use crate::error::map_diesel;
+use crate::migrate::{self, MigrationError};
+
+/// A store that could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the directory of the SQLite database {path}: {source}")]
+    Directory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: diesel::r2d2::PoolError,
+    },
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error("the database worker thread was lost: {0}")]
+    Worker(String),
+}
+
+/// A pool of connections to one database; every repository shares it.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: Pool<ConnectionManager>,
+    kind: DatabaseKind,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Opens a pool of `max_connections` to the database at `url`, creating a
+    /// SQLite file (and its directory) when it does not exist yet.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be reached.
+    pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, StoreError> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(max_connections.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnectionManager::new(url.clone()))
+            .map_err(|source| StoreError::Connect {
+                url: url.redacted(),
+                source,
+            })?;
+        Ok(Self {
+            pool,
+            kind: url.kind(),
+        })
+    }
+
+    #[must_use]
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// Applies every pending migration; returns the names applied.
+    ///
+    /// # Errors
+    /// [`StoreError::Migration`] when one fails (it is rolled back).
+    pub async fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = pool.get().map_err(MigrationError::from)?;
+            Ok(migrate::run_pending(&mut connection)?)
+        })
+        .await
+        .map_err(|error| StoreError::Worker(error.to_string()))?
+    }
+
+    /// Reverts every migration and applies them again: the round-trip check.
+    ///
+    /// # Errors
+    /// [`StoreError::Migration`] when a step fails.
+    pub async fn migration_round_trip(&self) -> Result<(), StoreError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = pool.get().map_err(MigrationError::from)?;
+            Ok(migrate::round_trip(&mut connection)?)
+        })
+        .await
+        .map_err(|error| StoreError::Worker(error.to_string()))?
+    }
+
+    /// Runs `work` on a pooled connection in the blocking thread pool.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, PortError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = pool.get().map_err(PortError::unavailable)?;
+            work(&mut connection).map_err(map_diesel)
+        })
+        .await
+        .map_err(PortError::internal)?
+    }
+
+    /// Runs `work` in a transaction that holds the write lock from its first
+    /// statement. On SQLite that is `BEGIN IMMEDIATE`: a deferred transaction
+    /// that reads before it writes can fail with `SQLITE_BUSY` when another
+    /// writer commits in between, and no busy timeout helps then.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, PortError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
+    {
+        self.run(|connection| write_transaction(connection, work)).await
+    }
+}
+
+fn write_transaction<T>(
+    connection: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, DieselError>,
+) -> Result<T, DieselError> {
+    if !matches!(connection, AnyConnection::Sqlite(_)) {
+        return connection.transaction(work);
+    }
+    with_sqlite(connection, |sqlite| {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+    })?;
+    let outcome = work(connection);
+    with_sqlite(connection, |sqlite| match &outcome {
+        Ok(_) => AnsiTransactionManager::commit_transaction(sqlite),
+        Err(_) => AnsiTransactionManager::rollback_transaction(sqlite),
+    })?;
+    outcome
+}
+
+fn with_sqlite<T>(
+    connection: &mut AnyConnection,
+    step: impl FnOnce(&mut diesel::SqliteConnection) -> Result<T, DieselError>,
+) -> Result<T, DieselError> {
+    match connection {
+        AnyConnection::Sqlite(sqlite) => step(sqlite),
+        AnyConnection::Postgresql(_) => Err(DieselError::BrokenTransactionManager),
+    }
+}

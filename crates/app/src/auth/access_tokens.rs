@@ -1,0 +1,132 @@
+//! Short-lived JWT access tokens (HS256, jwt-simple).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use jwt_simple::prelude::{
+    Claims, Duration as JwtDuration, HS256Key, JWTClaims, MACLike, VerificationOptions,
+};
+use jwt_simple::JWTError;
+use nerutalk_domain::{SessionId, UserId};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+const ISSUER: &str = "nerutalk";
+
+/// The private claims: which session the token belongs to, so that logging
+/// out or revoking a session also stops its access tokens.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionClaim {
+    sid: SessionId,
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+}
+
+/// Issues and checks access tokens.
+#[derive(Clone)]
+pub struct AccessTokens {
+    key: HS256Key,
+    ttl: Duration,
+    /// Clock skew forgiven between nodes when checking expiry.
+    leeway: JwtDuration,
+}
+
+impl std::fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokens").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+impl AccessTokens {
+    #[must_use]
+    pub fn new(secret: &SecretString, ttl: Duration) -> Self {
+        Self {
+            key: HS256Key::from_bytes(secret.expose_secret().as_bytes()),
+            ttl,
+            leeway: JwtDuration::from_secs(5),
+        }
+    }
+
+    /// # Errors
+    /// [`AppError::Internal`] when signing fails.
+    pub fn issue(&self, user_id: UserId, session_id: SessionId) -> Result<String, AppError> {
+        let claims = Claims::with_custom_claims(
+            SessionClaim { sid: session_id },
+            JwtDuration::from_millis(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)),
+        )
+        .with_issuer(ISSUER)
+        .with_subject(user_id.to_string());
+        self.key.authenticate(claims).map_err(|error| {
+            tracing::error!(%error, "cannot sign access token");
+            AppError::Internal
+        })
+    }
+
+    /// # Errors
+    /// [`AppError::TokenExpired`] or [`AppError::TokenInvalid`].
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, AppError> {
+        let options = VerificationOptions {
+            allowed_issuers: Some(HashSet::from([ISSUER.to_owned()])),
+            time_tolerance: Some(self.leeway),
+            ..VerificationOptions::default()
+        };
+        let claims: JWTClaims<SessionClaim> = self
+            .key
+            .verify_token(token, Some(options))
+            .map_err(|error| match error.downcast_ref::<JWTError>() {
+                Some(JWTError::TokenHasExpired) => AppError::TokenExpired,
+                _ => AppError::TokenInvalid,
+            })?;
+        let user_id = claims
+            .subject
+            .as_deref()
+            .and_then(|subject| subject.parse::<UserId>().ok())
+            .ok_or(AppError::TokenInvalid)?;
+        Ok(AccessClaims {
+            user_id,
+            session_id: claims.custom.sid,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(secret: &str, ttl: Duration) -> AccessTokens {
+        AccessTokens::new(&SecretString::from(secret.to_owned()), ttl)
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_carry_the_session() {
+        let tokens = tokens("a-test-secret-of-enough-length!!", Duration::from_secs(60));
+        let (user_id, session_id) = (UserId::generate(), SessionId::generate());
+        let token = tokens.issue(user_id, session_id).unwrap();
+        assert_eq!(
+            tokens.verify(&token).unwrap(),
+            AccessClaims { user_id, session_id }
+        );
+    }
+
+    #[test]
+    fn foreign_tampered_and_expired_tokens_are_refused() {
+        let ours = tokens("a-test-secret-of-enough-length!!", Duration::from_secs(60));
+        let theirs = tokens("another-secret-of-enough-length!", Duration::from_secs(60));
+        let token = theirs.issue(UserId::generate(), SessionId::generate()).unwrap();
+        assert_eq!(ours.verify(&token), Err(AppError::TokenInvalid));
+        assert_eq!(ours.verify("not.a.jwt"), Err(AppError::TokenInvalid));
+
+        let mut expiring = tokens("a-test-secret-of-enough-length!!", Duration::ZERO);
+        expiring.leeway = JwtDuration::from_secs(0);
+        let token = expiring.issue(UserId::generate(), SessionId::generate()).unwrap();
+        std::thread::sleep(Duration::from_millis(1_100));
+        assert_eq!(expiring.verify(&token), Err(AppError::TokenExpired));
+    }
+}

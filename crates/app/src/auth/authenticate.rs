@@ -1,0 +1,84 @@
+//! Checking an access token on a request.
+
+use nerutalk_ports::PortError;
+
+use super::{AuthService, AuthenticatedUser};
+use crate::AppError;
+
+impl AuthService {
+    /// Resolves a bearer token to its user. Beyond the signature and expiry,
+    /// the session must still be live and the account active, so logout,
+    /// password changes and disabling an account take effect at once.
+    ///
+    /// # Errors
+    /// [`AppError::TokenInvalid`], [`AppError::TokenExpired`],
+    /// [`AppError::SessionRevoked`] or [`AppError::AccountDisabled`].
+    pub async fn authenticate(&self, access_token: &str) -> Result<AuthenticatedUser, AppError> {
+        let claims = self.access_tokens.verify(access_token)?;
+        let session = match self.ports.sessions.state(claims.session_id).await {
+            Ok(session) => session,
+            Err(PortError::NotFound) => return Err(AppError::SessionRevoked),
+            Err(other) => return Err(other.into()),
+        };
+        if session.revoked || session.user_id != claims.user_id {
+            return Err(AppError::SessionRevoked);
+        }
+        let user = match self.ports.users.get(claims.user_id).await {
+            Ok(user) => user,
+            Err(PortError::NotFound) => return Err(AppError::SessionRevoked),
+            Err(other) => return Err(other.into()),
+        };
+        if !user.is_active {
+            return Err(AppError::AccountDisabled);
+        }
+        Ok(AuthenticatedUser {
+            user,
+            session_id: claims.session_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::{SessionId, UserId};
+    use nerutalk_ports::{MockSessionRepository, MockUserRepository, SessionState};
+
+    use super::*;
+    use crate::auth::test_support::{ServiceBuilder, stored_user};
+
+    fn service(revoked: bool, active: bool) -> (crate::AuthService, String) {
+        let user_id = UserId::generate();
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_state()
+            .returning(move |_| Ok(SessionState { user_id, revoked }));
+        let mut users = MockUserRepository::new();
+        users.expect_get().returning(move |id| {
+            let mut user = stored_user(id, "ada@example.com", "ada");
+            user.is_active = active;
+            Ok(user)
+        });
+        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
+        let token = service.access_token(user_id, SessionId::generate()).unwrap().0;
+        (service, token)
+    }
+
+    #[tokio::test]
+    async fn a_live_session_authenticates() {
+        let (service, token) = service(false, true);
+        assert!(service.authenticate(&token).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn revoked_sessions_disabled_users_and_garbage_are_refused() {
+        let (service, token) = service(true, true);
+        assert_eq!(service.authenticate(&token).await.unwrap_err(), AppError::SessionRevoked);
+        let (service, token) = service_disabled();
+        assert_eq!(service.authenticate(&token).await.unwrap_err(), AppError::AccountDisabled);
+        assert_eq!(service.authenticate("garbage").await.unwrap_err(), AppError::TokenInvalid);
+    }
+
+    fn service_disabled() -> (crate::AuthService, String) {
+        service(false, false)
+    }
+}

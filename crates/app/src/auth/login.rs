@@ -1,0 +1,137 @@
+//! Signing in with e-mail or username and a password.
+
+use nerutalk_domain::{SessionId, UserId, ids::RefreshTokenId};
+use nerutalk_ports::{NewRefreshToken, PortError};
+
+use super::{AuthService, IssuedTokens, after, secrets};
+use crate::AppError;
+
+/// A sign-in request: `login` is an e-mail address or a username.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub login: String,
+    pub password: String,
+}
+
+impl AuthService {
+    /// Checks the password and starts a session.
+    ///
+    /// An unknown login costs the same bcrypt work as a wrong password and
+    /// gets the same answer, so neither time nor text tells which it was.
+    ///
+    /// # Errors
+    /// [`AppError::InvalidCredentials`], or [`AppError::AccountDisabled`]
+    /// (only once the password matched).
+    pub async fn login(&self, login: Login) -> Result<IssuedTokens, AppError> {
+        let credentials = match self.ports.users.find_credentials(login.login.trim()).await {
+            Ok(credentials) => credentials,
+            Err(PortError::NotFound) => {
+                self.passwords.verify_decoy(&login.password).await?;
+                return Err(AppError::InvalidCredentials);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if !self
+            .passwords
+            .verify(&login.password, &credentials.password_hash)
+            .await?
+        {
+            return Err(AppError::InvalidCredentials);
+        }
+        if !credentials.user.is_active {
+            return Err(AppError::AccountDisabled);
+        }
+        let user = credentials.user;
+        let session_id = SessionId::generate();
+        let (refresh_token, record) = self.new_refresh_token();
+        let refresh_expires_at = record.expires_at;
+        self.ports
+            .sessions
+            .start(session_id, user.id, record, self.ports.clock.now())
+            .await?;
+        let (access_token, access_expires_at) = self.access_token(user.id, session_id)?;
+        Ok(IssuedTokens {
+            access_token,
+            access_expires_at,
+            refresh_token,
+            refresh_expires_at,
+            user,
+        })
+    }
+
+    /// A fresh refresh token and the record that stores its hash.
+    pub(super) fn new_refresh_token(&self) -> (String, NewRefreshToken) {
+        let token = secrets::random_token();
+        let record = NewRefreshToken {
+            id: RefreshTokenId::generate(),
+            token_hash: secrets::token_hash(&token),
+            expires_at: after(self.ports.clock.now(), self.config.refresh_token_ttl),
+        };
+        (token, record)
+    }
+
+    pub(super) fn access_token(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
+        let token = self.access_tokens.issue(user_id, session_id)?;
+        Ok((token, after(self.ports.clock.now(), self.config.access_token_ttl)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_ports::{MockSessionRepository, MockUserRepository, UserCredentials};
+
+    use super::*;
+    use crate::auth::test_support::{ServiceBuilder, hash_of, stored_user};
+
+    fn credentials(active: bool) -> UserCredentials {
+        let mut user = stored_user(UserId::generate(), "ada@example.com", "ada");
+        user.is_active = active;
+        UserCredentials { user, password_hash: hash_of("Secret123") }
+    }
+
+    fn login(password: &str) -> Login {
+        Login { login: "ada".into(), password: password.into() }
+    }
+
+    #[tokio::test]
+    async fn right_password_starts_a_session_with_both_tokens() {
+        let mut users = MockUserRepository::new();
+        users.expect_find_credentials().returning(|_| Ok(credentials(true)));
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_start().times(1).returning(|_, _, _, _| Ok(()));
+        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
+        let tokens = service.login(login("Secret123")).await.unwrap();
+        assert!(!tokens.access_token.is_empty());
+        assert_eq!(tokens.refresh_token.len(), 43);
+        assert!(tokens.refresh_expires_at > tokens.access_expires_at);
+    }
+
+    #[tokio::test]
+    async fn unknown_login_and_wrong_password_answer_alike() {
+        let mut users = MockUserRepository::new();
+        users.expect_find_credentials().withf(|l| l == "ghost").returning(|_| Err(PortError::NotFound));
+        users.expect_find_credentials().withf(|l| l == "ada").returning(|_| Ok(credentials(true)));
+        let service = ServiceBuilder::default().users(users).build();
+        let unknown = service
+            .login(Login { login: "ghost".into(), password: "Secret123".into() })
+            .await;
+        let wrong = service.login(login("Secret124")).await;
+        assert_eq!(unknown.unwrap_err(), AppError::InvalidCredentials);
+        assert_eq!(wrong.unwrap_err(), AppError::InvalidCredentials);
+    }
+
+    #[tokio::test]
+    async fn disabled_accounts_cannot_sign_in() {
+        let mut users = MockUserRepository::new();
+        users.expect_find_credentials().returning(|_| Ok(credentials(false)));
+        let service = ServiceBuilder::default().users(users).build();
+        assert_eq!(
+            service.login(login("Secret123")).await.unwrap_err(),
+            AppError::AccountDisabled
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! Authentication: accounts, credentials, sessions with rotating refresh
+//! tokens, access tokens and e-mail verification.
+
+mod access_tokens;
+mod authenticate;
+mod change_password;
+mod login;
+mod passwords;
+mod refresh;
+mod register;
+mod secrets;
+mod verify_email;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use nerutalk_domain::{SessionId, user::User};
+use nerutalk_ports::{
+    Clock, EmailVerificationRepository, Mailer, SessionRepository, Translator, UserRepository,
+};
+use secrecy::SecretString;
+
+pub use access_tokens::AccessTokens;
+pub use change_password::PasswordChange;
+pub use login::Login;
+pub use passwords::PasswordHasher;
+pub use register::Registration;
+pub use access_tokens::AccessClaims;
+
+use crate::AppError;
+
+/// Lifetimes and costs of credentials.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub verification_ttl: Duration,
+    pub bcrypt_cost: u32,
+}
+
+/// The ports authentication works through.
+#[derive(Clone)]
+pub struct AuthPorts {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub verifications: Arc<dyn EmailVerificationRepository>,
+    pub mailer: Arc<dyn Mailer>,
+    pub translator: Arc<dyn Translator>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AuthPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthPorts").finish_non_exhaustive()
+    }
+}
+
+/// A caller whose access token checked out, with their current account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    pub user: User,
+    pub session_id: SessionId,
+}
+
+/// What a successful login or refresh hands to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// The authentication use cases.
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    ports: AuthPorts,
+    passwords: PasswordHasher,
+    access_tokens: AccessTokens,
+    config: AuthConfig,
+}
+
+impl AuthService {
+    /// # Errors
+    /// [`AppError::Internal`] when the bcrypt cost is out of range.
+    pub fn new(ports: AuthPorts, config: AuthConfig) -> Result<Self, AppError> {
+        Ok(Self {
+            passwords: PasswordHasher::new(config.bcrypt_cost)?,
+            access_tokens: AccessTokens::new(&config.jwt_secret, config.access_token_ttl),
+            ports,
+            config,
+        })
+    }
+
+    /// Seconds an access token lives, for clients that schedule refreshes.
+    #[must_use]
+    pub fn access_token_ttl(&self) -> Duration {
+        self.config.access_token_ttl
+    }
+}
+
+/// Adds a std duration to a time, saturating instead of overflowing.
+fn after(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|delta| now.checked_add_signed(delta))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,133 @@
+//! Rotating refresh tokens, and ending sessions.
+
+use nerutalk_domain::SessionId;
+use nerutalk_ports::{PortError, RotationOutcome};
+
+use super::{AuthService, IssuedTokens, secrets};
+use crate::AppError;
+
+impl AuthService {
+    /// Trades a refresh token for a new pair. The presented token is spent;
+    /// presenting it again revokes the whole session (it was stolen, or the
+    /// client is broken; either way no one should keep using that session).
+    ///
+    /// # Errors
+    /// [`AppError::RefreshTokenReused`], [`AppError::RefreshTokenInvalid`] or
+    /// [`AppError::AccountDisabled`].
+    pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedTokens, AppError> {
+        let (new_token, record) = self.new_refresh_token();
+        let refresh_expires_at = record.expires_at;
+        let now = self.ports.clock.now();
+        let outcome = self
+            .ports
+            .sessions
+            .rotate(secrets::token_hash(refresh_token.trim()), record, now)
+            .await?;
+        let (user_id, session_id) = match outcome {
+            RotationOutcome::Rotated { user_id, session_id } => (user_id, session_id),
+            RotationOutcome::ReuseDetected { session_id } => {
+                tracing::warn!(%session_id, "refresh token reused; session revoked");
+                return Err(AppError::RefreshTokenReused);
+            }
+            RotationOutcome::Expired | RotationOutcome::Revoked | RotationOutcome::Unknown => {
+                return Err(AppError::RefreshTokenInvalid);
+            }
+        };
+        let user = match self.ports.users.get(user_id).await {
+            Ok(user) => user,
+            Err(PortError::NotFound) => return Err(AppError::RefreshTokenInvalid),
+            Err(other) => return Err(other.into()),
+        };
+        if !user.is_active {
+            self.ports.sessions.revoke(session_id, now).await?;
+            return Err(AppError::AccountDisabled);
+        }
+        let (access_token, access_expires_at) = self.access_token(user.id, session_id)?;
+        Ok(IssuedTokens {
+            access_token,
+            access_expires_at,
+            refresh_token: new_token,
+            refresh_expires_at,
+            user,
+        })
+    }
+
+    /// Ends a session: its refresh tokens and access tokens stop working.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the store cannot be written.
+    pub async fn logout(&self, session_id: SessionId) -> Result<(), AppError> {
+        match self.ports.sessions.revoke(session_id, self.ports.clock.now()).await {
+            Ok(()) | Err(PortError::NotFound) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::UserId;
+    use nerutalk_ports::{MockSessionRepository, MockUserRepository};
+
+    use super::*;
+    use crate::auth::test_support::{ServiceBuilder, stored_user};
+
+    #[tokio::test]
+    async fn a_current_token_is_rotated_into_a_new_pair() {
+        let user_id = UserId::generate();
+        let session_id = SessionId::generate();
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_rotate()
+            .withf(|hash, replacement, _| hash.len() == 64 && replacement.token_hash != *hash)
+            .returning(move |_, _, _| Ok(RotationOutcome::Rotated { user_id, session_id }));
+        let mut users = MockUserRepository::new();
+        users
+            .expect_get()
+            .returning(move |id| Ok(stored_user(id, "ada@example.com", "ada")));
+        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
+        let tokens = service.refresh("presented").await.unwrap();
+        assert_ne!(tokens.refresh_token, "presented");
+        assert_eq!(tokens.user.id, user_id);
+    }
+
+    #[tokio::test]
+    async fn reuse_expiry_and_unknown_tokens_are_refused() {
+        for (outcome, expected) in [
+            (
+                RotationOutcome::ReuseDetected { session_id: SessionId::generate() },
+                AppError::RefreshTokenReused,
+            ),
+            (RotationOutcome::Expired, AppError::RefreshTokenInvalid),
+            (RotationOutcome::Revoked, AppError::RefreshTokenInvalid),
+            (RotationOutcome::Unknown, AppError::RefreshTokenInvalid),
+        ] {
+            let mut sessions = MockSessionRepository::new();
+            sessions.expect_rotate().returning(move |_, _, _| Ok(outcome));
+            let service = ServiceBuilder::default().sessions(sessions).build();
+            assert_eq!(service.refresh("token").await.unwrap_err(), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_disabled_user_loses_the_session_on_refresh() {
+        let session_id = SessionId::generate();
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_rotate().returning(move |_, _, _| {
+            Ok(RotationOutcome::Rotated { user_id: UserId::generate(), session_id })
+        });
+        sessions
+            .expect_revoke()
+            .withf(move |id, _| *id == session_id)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let mut users = MockUserRepository::new();
+        users.expect_get().returning(|id| {
+            let mut user = stored_user(id, "ada@example.com", "ada");
+            user.is_active = false;
+            Ok(user)
+        });
+        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
+        assert_eq!(service.refresh("token").await.unwrap_err(), AppError::AccountDisabled);
+    }
+}

@@ -1,0 +1,100 @@
+//! Builders for use-case tests: every port a strict mock unless a test gives one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use nerutalk_domain::{
+    UserId,
+    user::{Email, Profile, User, Username},
+};
+use nerutalk_ports::{
+    MockEmailVerificationRepository, MockMailer, MockSessionRepository, MockTranslator,
+    MockUserRepository, SystemClock,
+};
+use secrecy::SecretString;
+
+use super::{AuthConfig, AuthPorts, AuthService};
+
+pub(crate) fn stored_user(id: UserId, email: &str, username: &str) -> User {
+    let now = Utc::now();
+    User {
+        id,
+        email: Email::parse(email).unwrap(),
+        username: Username::parse(username).unwrap(),
+        profile: Profile::default(),
+        language: None,
+        is_active: true,
+        is_verified: false,
+        last_seen_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub(crate) fn hash_of(password: &str) -> String {
+    bcrypt::hash(password, 4).unwrap()
+}
+
+pub(crate) fn config() -> AuthConfig {
+    AuthConfig {
+        jwt_secret: SecretString::from("test-secret-test-secret-test-secret".to_owned()),
+        access_token_ttl: Duration::from_secs(900),
+        refresh_token_ttl: Duration::from_secs(86_400),
+        verification_ttl: Duration::from_secs(86_400),
+        bcrypt_cost: 4,
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct ServiceBuilder {
+    users: Option<MockUserRepository>,
+    sessions: Option<MockSessionRepository>,
+    verifications: Option<MockEmailVerificationRepository>,
+    mailer: Option<MockMailer>,
+}
+
+impl ServiceBuilder {
+    pub(crate) fn users(mut self, users: MockUserRepository) -> Self {
+        self.users = Some(users);
+        self
+    }
+
+    pub(crate) fn sessions(mut self, sessions: MockSessionRepository) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    pub(crate) fn verifications(mut self, verifications: MockEmailVerificationRepository) -> Self {
+        self.verifications = Some(verifications);
+        self
+    }
+
+    pub(crate) fn verifications_accepting_issue(mut self) -> Self {
+        let mut verifications = MockEmailVerificationRepository::new();
+        verifications.expect_issue().returning(|_, _| Ok(()));
+        self.verifications = Some(verifications);
+        self
+    }
+
+    pub(crate) fn mailer(mut self, mailer: MockMailer) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    pub(crate) fn build(self) -> AuthService {
+        let mut translator = MockTranslator::new();
+        translator
+            .expect_translate()
+            .returning(|_, id, _| id.to_owned());
+        let ports = AuthPorts {
+            users: Arc::new(self.users.unwrap_or_default()),
+            sessions: Arc::new(self.sessions.unwrap_or_default()),
+            verifications: Arc::new(self.verifications.unwrap_or_default()),
+            mailer: Arc::new(self.mailer.unwrap_or_default()),
+            translator: Arc::new(translator),
+            clock: Arc::new(SystemClock),
+        };
+        AuthService::new(ports, config()).unwrap()
+    }
+}

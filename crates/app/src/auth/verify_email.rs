@@ -1,0 +1,112 @@
+//! E-mail verification: single-use, expiring tokens sent by mail.
+
+use nerutalk_domain::{ids::VerificationId, user::User};
+use nerutalk_ports::{MessageArg, NewEmailVerification, OutgoingMail, VerificationOutcome};
+
+use super::{AuthService, AuthenticatedUser, after, secrets};
+use crate::{AppError, messages};
+
+impl AuthService {
+    /// Spends a verification token and marks its account verified.
+    ///
+    /// # Errors
+    /// [`AppError::VerificationTokenInvalid`], [`AppError::VerificationTokenExpired`]
+    /// or [`AppError::VerificationTokenUsed`].
+    pub async fn verify_email(&self, token: &str) -> Result<(), AppError> {
+        let outcome = self
+            .ports
+            .verifications
+            .verify(secrets::token_hash(token.trim()), self.ports.clock.now())
+            .await?;
+        match outcome {
+            VerificationOutcome::Verified(user_id) => {
+                tracing::info!(%user_id, "e-mail verified");
+                Ok(())
+            }
+            VerificationOutcome::AlreadyUsed => Err(AppError::VerificationTokenUsed),
+            VerificationOutcome::Expired => Err(AppError::VerificationTokenExpired),
+            VerificationOutcome::Unknown => Err(AppError::VerificationTokenInvalid),
+        }
+    }
+
+    /// Sends a new verification mail; earlier tokens stop working.
+    ///
+    /// # Errors
+    /// [`AppError::AlreadyVerified`], or [`AppError::Unavailable`] when the
+    /// mail cannot be handed over.
+    pub async fn resend_verification(&self, actor: &AuthenticatedUser) -> Result<(), AppError> {
+        if actor.user.is_verified {
+            return Err(AppError::AlreadyVerified);
+        }
+        self.send_verification(&actor.user).await
+    }
+
+    pub(super) async fn send_verification(&self, user: &User) -> Result<(), AppError> {
+        let token = secrets::random_token();
+        let now = self.ports.clock.now();
+        self.ports
+            .verifications
+            .issue(
+                NewEmailVerification {
+                    id: VerificationId::generate(),
+                    user_id: user.id,
+                    token_hash: secrets::token_hash(&token),
+                    expires_at: after(now, self.config.verification_ttl),
+                },
+                now,
+            )
+            .await?;
+        let language = user.language.unwrap_or_default();
+        let hours = i64::try_from(self.config.verification_ttl.as_secs() / 3600).unwrap_or(i64::MAX);
+        let args = [
+            ("username", MessageArg::Text(user.username.as_str().to_owned())),
+            ("token", MessageArg::Text(token)),
+            ("hours", MessageArg::Number(hours.max(1))),
+        ];
+        let translator = &self.ports.translator;
+        let mail = OutgoingMail {
+            to: user.email.clone(),
+            subject: translator.translate(language, messages::MAIL_VERIFICATION_SUBJECT, &args),
+            body: translator.translate(language, messages::MAIL_VERIFICATION_BODY, &args),
+            kind: "email_verification",
+        };
+        self.ports.mailer.send(mail).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::{SessionId, UserId};
+    use nerutalk_ports::MockEmailVerificationRepository;
+
+    use super::*;
+    use crate::auth::test_support::{ServiceBuilder, stored_user};
+
+    #[tokio::test]
+    async fn each_outcome_has_its_own_answer() {
+        for (outcome, expected) in [
+            (VerificationOutcome::Verified(UserId::generate()), Ok(())),
+            (VerificationOutcome::AlreadyUsed, Err(AppError::VerificationTokenUsed)),
+            (VerificationOutcome::Expired, Err(AppError::VerificationTokenExpired)),
+            (VerificationOutcome::Unknown, Err(AppError::VerificationTokenInvalid)),
+        ] {
+            let mut verifications = MockEmailVerificationRepository::new();
+            verifications.expect_verify().returning(move |_, _| Ok(outcome));
+            let service = ServiceBuilder::default().verifications(verifications).build();
+            assert_eq!(service.verify_email("token").await, expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn verified_accounts_get_no_second_mail() {
+        let mut user = stored_user(UserId::generate(), "ada@example.com", "ada");
+        user.is_verified = true;
+        let actor = AuthenticatedUser { user, session_id: SessionId::generate() };
+        let service = ServiceBuilder::default().build();
+        assert_eq!(
+            service.resend_verification(&actor).await.unwrap_err(),
+            AppError::AlreadyVerified
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Everything a use case can end in, each with a stable code and a Fluent message.
+
+use nerutalk_domain::DomainError;
+use nerutalk_ports::{ConflictField, MessageArg, PortError};
+use strum::EnumIter;
+
+/// How a failure should be understood by a client; `http` maps it to a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Invalid,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+/// A use case's failure. Flat on purpose: every variant is one thing a client
+/// can be told, in any of the five languages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, EnumIter)]
+pub enum AppError {
+    #[error("invalid input: {0}")]
+    Invalid(DomainError),
+    #[error("wrong login or password")]
+    InvalidCredentials,
+    #[error("account is disabled")]
+    AccountDisabled,
+    #[error("no access token was sent")]
+    TokenMissing,
+    #[error("access token is not valid")]
+    TokenInvalid,
+    #[error("access token has expired")]
+    TokenExpired,
+    #[error("session has ended")]
+    SessionRevoked,
+    #[error("refresh token is not valid")]
+    RefreshTokenInvalid,
+    #[error("refresh token was used before; the session is revoked")]
+    RefreshTokenReused,
+    #[error("current password is wrong")]
+    CurrentPasswordWrong,
+    #[error("new password equals the current one")]
+    PasswordUnchanged,
+    #[error("e-mail address is already registered")]
+    EmailTaken,
+    #[error("username is already taken")]
+    UsernameTaken,
+    #[error("verification token is not valid")]
+    VerificationTokenInvalid,
+    #[error("verification token has expired")]
+    VerificationTokenExpired,
+    #[error("verification token was already used")]
+    VerificationTokenUsed,
+    #[error("e-mail address is already verified")]
+    AlreadyVerified,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("a backing service is unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl AppError {
+    /// Stable machine-readable code, e.g. `auth.invalid_credentials`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(error) => error.code(),
+            Self::InvalidCredentials => "auth.invalid_credentials",
+            Self::AccountDisabled => "auth.account_disabled",
+            Self::TokenMissing => "auth.token_missing",
+            Self::TokenInvalid => "auth.token_invalid",
+            Self::TokenExpired => "auth.token_expired",
+            Self::SessionRevoked => "auth.session_revoked",
+            Self::RefreshTokenInvalid => "auth.refresh_token_invalid",
+            Self::RefreshTokenReused => "auth.refresh_token_reused",
+            Self::CurrentPasswordWrong => "auth.current_password_wrong",
+            Self::PasswordUnchanged => "auth.password_unchanged",
+            Self::EmailTaken => "auth.email_taken",
+            Self::UsernameTaken => "auth.username_taken",
+            Self::VerificationTokenInvalid => "auth.verification_token_invalid",
+            Self::VerificationTokenExpired => "auth.verification_token_expired",
+            Self::VerificationTokenUsed => "auth.verification_token_used",
+            Self::AlreadyVerified => "auth.already_verified",
+            Self::UserNotFound => "user.not_found",
+            Self::Unavailable => "common.unavailable",
+            Self::Internal => "common.internal",
+        }
+    }
+
+    #[must_use]
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_)
+            | Self::CurrentPasswordWrong
+            | Self::PasswordUnchanged
+            | Self::VerificationTokenInvalid
+            | Self::VerificationTokenExpired
+            | Self::VerificationTokenUsed => ErrorClass::Invalid,
+            Self::InvalidCredentials
+            | Self::TokenMissing
+            | Self::TokenInvalid
+            | Self::TokenExpired
+            | Self::SessionRevoked
+            | Self::RefreshTokenInvalid
+            | Self::RefreshTokenReused => ErrorClass::Unauthenticated,
+            Self::AccountDisabled => ErrorClass::Forbidden,
+            Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
+            Self::UserNotFound => ErrorClass::NotFound,
+            Self::Unavailable => ErrorClass::Unavailable,
+            Self::Internal => ErrorClass::Internal,
+        }
+    }
+
+    /// The Fluent id of the message: `error-` and the code, dots and
+    /// underscores as hyphens (`error-auth-invalid-credentials`).
+    #[must_use]
+    pub fn message_id(&self) -> String {
+        message_id_for_code(self.code())
+    }
+
+    /// Arguments of the localized message.
+    #[must_use]
+    pub fn message_args(&self) -> Vec<(&'static str, MessageArg)> {
+        match self {
+            Self::Invalid(error) => error
+                .args()
+                .into_iter()
+                .map(|(name, value)| (name, MessageArg::Number(value)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The request field a client should highlight, if the error is about one.
+    #[must_use]
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid(error) => Some(error.field()),
+            Self::EmailTaken => Some("email"),
+            Self::UsernameTaken => Some("username"),
+            Self::CurrentPasswordWrong => Some("current_password"),
+            Self::PasswordUnchanged => Some("new_password"),
+            _ => None,
+        }
+    }
+
+    /// Every variant, including every validation error, for catalogue checks.
+    pub fn every_variant() -> impl Iterator<Item = Self> {
+        use strum::IntoEnumIterator;
+        Self::iter().flat_map(|variant| match variant {
+            Self::Invalid(_) => DomainError::iter().map(Self::Invalid).collect::<Vec<_>>(),
+            other => vec![other],
+        })
+    }
+}
+
+/// The Fluent id for an error code; shared with `http`'s own errors.
+#[must_use]
+pub fn message_id_for_code(code: &str) -> String {
+    format!("error-{}", code.replace(['.', '_'], "-"))
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        Self::Invalid(error)
+    }
+}
+
+impl From<PortError> for AppError {
+    /// The generic mapping for port failures a use case does not handle
+    /// itself. The cause is logged here, where it is still whole; the client
+    /// only learns the class of the failure.
+    fn from(error: PortError) -> Self {
+        match error {
+            PortError::NotFound => Self::Internal,
+            PortError::Conflict(ConflictField::Email) => Self::EmailTaken,
+            PortError::Conflict(ConflictField::Username) => Self::UsernameTaken,
+            PortError::Conflict(ConflictField::Other) => {
+                tracing::error!(error = %error, "unexpected uniqueness conflict");
+                Self::Internal
+            }
+            PortError::Unavailable(ref cause) => {
+                tracing::error!(error = %error, cause = %cause, "backing service unavailable");
+                Self::Unavailable
+            }
+            PortError::Internal(ref cause) => {
+                tracing::error!(error = %error, cause = %cause, "adapter failure");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_ids_follow_them() {
+        let mut codes: Vec<_> = AppError::every_variant().map(|e| e.code()).collect();
+        let total = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), total, "two variants share a code");
+        assert_eq!(
+            AppError::InvalidCredentials.message_id(),
+            "error-auth-invalid-credentials"
+        );
+    }
+
+    #[test]
+    fn port_conflicts_name_their_field() {
+        assert_eq!(
+            AppError::from(PortError::Conflict(ConflictField::Email)),
+            AppError::EmailTaken
+        );
+        assert_eq!(AppError::EmailTaken.field(), Some("email"));
+    }
+}

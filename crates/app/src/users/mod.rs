@@ -1,0 +1,248 @@
+//! Profiles, people search and language preference.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use nerutalk_domain::{
+    Language, UserId,
+    user::{Profile, User},
+};
+use nerutalk_ports::{Clock, PortError, UserRepository, UserSearch};
+
+use crate::{AppError, AuthenticatedUser};
+
+/// A profile edit: a field left out stays as it is, an empty one is cleared.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub full_name: Option<String>,
+    pub bio: Option<String>,
+    pub phone_number: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// One page of people, and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+/// The profile use cases.
+#[derive(Clone)]
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for UserService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserService").finish_non_exhaustive()
+    }
+}
+
+impl UserService {
+    pub const DEFAULT_PAGE: u32 = 20;
+    pub const MAX_PAGE: u32 = 50;
+
+    #[must_use]
+    pub fn new(users: Arc<dyn UserRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { users, clock }
+    }
+
+    /// Applies a profile edit; nothing is stored unless every field is valid.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the first bad field.
+    pub async fn update_profile(
+        &self,
+        actor: &AuthenticatedUser,
+        update: ProfileUpdate,
+    ) -> Result<User, AppError> {
+        let current = &actor.user.profile;
+        let merge = |new: &Option<String>,
+                     old: &Option<String>,
+                     parse: fn(&str) -> Result<Option<String>, _>| {
+            new.as_deref().map_or_else(|| Ok(old.clone()), parse)
+        };
+        let profile = Profile {
+            full_name: merge(&update.full_name, &current.full_name, Profile::parse_full_name)?,
+            bio: merge(&update.bio, &current.bio, Profile::parse_bio)?,
+            phone_number: merge(&update.phone_number, &current.phone_number, Profile::parse_phone)?,
+            avatar_url: merge(&update.avatar_url, &current.avatar_url, Profile::parse_avatar_url)?,
+        };
+        self.users
+            .update_profile(actor.user.id, profile, self.clock.now())
+            .await
+            .map_err(not_found_as_user)
+    }
+
+    /// Another user's public profile; disabled accounts are not shown.
+    ///
+    /// # Errors
+    /// [`AppError::UserNotFound`].
+    pub async fn public_profile(&self, id: UserId) -> Result<User, AppError> {
+        let user = self.users.get(id).await.map_err(not_found_as_user)?;
+        if user.is_active {
+            Ok(user)
+        } else {
+            Err(AppError::UserNotFound)
+        }
+    }
+
+    /// People whose username or name contains `query`, a page at a time.
+    /// A cursor that was not made here reads as "from the start".
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the store cannot be read.
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<UserPage, AppError> {
+        let limit = limit.unwrap_or(Self::DEFAULT_PAGE).clamp(1, Self::MAX_PAGE);
+        let after = cursor
+            .and_then(|cursor| URL_SAFE_NO_PAD.decode(cursor).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let users = self
+            .users
+            .search(UserSearch {
+                query: query.trim().to_lowercase(),
+                limit: limit + 1,
+                after,
+            })
+            .await?;
+        Ok(page(users, limit))
+    }
+
+    /// Saves the language the user wants to be answered in.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for an unsupported language.
+    pub async fn set_language(
+        &self,
+        actor: &AuthenticatedUser,
+        tag: &str,
+    ) -> Result<User, AppError> {
+        let language = Language::parse(tag)?;
+        self.users
+            .set_language(actor.user.id, language, self.clock.now())
+            .await
+            .map_err(not_found_as_user)
+    }
+}
+
+/// Cuts the one extra row fetched to learn whether another page exists.
+fn page(mut users: Vec<User>, limit: u32) -> UserPage {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if users.len() > limit {
+        users.truncate(limit);
+        users
+            .last()
+            .map(|last| URL_SAFE_NO_PAD.encode(last.username.key()))
+    } else {
+        None
+    };
+    UserPage { users, next_cursor }
+}
+
+fn not_found_as_user(error: PortError) -> AppError {
+    match error {
+        PortError::NotFound => AppError::UserNotFound,
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::{DomainError, SessionId};
+    use nerutalk_ports::{MockUserRepository, SystemClock};
+
+    use super::*;
+    use crate::auth::test_support::stored_user;
+
+    fn actor() -> AuthenticatedUser {
+        let mut user = stored_user(UserId::generate(), "ada@example.com", "ada");
+        user.profile.bio = Some("old bio".into());
+        AuthenticatedUser { user, session_id: SessionId::generate() }
+    }
+
+    fn service(users: MockUserRepository) -> UserService {
+        UserService::new(Arc::new(users), Arc::new(SystemClock))
+    }
+
+    #[tokio::test]
+    async fn absent_fields_stay_and_empty_fields_clear() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_update_profile()
+            .withf(|_, profile, _| {
+                profile.bio.as_deref() == Some("old bio")
+                    && profile.full_name.as_deref() == Some("Ada Lovelace")
+                    && profile.phone_number.is_none()
+            })
+            .times(1)
+            .returning(|id, _, _| Ok(stored_user(id, "ada@example.com", "ada")));
+        let update = ProfileUpdate {
+            full_name: Some(" Ada Lovelace ".into()),
+            phone_number: Some(String::new()),
+            ..ProfileUpdate::default()
+        };
+        service(users).update_profile(&actor(), update).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_bad_field_stores_nothing() {
+        let service = service(MockUserRepository::new());
+        let update = ProfileUpdate { bio: Some("x".repeat(501)), ..ProfileUpdate::default() };
+        assert_eq!(
+            service.update_profile(&actor(), update).await.unwrap_err(),
+            AppError::Invalid(DomainError::BioTooLong { max: 500 })
+        );
+    }
+
+    #[tokio::test]
+    async fn search_pages_with_an_opaque_cursor() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_search()
+            .withf(|search| search.limit == 3 && search.after.is_none() && search.query == "ad")
+            .returning(|_| {
+                Ok(["ada", "adam", "adele"]
+                    .iter()
+                    .map(|name| stored_user(UserId::generate(), &format!("{name}@x.io"), name))
+                    .collect())
+            });
+        users
+            .expect_search()
+            .withf(|search| search.after.as_deref() == Some("adam"))
+            .returning(|_| Ok(Vec::new()));
+        let service = service(users);
+        let first = service.search(" AD ", Some(2), None).await.unwrap();
+        assert_eq!(first.users.len(), 2);
+        let cursor = first.next_cursor.unwrap();
+        let second = service.search("ad", Some(2), Some(&cursor)).await.unwrap();
+        assert!(second.users.is_empty() && second.next_cursor.is_none());
+    }
+
+    #[tokio::test]
+    async fn disabled_users_have_no_public_profile() {
+        let mut users = MockUserRepository::new();
+        users.expect_get().returning(|id| {
+            let mut user = stored_user(id, "ada@example.com", "ada");
+            user.is_active = false;
+            Ok(user)
+        });
+        users.expect_set_language().never();
+        let service = service(users);
+        assert_eq!(
+            service.public_profile(UserId::generate()).await.unwrap_err(),
+            AppError::UserNotFound
+        );
+        assert_eq!(
+            service.set_language(&actor(), "fr").await.unwrap_err(),
+            AppError::Invalid(DomainError::LanguageUnsupported)
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The ways a domain rule can be broken.
+
+use strum::{EnumIter, IntoStaticStr};
+
+/// A value that breaks a domain rule. Each variant has a stable code and a
+/// Fluent message; the numbers it carries are the limits the client crossed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error, EnumIter, IntoStaticStr)]
+pub enum DomainError {
+    #[default]
+    #[error("email address is not valid")]
+    EmailInvalid,
+    #[error("email address is longer than {max} characters")]
+    EmailTooLong { max: usize },
+    #[error("username must be {min} to {max} characters long")]
+    UsernameLength { min: usize, max: usize },
+    #[error("username has characters outside letters, digits, '_', '.' and '-'")]
+    UsernameCharset,
+    #[error("password is shorter than {min} characters")]
+    PasswordTooShort { min: usize },
+    #[error("password is longer than {max} characters")]
+    PasswordTooLong { max: usize },
+    #[error("password needs a lowercase letter, an uppercase letter and a digit")]
+    PasswordTooWeak,
+    #[error("password and its confirmation differ")]
+    PasswordMismatch,
+    #[error("full name is longer than {max} characters")]
+    FullNameTooLong { max: usize },
+    #[error("bio is longer than {max} characters")]
+    BioTooLong { max: usize },
+    #[error("phone number is not valid")]
+    PhoneInvalid,
+    #[error("avatar URL is not a valid http(s) URL")]
+    AvatarUrlInvalid,
+    #[error("language is not supported")]
+    LanguageUnsupported,
+}
+
+impl DomainError {
+    /// Stable machine-readable code, e.g. `validation.password_too_short`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::EmailInvalid => "validation.email_invalid",
+            Self::EmailTooLong { .. } => "validation.email_too_long",
+            Self::UsernameLength { .. } => "validation.username_length",
+            Self::UsernameCharset => "validation.username_charset",
+            Self::PasswordTooShort { .. } => "validation.password_too_short",
+            Self::PasswordTooLong { .. } => "validation.password_too_long",
+            Self::PasswordTooWeak => "validation.password_too_weak",
+            Self::PasswordMismatch => "validation.password_mismatch",
+            Self::FullNameTooLong { .. } => "validation.full_name_too_long",
+            Self::BioTooLong { .. } => "validation.bio_too_long",
+            Self::PhoneInvalid => "validation.phone_invalid",
+            Self::AvatarUrlInvalid => "validation.avatar_url_invalid",
+            Self::LanguageUnsupported => "validation.language_unsupported",
+        }
+    }
+
+    /// The request field the broken rule is about.
+    #[must_use]
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::EmailInvalid | Self::EmailTooLong { .. } => "email",
+            Self::UsernameLength { .. } | Self::UsernameCharset => "username",
+            Self::PasswordTooShort { .. } | Self::PasswordTooLong { .. } | Self::PasswordTooWeak => {
+                "password"
+            }
+            Self::PasswordMismatch => "confirm_password",
+            Self::FullNameTooLong { .. } => "full_name",
+            Self::BioTooLong { .. } => "bio",
+            Self::PhoneInvalid => "phone_number",
+            Self::AvatarUrlInvalid => "avatar_url",
+            Self::LanguageUnsupported => "language",
+        }
+    }
+
+    /// Named numbers for the localized message (`{ $min }`, `{ $max }`).
+    #[must_use]
+    pub fn args(&self) -> Vec<(&'static str, i64)> {
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        match *self {
+            Self::UsernameLength { min, max } => vec![("min", n(min)), ("max", n(max))],
+            Self::PasswordTooShort { min } => vec![("min", n(min))],
+            Self::EmailTooLong { max }
+            | Self::PasswordTooLong { max }
+            | Self::FullNameTooLong { max }
+            | Self::BioTooLong { max } => vec![("max", n(max))],
+            _ => Vec::new(),
+        }
+    }
+}

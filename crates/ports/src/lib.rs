@@ -1,0 +1,29 @@
+//! The driven ports: every capability NeruTalk's use cases need from the
+//! outside world, as object-safe traits with domain types in and out.
+//!
+//! With the `mock` feature each trait also has a `mockall` mock (`MockUserRepository`, …).
+
+pub mod clock;
+pub mod error;
+pub mod health;
+pub mod mailer;
+pub mod sessions;
+pub mod translator;
+pub mod users;
+pub mod verification;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{ConflictField, PortError};
+pub use health::HealthProbe;
+pub use mailer::{Mailer, OutgoingMail};
+pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};
+pub use translator::{MessageArg, Translator};
+pub use users::{NewUser, UserCredentials, UserRepository, UserSearch};
+pub use verification::{EmailVerificationRepository, NewEmailVerification, VerificationOutcome};
+
+#[cfg(feature = "mock")]
+pub use {
+    clock::MockClock, health::MockHealthProbe, mailer::MockMailer,
+    sessions::MockSessionRepository, translator::MockTranslator, users::MockUserRepository,
+    verification::MockEmailVerificationRepository,
+};

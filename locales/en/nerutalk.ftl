@@ -1,0 +1,89 @@
+# NeruTalk server messages: English (the reference catalogue).
+# Every id here must exist in id, ja, ko and zh too; `cargo test` checks it.
+
+## Replies to successful requests
+
+notice-welcome = Welcome to NeruTalk. The API documentation is at /docs.
+notice-health-live = NeruTalk is running.
+notice-health-ready = NeruTalk is ready to serve requests.
+notice-registered = Your account has been created. Check your e-mail to verify your address.
+notice-logged-in = You are signed in.
+notice-token-refreshed = Your session has been renewed.
+notice-logged-out = You are signed out.
+notice-profile = Here is your profile.
+notice-profile-updated = Your profile has been updated.
+notice-password-changed = Your password has been changed. Your other sessions have been signed out.
+notice-email-verified = Your e-mail address has been verified.
+notice-verification-sent = A new verification e-mail has been sent.
+notice-user-profile = Here is the user's profile.
+notice-users-found = { $count ->
+    [0] No users matched your search.
+    [one] Found one user.
+   *[other] Found { $count } users.
+}
+notice-languages = These are the supported languages.
+notice-language-current = This is the language of this reply.
+notice-language-updated = Your language preference has been saved.
+
+## E-mail
+
+mail-verification-subject = Verify your NeruTalk e-mail address
+mail-verification-body =
+    Hello { $username },
+
+    Thank you for joining NeruTalk. To verify your e-mail address, send this code with a request to /api/v1/auth/verify-email:
+
+    { $token }
+
+    The code expires in { $hours } hours. If you did not create this account, you can ignore this e-mail.
+
+## Validation errors
+
+error-validation-email-invalid = Please enter a valid e-mail address.
+error-validation-email-too-long = The e-mail address must be at most { $max } characters long.
+error-validation-username-length = The username must be between { $min } and { $max } characters long.
+error-validation-username-charset = The username may only contain letters, digits, underscores, dots and hyphens, and must start with a letter or digit.
+error-validation-password-too-short = The password must be at least { $min } characters long.
+error-validation-password-too-long = The password must be at most { $max } characters long.
+error-validation-password-too-weak = The password must contain a lowercase letter, an uppercase letter and a digit.
+error-validation-password-mismatch = The password confirmation does not match the password.
+error-validation-full-name-too-long = The full name must be at most { $max } characters long.
+error-validation-bio-too-long = The bio must be at most { $max } characters long.
+error-validation-phone-invalid = Please enter a valid phone number, such as +14155550123.
+error-validation-avatar-url-invalid = The avatar must be a valid http or https URL.
+error-validation-language-unsupported = This language is not supported. Choose one of en, id, ja, ko or zh.
+
+## Authentication errors
+
+error-auth-invalid-credentials = The login or password is incorrect.
+error-auth-account-disabled = This account has been disabled.
+error-auth-token-missing = Please sign in to continue.
+error-auth-token-invalid = Your access token is not valid. Please sign in again.
+error-auth-token-expired = Your access token has expired. Please refresh it or sign in again.
+error-auth-session-revoked = This session has ended. Please sign in again.
+error-auth-refresh-token-invalid = The refresh token is not valid or has expired. Please sign in again.
+error-auth-refresh-token-reused = This refresh token was already used, so the session has been ended for your safety. Please sign in again.
+error-auth-current-password-wrong = The current password is incorrect.
+error-auth-password-unchanged = The new password must be different from the current one.
+error-auth-email-taken = This e-mail address is already registered.
+error-auth-username-taken = This username is already taken.
+error-auth-verification-token-invalid = This verification code is not valid.
+error-auth-verification-token-expired = This verification code has expired. Please request a new one.
+error-auth-verification-token-used = This verification code has already been used.
+error-auth-already-verified = Your e-mail address is already verified.
+
+## Other errors
+
+error-user-not-found = The user was not found.
+error-common-unavailable = The service is temporarily unavailable. Please try again shortly.
+error-common-internal = Something went wrong on our side. Please try again later.
+
+## Request errors
+
+error-request-malformed-json = The request body is not valid JSON or does not have the expected fields.
+error-request-invalid-query = The query string has a missing or invalid parameter.
+error-request-invalid-path = The address contains an invalid value, such as a malformed ID.
+error-request-unsupported-media-type = This content type is not supported. Send application/json.
+error-request-payload-too-large = The request body is too large. The limit is { $limit } bytes.
+error-request-route-not-found = There is nothing at this address.
+error-request-method-not-allowed = This method is not allowed at this address.

@@ -1,0 +1,88 @@
+# NeruTalk server messages: Indonesian.
+# Translated from locales/en/nerutalk.ftl; every id there must exist here too, and `cargo test` checks it.
+
+## Replies to successful requests
+
+notice-welcome = Selamat datang di NeruTalk. Dokumentasi API tersedia di /docs.
+notice-health-live = NeruTalk sedang berjalan.
+notice-health-ready = NeruTalk siap melayani permintaan.
+notice-registered = Akun Anda berhasil dibuat. Periksa email Anda untuk memverifikasi alamat email.
+notice-logged-in = Anda berhasil masuk.
+notice-token-refreshed = Sesi Anda telah diperbarui.
+notice-logged-out = Anda telah keluar.
+notice-profile = Berikut profil Anda.
+notice-profile-updated = Profil Anda telah diperbarui.
+notice-password-changed = Kata sandi Anda telah diubah. Anda telah dikeluarkan dari semua sesi lainnya.
+notice-email-verified = Alamat email Anda telah diverifikasi.
+notice-verification-sent = Email verifikasi baru telah dikirim.
+notice-user-profile = Berikut profil pengguna tersebut.
+notice-users-found = { $count ->
+    [0] Tidak ada pengguna yang cocok dengan pencarian Anda.
+   *[other] Ditemukan { $count } pengguna.
+}
+notice-languages = Berikut bahasa yang didukung.
+notice-language-current = Ini adalah bahasa yang digunakan dalam balasan ini.
+notice-language-updated = Preferensi bahasa Anda telah disimpan.
+
+## E-mail
+
+mail-verification-subject = Verifikasi alamat email NeruTalk Anda
+mail-verification-body =
+    Halo { $username },
+
+    Terima kasih telah bergabung dengan NeruTalk. Untuk memverifikasi alamat email Anda, kirimkan kode ini dalam permintaan ke /api/v1/auth/verify-email:
+
+    { $token }
+
+    Kode ini akan kedaluwarsa dalam { $hours } jam. Jika Anda tidak merasa membuat akun ini, abaikan saja email ini.
+
+## Validation errors
+
+error-validation-email-invalid = Masukkan alamat email yang valid.
+error-validation-email-too-long = Alamat email maksimal { $max } karakter.
+error-validation-username-length = Nama pengguna harus terdiri dari { $min } hingga { $max } karakter.
+error-validation-username-charset = Nama pengguna hanya boleh berisi huruf, angka, garis bawah, titik, dan tanda hubung, serta harus diawali dengan huruf atau angka.
+error-validation-password-too-short = Kata sandi minimal { $min } karakter.
+error-validation-password-too-long = Kata sandi maksimal { $max } karakter.
+error-validation-password-too-weak = Kata sandi harus berisi huruf kecil, huruf besar, dan angka.
+error-validation-password-mismatch = Konfirmasi kata sandi tidak cocok dengan kata sandi.
+error-validation-full-name-too-long = Nama lengkap maksimal { $max } karakter.
+error-validation-bio-too-long = Bio maksimal { $max } karakter.
+error-validation-phone-invalid = Masukkan nomor telepon yang valid, misalnya +14155550123.
+error-validation-avatar-url-invalid = Avatar harus berupa URL http atau https yang valid.
+error-validation-language-unsupported = Bahasa ini tidak didukung. Pilih salah satu dari en, id, ja, ko, atau zh.
+
+## Authentication errors
+
+error-auth-invalid-credentials = Email/nama pengguna atau kata sandi salah.
+error-auth-account-disabled = Akun ini telah dinonaktifkan.
+error-auth-token-missing = Silakan masuk untuk melanjutkan.
+error-auth-token-invalid = Token akses Anda tidak valid. Silakan masuk kembali.
+error-auth-token-expired = Token akses Anda telah kedaluwarsa. Perbarui token atau masuk kembali.
+error-auth-session-revoked = Sesi ini telah berakhir. Silakan masuk kembali.
+error-auth-refresh-token-invalid = Token penyegaran tidak valid atau telah kedaluwarsa. Silakan masuk kembali.
+error-auth-refresh-token-reused = Token penyegaran ini sudah pernah digunakan, jadi sesi diakhiri demi keamanan Anda. Silakan masuk kembali.
+error-auth-current-password-wrong = Kata sandi saat ini salah.
+error-auth-password-unchanged = Kata sandi baru harus berbeda dari kata sandi saat ini.
+error-auth-email-taken = Alamat email ini sudah terdaftar.
+error-auth-username-taken = Nama pengguna ini sudah dipakai.
+error-auth-verification-token-invalid = Kode verifikasi ini tidak valid.
+error-auth-verification-token-expired = Kode verifikasi ini telah kedaluwarsa. Silakan minta kode baru.
+error-auth-verification-token-used = Kode verifikasi ini sudah digunakan.
+error-auth-already-verified = Alamat email Anda sudah diverifikasi.
+
+## Other errors
+
+error-user-not-found = Pengguna tidak ditemukan.
+error-common-unavailable = Layanan untuk sementara tidak tersedia. Silakan coba lagi beberapa saat lagi.
+error-common-internal = Terjadi kesalahan di sistem kami. Silakan coba lagi nanti.
+
+## Request errors
+
+error-request-malformed-json = Isi permintaan bukan JSON yang valid atau tidak memiliki kolom yang diharapkan.
+error-request-invalid-query = Ada parameter yang kurang atau tidak valid pada query string.
+error-request-invalid-path = Alamat berisi nilai yang tidak valid, misalnya ID yang formatnya salah.
+error-request-unsupported-media-type = Jenis konten ini tidak didukung. Kirim dengan application/json.
+error-request-payload-too-large = Isi permintaan terlalu besar. Batasnya { $limit } byte.
+error-request-route-not-found = Tidak ada apa pun di alamat ini.
+error-request-method-not-allowed = Metode ini tidak diizinkan di alamat ini.

@@ -1,0 +1,88 @@
+# NeruTalk server messages: Japanese.
+# Translated from locales/en/nerutalk.ftl; every id there must exist here too, and `cargo test` checks it.
+
+## Replies to successful requests
+
+notice-welcome = NeruTalkへようこそ。APIドキュメントは /docs でご覧いただけます。
+notice-health-live = NeruTalkは稼働中です。
+notice-health-ready = NeruTalkはリクエストを受け付ける準備ができています。
+notice-registered = アカウントを作成しました。届いたメールを確認して、メールアドレスの認証を完了してください。
+notice-logged-in = ログインしました。
+notice-token-refreshed = セッションを更新しました。
+notice-logged-out = ログアウトしました。
+notice-profile = あなたのプロフィールです。
+notice-profile-updated = プロフィールを更新しました。
+notice-password-changed = パスワードを変更しました。他のセッションはすべてログアウトしました。
+notice-email-verified = メールアドレスの認証が完了しました。
+notice-verification-sent = 新しい認証メールを送信しました。
+notice-user-profile = ユーザーのプロフィールです。
+notice-users-found = { $count ->
+    [0] 検索条件に一致するユーザーは見つかりませんでした。
+   *[other] { $count }人のユーザーが見つかりました。
+}
+notice-languages = 対応している言語の一覧です。
+notice-language-current = この応答で使用している言語です。
+notice-language-updated = 言語設定を保存しました。
+
+## E-mail
+
+mail-verification-subject = NeruTalkのメールアドレスを認証してください
+mail-verification-body =
+    { $username } さん、こんにちは。
+
+    NeruTalkにご登録いただきありがとうございます。メールアドレスを認証するには、次のコードを /api/v1/auth/verify-email へのリクエストで送信してください。
+
+    { $token }
+
+    このコードの有効期限は{ $hours }時間です。このアカウントの作成に心当たりがない場合は、このメールを無視してください。
+
+## Validation errors
+
+error-validation-email-invalid = 有効なメールアドレスを入力してください。
+error-validation-email-too-long = メールアドレスは{ $max }文字以内で入力してください。
+error-validation-username-length = ユーザー名は{ $min }〜{ $max }文字で入力してください。
+error-validation-username-charset = ユーザー名に使用できるのは文字、数字、アンダースコア、ピリオド、ハイフンのみです。また、先頭は文字または数字にしてください。
+error-validation-password-too-short = パスワードは{ $min }文字以上で入力してください。
+error-validation-password-too-long = パスワードは{ $max }文字以内で入力してください。
+error-validation-password-too-weak = パスワードには小文字、大文字、数字をそれぞれ1文字以上含めてください。
+error-validation-password-mismatch = 確認用のパスワードが一致しません。
+error-validation-full-name-too-long = 氏名は{ $max }文字以内で入力してください。
+error-validation-bio-too-long = 自己紹介は{ $max }文字以内で入力してください。
+error-validation-phone-invalid = 有効な電話番号を入力してください（例：+14155550123）。
+error-validation-avatar-url-invalid = アバターには有効な http または https のURLを指定してください。
+error-validation-language-unsupported = この言語には対応していません。en、id、ja、ko、zh のいずれかを選択してください。
+
+## Authentication errors
+
+error-auth-invalid-credentials = ログインIDまたはパスワードが正しくありません。
+error-auth-account-disabled = このアカウントは無効になっています。
+error-auth-token-missing = 続行するにはログインしてください。
+error-auth-token-invalid = アクセストークンが無効です。もう一度ログインしてください。
+error-auth-token-expired = アクセストークンの有効期限が切れています。トークンを更新するか、もう一度ログインしてください。
+error-auth-session-revoked = このセッションは終了しました。もう一度ログインしてください。
+error-auth-refresh-token-invalid = リフレッシュトークンが無効か、有効期限が切れています。もう一度ログインしてください。
+error-auth-refresh-token-reused = このリフレッシュトークンはすでに使用されているため、安全のためセッションを終了しました。もう一度ログインしてください。
+error-auth-current-password-wrong = 現在のパスワードが正しくありません。
+error-auth-password-unchanged = 新しいパスワードには、現在のパスワードと異なるものを設定してください。
+error-auth-email-taken = このメールアドレスはすでに登録されています。
+error-auth-username-taken = このユーザー名はすでに使用されています。
+error-auth-verification-token-invalid = この認証コードは無効です。
+error-auth-verification-token-expired = この認証コードは有効期限が切れています。新しいコードをリクエストしてください。
+error-auth-verification-token-used = この認証コードはすでに使用されています。
+error-auth-already-verified = メールアドレスはすでに認証済みです。
+
+## Other errors
+
+error-user-not-found = ユーザーが見つかりませんでした。
+error-common-unavailable = サービスが一時的にご利用いただけません。少し時間をおいてから、もう一度お試しください。
+error-common-internal = サーバー側で問題が発生しました。しばらくしてから、もう一度お試しください。
+
+## Request errors
+
+error-request-malformed-json = リクエスト本文が有効なJSONではないか、必要な項目が含まれていません。
+error-request-invalid-query = クエリ文字列のパラメーターが不足しているか、無効です。
+error-request-invalid-path = アドレスに無効な値（形式が正しくないIDなど）が含まれています。
+error-request-unsupported-media-type = このコンテンツタイプには対応していません。application/json で送信してください。
+error-request-payload-too-large = リクエスト本文が大きすぎます。上限は{ $limit }バイトです。
+error-request-route-not-found = このアドレスには何もありません。
+error-request-method-not-allowed = このアドレスでは、このメソッドは使用できません。

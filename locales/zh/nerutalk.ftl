@@ -1,0 +1,88 @@
+# NeruTalk server messages: Simplified Chinese.
+# Translated from locales/en/nerutalk.ftl; every id there must exist here too, and `cargo test` checks it.
+
+## Replies to successful requests
+
+notice-welcome = 欢迎使用 NeruTalk。API 文档请访问 /docs。
+notice-health-live = NeruTalk 正在运行。
+notice-health-ready = NeruTalk 已准备好处理请求。
+notice-registered = 账号已创建。请查收邮件，完成邮箱地址验证。
+notice-logged-in = 登录成功。
+notice-token-refreshed = 会话已续期。
+notice-logged-out = 已退出登录。
+notice-profile = 这是你的个人资料。
+notice-profile-updated = 个人资料已更新。
+notice-password-changed = 密码已修改，你的其他会话均已退出登录。
+notice-email-verified = 邮箱地址验证成功。
+notice-verification-sent = 新的验证邮件已发送。
+notice-user-profile = 这是该用户的个人资料。
+notice-users-found = { $count ->
+    [0] 没有找到符合条件的用户。
+   *[other] 找到 { $count } 位用户。
+}
+notice-languages = 以下是支持的语言。
+notice-language-current = 这是本次回复所使用的语言。
+notice-language-updated = 语言设置已保存。
+
+## E-mail
+
+mail-verification-subject = 验证你的 NeruTalk 邮箱地址
+mail-verification-body =
+    { $username }，你好：
+
+    感谢你加入 NeruTalk。要验证你的邮箱地址，请在向 /api/v1/auth/verify-email 发送请求时附上以下验证码：
+
+    { $token }
+
+    验证码将在 { $hours } 小时后过期。如果你没有创建过此账号，请忽略这封邮件。
+
+## Validation errors
+
+error-validation-email-invalid = 请输入有效的邮箱地址。
+error-validation-email-too-long = 邮箱地址不能超过 { $max } 个字符。
+error-validation-username-length = 用户名长度必须为 { $min } 到 { $max } 个字符。
+error-validation-username-charset = 用户名只能包含字母、数字、下划线、点和连字符，且必须以字母或数字开头。
+error-validation-password-too-short = 密码不能少于 { $min } 个字符。
+error-validation-password-too-long = 密码不能超过 { $max } 个字符。
+error-validation-password-too-weak = 密码必须包含小写字母、大写字母和数字。
+error-validation-password-mismatch = 两次输入的密码不一致。
+error-validation-full-name-too-long = 姓名不能超过 { $max } 个字符。
+error-validation-bio-too-long = 个人简介不能超过 { $max } 个字符。
+error-validation-phone-invalid = 请输入有效的电话号码，例如 +14155550123。
+error-validation-avatar-url-invalid = 头像必须是有效的 http 或 https 网址。
+error-validation-language-unsupported = 不支持该语言。请从 en、id、ja、ko、zh 中选择一种。
+
+## Authentication errors
+
+error-auth-invalid-credentials = 账号或密码错误。
+error-auth-account-disabled = 该账号已被停用。
+error-auth-token-missing = 请登录后继续。
+error-auth-token-invalid = 访问令牌无效，请重新登录。
+error-auth-token-expired = 访问令牌已过期，请刷新令牌或重新登录。
+error-auth-session-revoked = 此会话已结束，请重新登录。
+error-auth-refresh-token-invalid = 刷新令牌无效或已过期，请重新登录。
+error-auth-refresh-token-reused = 此刷新令牌已被使用过，为保障你的账号安全，会话已结束。请重新登录。
+error-auth-current-password-wrong = 当前密码错误。
+error-auth-password-unchanged = 新密码不能与当前密码相同。
+error-auth-email-taken = 该邮箱地址已被注册。
+error-auth-username-taken = 该用户名已被占用。
+error-auth-verification-token-invalid = 验证码无效。
+error-auth-verification-token-expired = 验证码已过期，请重新获取。
+error-auth-verification-token-used = 该验证码已被使用。
+error-auth-already-verified = 你的邮箱地址已经验证过了。
+
+## Other errors
+
+error-user-not-found = 未找到该用户。
+error-common-unavailable = 服务暂时不可用，请稍后重试。
+error-common-internal = 服务器出了点问题，请稍后再试。
+
+## Request errors
+
+error-request-malformed-json = 请求体不是有效的 JSON，或缺少所需字段。
+error-request-invalid-query = 查询字符串缺少参数或包含无效参数。
+error-request-invalid-path = 地址中包含无效的值，例如格式错误的 ID。
+error-request-unsupported-media-type = 不支持该内容类型，请使用 application/json。
+error-request-payload-too-large = 请求体过大，上限为 { $limit } 字节。
+error-request-route-not-found = 该地址下没有任何内容。
+error-request-method-not-allowed = 此地址不允许使用该方法。
