@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod health;
 pub mod messages;
 pub mod users;
 
@@ -11,4 +12,6 @@ pub use auth::{
     Registration,
 };
 pub use error::{AppError, ErrorClass};
+pub use health::HealthService;
+pub use nerutalk_ports::MessageArg;
 pub use users::{ProfileUpdate, UserPage, UserService};

@@ -1,1 +1,18 @@
-//! placeholder
+//! NeruTalk's driving adapter: the REST API on actix-web, its OpenAPI
+//! description and Swagger UI, and the middleware every request goes through
+//! (request id, language negotiation, authentication, the reply envelope).
+
+mod auth;
+mod dto;
+mod envelope;
+mod error;
+mod language;
+mod notice;
+pub mod openapi;
+mod routes;
+mod server;
+
+pub use envelope::{Envelope, ErrorBody, ErrorEnvelope};
+pub use error::{ApiError, RequestError};
+pub use notice::Notice;
+pub use server::{AppState, HttpSettings, serve};

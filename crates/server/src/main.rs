@@ -1,1 +1,70 @@
-fn main() {}
+//! `nerutalk`: serve (the default), migrate, or print the OpenAPI document.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use nerutalk_server::{Application, Settings, open_store};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(name = "nerutalk", version, about = "NeruTalk chat backend")]
+struct Cli {
+    /// Configuration file (default: ./nerutalk.toml if present).
+    #[arg(long, global = true, env = "NERUTALK_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        return match nerutalk_http::openapi::json() {
+            Ok(json) => {
+                print!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("cannot render the OpenAPI document: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    actix_web::rt::System::new().block_on(async move {
+        match cli.command {
+            Some(Command::Migrate) => {
+                let applied = open_store(&settings)?.migrate().await?;
+                tracing::info!(?applied, "migrations applied");
+                Ok(())
+            }
+            _ => Ok(Application::build(settings).await?.run_until_stopped().await?),
+        }
+    })
+}

@@ -71,7 +71,8 @@ impl DatabaseUrl {
 
 /// Opens connections of the kind the URL names, with SQLite tuned for a
 /// server: WAL so readers never wait for the writer, foreign keys enforced,
-/// a busy timeout instead of instant `SQLITE_BUSY`.
+/// a busy timeout instead of instant `SQLITE_BUSY`. The timeout comes first:
+/// the pool opens connections in parallel and switching to WAL takes a lock.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectionManager {
     url: DatabaseUrl,
@@ -97,8 +98,8 @@ impl ManageConnection for ConnectionManager {
                     .map_err(r2d2::Error::ConnectionError)?;
                 connection
                     .batch_execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     )
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(connection))

@@ -7,6 +7,8 @@ mod health;
 mod migrate;
 mod outbox;
 mod schema;
+#[cfg(feature = "testing")]
+pub mod scratch;
 mod sessions;
 mod store;
 mod types;

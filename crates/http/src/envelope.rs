@@ -1,0 +1,179 @@
+//! The one shape of every JSON reply: `{message, data, language, timestamp}`,
+//! plus `error: {code, details}` on failure.
+
+use actix_web::body::BoxBody;
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError, web};
+use chrono::{DateTime, SecondsFormat, Utc};
+use nerutalk_domain::Language;
+use nerutalk_i18n::{Catalog, LanguageSource, Negotiated};
+use nerutalk_app::{AppError, MessageArg};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::notice::Notice;
+
+/// A successful reply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// What happened, in the negotiated language.
+    pub message: String,
+    pub data: T,
+    /// The BCP 47 tag of `message` (`en`, `id`, `ja`, `ko`, `zh`).
+    pub language: String,
+    /// When the reply was made (RFC 3339, UTC).
+    pub timestamp: String,
+}
+
+/// What went wrong, for programs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code, such as `auth.invalid_credentials`.
+    pub code: String,
+    /// Specifics: the offending `field`, limits such as `min`/`max`, or the
+    /// parser's `reason`. `null` when there is nothing to add.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+/// A failed reply: `data` is always `null`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub message: String,
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Value>,
+    pub language: String,
+    pub timestamp: String,
+    pub error: ErrorBody,
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Formats a time the way every reply does.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The language negotiated for this request (English if the middleware did not run).
+pub(crate) fn request_language(request: &HttpRequest) -> Language {
+    request
+        .extensions()
+        .get::<Negotiated>()
+        .map_or(Language::En, |negotiated| negotiated.language)
+}
+
+/// Answers in `language` (a user's saved preference, just learned by
+/// signing in or saving it) unless the request itself named a language:
+/// the saved preference outranks `Accept-Language` and the default.
+pub(crate) fn prefer_saved_language(request: &HttpRequest, language: Option<Language>) {
+    let mut extensions = request.extensions_mut();
+    let explicit = extensions.get::<Negotiated>().is_some_and(|negotiated| {
+        matches!(negotiated.source, LanguageSource::Header | LanguageSource::Query)
+    });
+    if let (false, Some(language)) = (explicit, language) {
+        extensions.insert(Negotiated { language, source: LanguageSource::UserPreference });
+    }
+}
+
+/// A handler's successful outcome: a notice, data and a status.
+#[derive(Debug)]
+pub struct Reply<T> {
+    notice: Notice,
+    data: T,
+    status: StatusCode,
+    count: Option<i64>,
+}
+
+impl<T: Serialize> Reply<T> {
+    pub(crate) fn ok(notice: Notice, data: T) -> Self {
+        Self {
+            notice,
+            data,
+            status: StatusCode::OK,
+            count: None,
+        }
+    }
+
+    pub(crate) fn created(notice: Notice, data: T) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            ..Self::ok(notice, data)
+        }
+    }
+
+    /// For notices that say how many things were found.
+    pub(crate) fn counting(mut self, count: usize) -> Self {
+        self.count = Some(i64::try_from(count).unwrap_or(i64::MAX));
+        self
+    }
+}
+
+impl<T: Serialize> Responder for Reply<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, request: &HttpRequest) -> HttpResponse {
+        let language = request_language(request);
+        let args: Vec<_> = self
+            .count
+            .map(|count| ("count", MessageArg::Number(count)))
+            .into_iter()
+            .collect();
+        let message = request
+            .app_data::<web::Data<Catalog>>()
+            .map_or_else(
+                || self.notice.message_id().to_owned(),
+                |catalog| catalog.message(language, self.notice.message_id(), &args),
+            );
+        HttpResponse::build(self.status).json(Envelope {
+            message,
+            data: self.data,
+            language: language.code().to_owned(),
+            timestamp: now(),
+        })
+    }
+}
+
+/// The localized error envelope for `error`.
+pub(crate) fn error_response(catalog: &Catalog, language: Language, error: &ApiError) -> HttpResponse {
+    let (args, details) = match error {
+        ApiError::App(app) => {
+            let args = app.message_args();
+            let mut details = Map::new();
+            if let Some(field) = app.field() {
+                details.insert("field".into(), json!(field));
+            }
+            if let AppError::Invalid(invalid) = app {
+                for (name, value) in invalid.args() {
+                    details.insert(name.into(), json!(value));
+                }
+            }
+            (args, Value::Object(details))
+        }
+        ApiError::Request { kind, reason } => (kind.message_args(), json!({ "reason": reason })),
+    };
+    let details = match details {
+        Value::Object(map) if map.is_empty() => Value::Null,
+        other => other,
+    };
+    let mut response = error.error_response();
+    let body = ErrorEnvelope {
+        message: catalog.message(language, &error.message_id(), &args),
+        data: None,
+        language: language.code().to_owned(),
+        timestamp: now(),
+        error: ErrorBody {
+            code: error.code().to_owned(),
+            details,
+        },
+    };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    response.headers_mut().insert(
+        actix_web::http::header::CONTENT_TYPE,
+        actix_web::http::header::HeaderValue::from_static("application/json"),
+    );
+    response.set_body(BoxBody::new(json))
+}

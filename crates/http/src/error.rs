@@ -1,0 +1,145 @@
+//! Errors as HTTP: the status each class maps to, and actix's own request
+//! errors (bad JSON, bad query, unknown route, …) in the same terms.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use nerutalk_app::{AppError, ErrorClass, MessageArg, error::message_id_for_code};
+use strum::EnumIter;
+
+/// A request actix could not hand to a handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter)]
+pub enum RequestError {
+    MalformedJson,
+    InvalidQuery,
+    InvalidPath,
+    UnsupportedMediaType,
+    /// `limit` is the largest body accepted, in bytes.
+    PayloadTooLarge { limit: usize },
+    RouteNotFound,
+    MethodNotAllowed,
+}
+
+impl RequestError {
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "request.malformed_json",
+            Self::InvalidQuery => "request.invalid_query",
+            Self::InvalidPath => "request.invalid_path",
+            Self::UnsupportedMediaType => "request.unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "request.payload_too_large",
+            Self::RouteNotFound => "request.route_not_found",
+            Self::MethodNotAllowed => "request.method_not_allowed",
+        }
+    }
+
+    /// Arguments of the localized message.
+    #[must_use]
+    pub fn message_args(self) -> Vec<(&'static str, MessageArg)> {
+        match self {
+            Self::PayloadTooLarge { limit } => vec![(
+                "limit",
+                MessageArg::Number(i64::try_from(limit).unwrap_or(i64::MAX)),
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    const fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedJson | Self::InvalidQuery | Self::InvalidPath => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+}
+
+/// Any failure a handler or extractor ends in. It is turned into the
+/// localized envelope by the language middleware, which knows the language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// `reason` is the parser's own (English, technical) explanation, passed
+    /// on in `error.details` for developers.
+    #[error("{code}: {reason}", code = .kind.code())]
+    Request { kind: RequestError, reason: String },
+}
+
+impl ApiError {
+    pub(crate) fn request(kind: RequestError, reason: impl ToString) -> Self {
+        Self::Request {
+            kind,
+            reason: reason.to_string(),
+        }
+    }
+
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::App(error) => error.code(),
+            Self::Request { kind, .. } => kind.code(),
+        }
+    }
+
+    #[must_use]
+    pub fn message_id(&self) -> String {
+        message_id_for_code(self.code())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::App(error) => match error.class() {
+                ErrorClass::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorClass::Forbidden => StatusCode::FORBIDDEN,
+                ErrorClass::NotFound => StatusCode::NOT_FOUND,
+                ErrorClass::Conflict => StatusCode::CONFLICT,
+                ErrorClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Self::Request { kind, .. } => kind.status(),
+        }
+    }
+
+    /// A bare response; the language middleware replaces its body with the
+    /// localized envelope.
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if self.status_code() == StatusCode::UNAUTHORIZED {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_has_a_distinct_status() {
+        let statuses: Vec<_> = [
+            AppError::Invalid(nerutalk_domain::DomainError::EmailInvalid),
+            AppError::InvalidCredentials,
+            AppError::AccountDisabled,
+            AppError::UserNotFound,
+            AppError::EmailTaken,
+            AppError::Unavailable,
+        ]
+        .into_iter()
+        .map(|error| ApiError::from(error).status_code().as_u16())
+        .collect();
+        assert_eq!(statuses, [422, 401, 403, 404, 409, 503]);
+        assert_eq!(
+            ApiError::request(RequestError::UnsupportedMediaType, "x").status_code(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! `/api/v1/auth`: accounts, sessions and verification.
+
+use actix_web::{HttpRequest, get, post, put, web};
+use nerutalk_app::{Login, PasswordChange, ProfileUpdate, Registration};
+
+use crate::auth::CurrentUser;
+use crate::dto::{
+    ChangePasswordRequest, LoginRequest, PrivateProfile, RefreshRequest, RegisterRequest,
+    TokenResponse, UpdateProfileRequest, VerifyEmailRequest,
+};
+use crate::envelope::{Envelope, ErrorEnvelope, Reply, prefer_saved_language, request_language};
+use crate::error::ApiError;
+use crate::notice::Notice;
+use crate::server::AppState;
+
+/// Create an account. A verification code is e-mailed (in the embedded
+/// default: written to the log and the `mail_outbox` table).
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = Envelope<PrivateProfile>),
+        (status = 400, description = "Malformed JSON", body = ErrorEnvelope),
+        (status = 409, description = "E-mail or username taken (`error.details.field`)", body = ErrorEnvelope),
+        (status = 415, description = "Not JSON", body = ErrorEnvelope),
+        (status = 422, description = "A field breaks a rule", body = ErrorEnvelope)))]
+#[post("/register")]
+pub(crate) async fn register(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<RegisterRequest>,
+) -> Result<Reply<PrivateProfile>, ApiError> {
+    let body = body.into_inner();
+    let user = state
+        .auth
+        .register(Registration {
+            email: body.email,
+            username: body.username,
+            password: body.password,
+            confirm_password: body.confirm_password,
+            full_name: body.full_name,
+            bio: body.bio,
+            phone_number: body.phone_number,
+            language: Some(request_language(&request)),
+        })
+        .await?;
+    Ok(Reply::created(Notice::Registered, user.into()))
+}
+
+/// Sign in with e-mail or username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = Envelope<TokenResponse>),
+        (status = 401, description = "Wrong login or password", body = ErrorEnvelope),
+        (status = 403, description = "Account disabled", body = ErrorEnvelope)))]
+#[post("/login")]
+pub(crate) async fn login(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<Reply<TokenResponse>, ApiError> {
+    let tokens = state
+        .auth
+        .login(Login {
+            login: body.identifier(),
+            password: body.password.clone(),
+        })
+        .await?;
+    prefer_saved_language(&request, tokens.user.language);
+    Ok(Reply::ok(Notice::LoggedIn, tokens.into()))
+}
+
+/// Trade a refresh token for a new pair. Each refresh token works once;
+/// presenting a used one ends the whole session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = Envelope<TokenResponse>),
+        (status = 401, description = "Invalid, expired or reused token", body = ErrorEnvelope),
+        (status = 403, description = "Account disabled", body = ErrorEnvelope)))]
+#[post("/refresh")]
+pub(crate) async fn refresh(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Json<RefreshRequest>,
+) -> Result<Reply<TokenResponse>, ApiError> {
+    let tokens = state.auth.refresh(&body.refresh_token).await?;
+    prefer_saved_language(&request, tokens.user.language);
+    Ok(Reply::ok(Notice::TokenRefreshed, tokens.into()))
+}
+
+/// End this session: its refresh and access tokens stop working.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Option<String>>),
+        (status = 401, body = ErrorEnvelope)))]
+#[post("/logout")]
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> Result<Reply<Option<String>>, ApiError> {
+    state.auth.logout(actor.session_id).await?;
+    Ok(Reply::ok(Notice::LoggedOut, None))
+}
+
+/// Your own profile.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<PrivateProfile>),
+        (status = 401, body = ErrorEnvelope)))]
+#[get("/me")]
+pub(crate) async fn me(CurrentUser(actor): CurrentUser) -> Reply<PrivateProfile> {
+    Reply::ok(Notice::Profile, actor.user.into())
+}
+
+/// Edit your profile. Left-out fields stay; empty strings clear.
+#[utoipa::path(put, path = "/api/v1/auth/me", tag = "auth",
+    security(("bearer" = [])),
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, body = Envelope<PrivateProfile>),
+        (status = 401, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
+#[put("/me")]
+pub(crate) async fn update_me(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+    body: web::Json<UpdateProfileRequest>,
+) -> Result<Reply<PrivateProfile>, ApiError> {
+    let body = body.into_inner();
+    let user = state
+        .users
+        .update_profile(
+            &actor,
+            ProfileUpdate {
+                full_name: body.full_name,
+                bio: body.bio,
+                phone_number: body.phone_number,
+                avatar_url: body.avatar_url,
+            },
+        )
+        .await?;
+    Ok(Reply::ok(Notice::ProfileUpdated, user.into()))
+}
+
+/// Change your password; every other session is signed out.
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, body = Envelope<Option<String>>),
+        (status = 401, body = ErrorEnvelope),
+        (status = 422, description = "Wrong current password, or a weak new one", body = ErrorEnvelope)))]
+#[post("/change-password")]
+pub(crate) async fn change_password(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<Reply<Option<String>>, ApiError> {
+    let body = body.into_inner();
+    state
+        .auth
+        .change_password(
+            &actor,
+            PasswordChange {
+                current_password: body.current_password,
+                new_password: body.new_password,
+                confirm_password: body.confirm_password,
+            },
+        )
+        .await?;
+    Ok(Reply::ok(Notice::PasswordChanged, None))
+}
+
+/// Verify your e-mail address with the code from the verification mail.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth",
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, body = Envelope<Option<String>>),
+        (status = 422, description = "Unknown, expired or used code", body = ErrorEnvelope)))]
+#[post("/verify-email")]
+pub(crate) async fn verify_email(
+    state: web::Data<AppState>,
+    body: web::Json<VerifyEmailRequest>,
+) -> Result<Reply<Option<String>>, ApiError> {
+    state.auth.verify_email(&body.token).await?;
+    Ok(Reply::ok(Notice::EmailVerified, None))
+}
+
+/// Send a new verification mail; earlier codes stop working.
+#[utoipa::path(post, path = "/api/v1/auth/resend-verification", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Option<String>>),
+        (status = 401, body = ErrorEnvelope),
+        (status = 409, description = "Already verified", body = ErrorEnvelope)))]
+#[post("/resend-verification")]
+pub(crate) async fn resend_verification(
+    state: web::Data<AppState>,
+    CurrentUser(actor): CurrentUser,
+) -> Result<Reply<Option<String>>, ApiError> {
+    state.auth.resend_verification(&actor).await?;
+    Ok(Reply::ok(Notice::VerificationSent, None))
+}

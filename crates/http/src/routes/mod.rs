@@ -1,0 +1,36 @@
+//! Every route, in one place, nested as the URL is.
+
+pub(crate) mod auth;
+pub(crate) mod language;
+pub(crate) mod root;
+pub(crate) mod users;
+
+use actix_web::web;
+
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(root::welcome)
+        .service(root::live)
+        .service(root::ready)
+        .service(root::health)
+        .service(
+            web::scope("/api/v1")
+                .service(
+                    web::scope("/auth")
+                        .service(auth::register)
+                        .service(auth::login)
+                        .service(auth::refresh)
+                        .service(auth::logout)
+                        .service(auth::me)
+                        .service(auth::update_me)
+                        .service(auth::change_password)
+                        .service(auth::verify_email)
+                        .service(auth::resend_verification)
+                        .service(users::public_profile),
+                )
+                .service(users::search)
+                .service(language::list)
+                .service(language::current)
+                .service(language::update),
+        );
+}

@@ -1,0 +1,103 @@
+//! Building and starting the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use nerutalk_app::{AuthService, HealthService, UserService};
+use nerutalk_i18n::Catalog;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, RequestError};
+use crate::openapi::ApiDoc;
+use crate::{language, routes};
+
+/// The use cases the handlers call.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub auth: AuthService,
+    pub users: UserService,
+    pub health: HealthService,
+}
+
+/// HTTP knobs.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+    /// Worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            json_limit: 64 * 1024,
+            workers: None,
+        }
+    }
+}
+
+/// Starts serving on `listener` (bound by the caller, so tests can use port 0).
+///
+/// # Errors
+/// When the listener cannot be used.
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    catalog: Arc<Catalog>,
+    settings: &HttpSettings,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let catalog = web::Data::from(catalog);
+    let openapi = ApiDoc::openapi();
+    let json_limit = settings.json_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(catalog.clone())
+            .app_data(json_config(json_limit))
+            .app_data(web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
+                ApiError::request(RequestError::InvalidQuery, error).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|error: PathError, _| {
+                ApiError::request(RequestError::InvalidPath, error).into()
+            }))
+            .wrap(from_fn(language::middleware))
+            .wrap(TracingLogger::default())
+            .configure(routes::configure)
+            .service(web::redirect("/docs", "/docs/"))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()),
+            )
+            .default_service(web::to(route_not_found))
+    });
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _| {
+            let kind = match &error {
+                JsonPayloadError::ContentType => RequestError::UnsupportedMediaType,
+                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                    RequestError::PayloadTooLarge { limit }
+                }
+                _ => RequestError::MalformedJson,
+            };
+            ApiError::request(kind, error).into()
+        })
+}
+
+async fn route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::request(RequestError::RouteNotFound, "no route matches this path and method"))
+}

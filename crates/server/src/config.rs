@@ -1,0 +1,179 @@
+//! Configuration: defaults, then an optional `nerutalk.toml`, then
+//! environment variables. Secrets are `SecretString`s and never logged.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything the server can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    /// `sqlite://…` (the default) or `postgres://…`.
+    pub database_url: String,
+    pub database_pool_size: u32,
+    /// Apply pending migrations at start.
+    pub auto_migrate: bool,
+    /// Where the embedded default keeps its files (database, generated secret).
+    pub data_dir: PathBuf,
+    /// HS256 key for access tokens; generated into `data_dir` when absent.
+    pub jwt_secret_key: Option<SecretString>,
+    pub jwt_access_token_expire_minutes: u64,
+    pub jwt_refresh_token_expire_days: u64,
+    pub email_verification_expire_hours: u64,
+    pub bcrypt_cost: u32,
+    pub json_body_limit: usize,
+    /// HTTP worker threads; one per core when absent.
+    pub http_workers: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8080,
+            database_url: "sqlite://data/nerutalk.db".to_owned(),
+            database_pool_size: 10,
+            auto_migrate: true,
+            data_dir: PathBuf::from("data"),
+            jwt_secret_key: None,
+            jwt_access_token_expire_minutes: 15,
+            jwt_refresh_token_expire_days: 30,
+            email_verification_expire_hours: 24,
+            bcrypt_cost: 12,
+            json_body_limit: 64 * 1024,
+            http_workers: None,
+        }
+    }
+}
+
+/// Configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {source}")]
+    Parse {
+        path: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("environment variable {name} is not valid: {value:?}")]
+    Env { name: &'static str, value: String },
+}
+
+impl Settings {
+    /// Defaults, overlaid by `file` (or `./nerutalk.toml` if it exists), then
+    /// by the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an unreadable file or a malformed value.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let default_file = Path::new("nerutalk.toml");
+        let path = file.or_else(|| default_file.exists().then_some(default_file));
+        let settings = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
+            None => Self::default(),
+        };
+        settings.with_env(|name| std::env::var(name).ok())
+    }
+
+    /// Applies environment variables, read through `lookup`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Env`] for a value that does not parse.
+    pub fn with_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        fn parsed<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError> {
+            value.trim().parse().map_err(|_| ConfigError::Env { name, value })
+        }
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        if let Some(value) = var("HOST") {
+            self.host = value;
+        }
+        if let Some(value) = var("PORT") {
+            self.port = parsed("PORT", value)?;
+        }
+        if let Some(value) = var("DATABASE_URL") {
+            self.database_url = value;
+        }
+        if let Some(value) = var("DATABASE_POOL_SIZE") {
+            self.database_pool_size = parsed("DATABASE_POOL_SIZE", value)?;
+        }
+        if let Some(value) = var("AUTO_MIGRATE") {
+            self.auto_migrate = parsed("AUTO_MIGRATE", value)?;
+        }
+        if let Some(value) = var("DATA_DIR") {
+            self.data_dir = PathBuf::from(value);
+        }
+        if let Some(value) = var("JWT_SECRET_KEY") {
+            self.jwt_secret_key = Some(SecretString::from(value));
+        }
+        if let Some(value) = var("JWT_ACCESS_TOKEN_EXPIRE_MINUTES") {
+            self.jwt_access_token_expire_minutes = parsed("JWT_ACCESS_TOKEN_EXPIRE_MINUTES", value)?;
+        }
+        if let Some(value) = var("JWT_REFRESH_TOKEN_EXPIRE_DAYS") {
+            self.jwt_refresh_token_expire_days = parsed("JWT_REFRESH_TOKEN_EXPIRE_DAYS", value)?;
+        }
+        if let Some(value) = var("EMAIL_VERIFICATION_EXPIRE_HOURS") {
+            self.email_verification_expire_hours = parsed("EMAIL_VERIFICATION_EXPIRE_HOURS", value)?;
+        }
+        if let Some(value) = var("BCRYPT_COST") {
+            self.bcrypt_cost = parsed("BCRYPT_COST", value)?;
+        }
+        if let Some(value) = var("JSON_BODY_LIMIT") {
+            self.json_body_limit = parsed("JSON_BODY_LIMIT", value)?;
+        }
+        if let Some(value) = var("HTTP_WORKERS") {
+            self.http_workers = Some(parsed("HTTP_WORKERS", value)?);
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_bad_values_are_named() {
+        let env = |name: &str| match name {
+            "PORT" => Some("9000".to_owned()),
+            "DATABASE_URL" => Some("postgres://db/nt".to_owned()),
+            "JWT_SECRET_KEY" => Some("s3cret".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        assert_eq!(settings.port, 9000);
+        assert_eq!(settings.database_url, "postgres://db/nt");
+        assert_eq!(settings.jwt_secret_key.as_ref().unwrap().expose_secret(), "s3cret");
+        assert!(!format!("{settings:?}").contains("s3cret"), "secrets never print");
+
+        let bad = Settings::default().with_env(|name| (name == "PORT").then(|| "eighty".to_owned()));
+        assert!(matches!(bad, Err(ConfigError::Env { name: "PORT", .. })));
+    }
+
+    #[test]
+    fn a_file_overlays_defaults() {
+        let settings: Settings = toml::from_str("port = 9999\nbcrypt_cost = 10\n").unwrap();
+        assert_eq!((settings.port, settings.bcrypt_cost, settings.host.as_str()), (9999, 10, "127.0.0.1"));
+        assert!(toml::from_str::<Settings>("prot = 1").is_err(), "typos are errors");
+    }
+}

@@ -1,0 +1,107 @@
+//! The NeruTalk server: reads configuration, builds the adapters it names,
+//! hands them to the use cases as ports, and starts HTTP. Wiring only.
+
+pub mod config;
+mod secret;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use nerutalk_app::{AuthConfig, AuthPorts, AuthService, HealthService, UserService};
+use nerutalk_http::{AppState, HttpSettings};
+use nerutalk_i18n::Catalog;
+use nerutalk_ports::SystemClock;
+use nerutalk_sql::{
+    DatabaseUrl, OutboxMailer, SqlEmailVerificationRepository, SqlHealthProbe,
+    SqlSessionRepository, SqlStore, SqlUserRepository,
+};
+
+pub use config::Settings;
+
+/// A server bound to its port and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+/// Opens the database the settings name.
+///
+/// # Errors
+/// When it cannot be reached.
+pub fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
+    let url = DatabaseUrl::parse(&settings.database_url);
+    tracing::info!(database = %url.redacted(), "opening database");
+    Ok(SqlStore::connect(&url, settings.database_pool_size)?)
+}
+
+impl Application {
+    /// Builds every adapter and binds the listener (port 0 picks a free one).
+    ///
+    /// # Errors
+    /// When the database, the key file, the catalogues or the port fail.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings)?;
+        if settings.auto_migrate {
+            let applied = store.migrate().await?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "migrations applied");
+            }
+        }
+        let jwt_secret = secret::jwt_secret(settings.jwt_secret_key.as_ref(), &settings.data_dir)?;
+        let catalog = Arc::new(Catalog::load()?);
+        let clock = Arc::new(SystemClock);
+        let users = Arc::new(SqlUserRepository::new(store.clone()));
+        let auth = AuthService::new(
+            AuthPorts {
+                users: users.clone(),
+                sessions: Arc::new(SqlSessionRepository::new(store.clone())),
+                verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
+                mailer: Arc::new(OutboxMailer::new(store.clone())),
+                translator: catalog.clone(),
+                clock: clock.clone(),
+            },
+            AuthConfig {
+                jwt_secret,
+                access_token_ttl: Duration::from_secs(settings.jwt_access_token_expire_minutes * 60),
+                refresh_token_ttl: Duration::from_secs(settings.jwt_refresh_token_expire_days * 86_400),
+                verification_ttl: Duration::from_secs(settings.email_verification_expire_hours * 3_600),
+                bcrypt_cost: settings.bcrypt_cost,
+            },
+        )?;
+        let state = AppState {
+            auth,
+            users: UserService::new(users, clock),
+            health: HealthService::new(vec![("database", Arc::new(SqlHealthProbe::new(store)))]),
+        };
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
+        let port = listener.local_addr()?.port();
+        let http = HttpSettings {
+            json_limit: settings.json_body_limit,
+            workers: settings.http_workers,
+        };
+        let server = nerutalk_http::serve(listener, state, catalog, &http)?;
+        tracing::info!(host = %settings.host, port, "NeruTalk is listening; API docs at /docs/");
+        Ok(Self { port, server })
+    }
+
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
