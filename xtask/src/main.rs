@@ -1,1 +1,118 @@
-fn main() {}
+//! Developer tasks: `cargo xtask <verb>`. Run `cargo xtask help` for the list.
+
+mod checks;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+const HELP: &str = "\
+cargo xtask <verb>
+
+  test               the whole suite, PostgreSQL suites included (fails if PostgreSQL is down)
+  openapi [--check]  write docs/openapi.json, or fail if it is stale
+  check-deps         fail if a crate depends on what its layer must not
+  check-migrations   fail if the migration trees differ or do not round-trip
+  ci                 everything .ci/run runs: fmt, clippy, openapi --check,
+                     check-deps, check-migrations, test
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("openapi") => openapi(args.iter().any(|arg| arg == "--check")),
+        Some("check-deps") => checks::dependencies(&root()),
+        Some("check-migrations") => check_migrations(),
+        Some("ci") => ci(),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown verb {other:?}\n\n{HELP}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root());
+    command
+}
+
+fn run(mut command: Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    eprintln!("xtask: running {shown}");
+    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    checks::postgres_reachable()?;
+    let mut command = cargo();
+    command.args(["test", "--workspace", "--", "--include-ignored"]);
+    run(command)
+}
+
+fn openapi(check: bool) -> Result<()> {
+    let output = cargo()
+        .args(["run", "--quiet", "-p", "nerutalk-server", "--", "openapi"])
+        .output()
+        .context("cannot run nerutalk openapi")?;
+    if !output.status.success() {
+        bail!("nerutalk openapi failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let path = root().join("docs/openapi.json");
+    if check {
+        let current = std::fs::read(&path).unwrap_or_default();
+        if current != output.stdout {
+            bail!("docs/openapi.json is stale: run `cargo xtask openapi` and commit it");
+        }
+        eprintln!("xtask: docs/openapi.json is current");
+        Ok(())
+    } else {
+        std::fs::write(&path, &output.stdout).context("cannot write docs/openapi.json")?;
+        eprintln!("xtask: wrote docs/openapi.json");
+        Ok(())
+    }
+}
+
+fn check_migrations() -> Result<()> {
+    checks::migration_trees(&root())?;
+    checks::postgres_reachable()?;
+    let mut command = cargo();
+    command.args([
+        "test", "-p", "nerutalk-sql", "--test", "migrations", "--", "--include-ignored",
+    ]);
+    run(command)
+}
+
+fn ci() -> Result<()> {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(clippy)?;
+    openapi(true)?;
+    checks::dependencies(&root())?;
+    check_migrations()?;
+    test()
+}
