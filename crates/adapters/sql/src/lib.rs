@@ -18,7 +18,7 @@ mod verification;
 pub use connection::{AnyConnection, DatabaseKind, DatabaseUrl};
 pub use health::SqlHealthProbe;
 pub use migrate::MigrationError;
-pub use outbox::OutboxMailer;
+pub use outbox::{OutboxMailer, QueuedMail};
 pub use sessions::SqlSessionRepository;
 pub use store::{SqlStore, StoreError};
 pub use users::SqlUserRepository;

@@ -25,6 +25,40 @@ impl OutboxMailer {
     }
 }
 
+/// A mail waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl OutboxMailer {
+    /// The unsent mail to `recipient`, oldest first: what a delivery worker
+    /// (or a developer without SMTP) reads.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the database cannot be read.
+    pub async fn queued(&self, recipient: &str) -> Result<Vec<QueuedMail>, PortError> {
+        let recipient = recipient.trim().to_lowercase();
+        let rows: Vec<(String, String, String)> = self
+            .store
+            .run(move |connection| {
+                mail_outbox::table
+                    .filter(mail_outbox::recipient.eq(recipient))
+                    .filter(mail_outbox::sent_at.is_null())
+                    .order(mail_outbox::created_at.asc())
+                    .select((mail_outbox::kind, mail_outbox::subject, mail_outbox::body))
+                    .load(connection)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, subject, body)| QueuedMail { kind, subject, body })
+            .collect())
+    }
+}
+
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, mail: OutgoingMail) -> Result<(), PortError> {

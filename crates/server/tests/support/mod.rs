@@ -1,0 +1,187 @@
+//! `TestApp`: the real server on port 0, on SQLite or a scratch PostgreSQL
+//! database, with a real HTTP client and a helper per common call.
+
+use std::path::PathBuf;
+
+use awc::http::StatusCode;
+use nerutalk_server::{Application, Settings};
+use nerutalk_sql::scratch::ScratchDatabase;
+use nerutalk_sql::{DatabaseUrl, OutboxMailer, SqlStore};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: awc::Client,
+    database_url: String,
+    data_dir: PathBuf,
+    _database: Option<ScratchDatabase>,
+}
+
+/// A reply: status and parsed JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub www_authenticate: Option<String>,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        assert_eq!(self.code(), code, "{:#}", self.body);
+        assert!(self.body["data"].is_null(), "{:#}", self.body);
+        assert!(!self.message().is_empty() && !self.message().starts_with("error-"), "{:#}", self.body);
+        assert!(self.body["timestamp"].is_string() && self.body["language"].is_string());
+        self
+    }
+}
+
+pub const PASSWORD: &str = "Secret123";
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("nerutalk-api-{}", uuid::Uuid::now_v7()));
+        let (database_url, database) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/nerutalk.db", data_dir.display()), None),
+            Backend::Postgres => {
+                let database = ScratchDatabase::create().expect("PostgreSQL for the API suite");
+                (database.url().to_owned(), Some(database))
+            }
+        };
+        let settings = Settings {
+            port: 0,
+            database_url: database_url.clone(),
+            database_pool_size: 4,
+            data_dir: data_dir.clone(),
+            bcrypt_cost: 4,
+            json_body_limit: 4 * 1024,
+            http_workers: Some(1),
+            ..Settings::default()
+        };
+        let app = Application::build(settings).await.expect("server starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        Self {
+            base,
+            client: awc::Client::default(),
+            database_url,
+            data_dir,
+            _database: database,
+        }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = match body {
+            Some(body) => request.send_json(&body).await.unwrap(),
+            None => request.send().await.unwrap(),
+        };
+        let bytes = response.body().limit(1 << 20).await.unwrap();
+        Reply {
+            status: response.status(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            www_authenticate: response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+
+    /// Sends raw bytes with a content type, for malformed-request cases.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &'static [u8]) -> Reply {
+        let mut response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .insert_header(("Content-Type", content_type))
+            .send_body(body)
+            .await
+            .unwrap();
+        let bytes = response.body().await.unwrap();
+        Reply {
+            status: response.status(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            www_authenticate: None,
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send("POST", path, token, &[], Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("GET", path, token, &[], None).await
+    }
+
+    pub async fn register(&self, email: &str, username: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": email, "username": username, "password": PASSWORD, "confirm_password": PASSWORD }),
+        )
+        .await
+    }
+
+    /// Logs in and returns (access token, refresh token).
+    pub async fn login(&self, login: &str, password: &str) -> (String, String) {
+        let reply = self
+            .post("/api/v1/auth/login", None, json!({ "login": login, "password": password }))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+        let data = &reply.body["data"];
+        (
+            data["access_token"].as_str().unwrap().to_owned(),
+            data["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Registers a user and signs them in.
+    pub async fn signed_in(&self, username: &str) -> (String, String) {
+        let email = format!("{username}@example.com");
+        let reply = self.register(&email, username).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+        self.login(&email, PASSWORD).await
+    }
+
+    /// The verification code from the newest mail in the outbox.
+    pub async fn verification_code(&self, email: &str) -> String {
+        let store = SqlStore::connect(&DatabaseUrl::parse(&self.database_url), 1).unwrap();
+        let mail = OutboxMailer::new(store).queued(email).await.unwrap();
+        let last = mail.last().expect("a mail was queued");
+        assert_eq!(last.kind, "email_verification");
+        last.body
+            .lines()
+            .map(str::trim)
+            .find(|line| line.len() == 43 && !line.contains(' '))
+            .expect("the code stands on a line of its own")
+            .to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
