@@ -10,19 +10,33 @@ use anyhow::{Context, Result, bail};
 
 /// Layer rules: the crate, and the packages it must not reach, even indirectly.
 const RULES: &[(&str, &[&str])] = &[
-    ("nerutalk-domain", &["tokio", "diesel", "actix-web", "actix-rt"]),
-    ("nerutalk-ports", &["diesel", "actix-web", "redis", "deadpool-redis", "reqwest"]),
-    ("nerutalk-app", &["diesel", "actix-web", "redis", "deadpool-redis", "reqwest"]),
+    (
+        "nerutalk-domain",
+        &["tokio", "diesel", "actix-web", "actix-rt"],
+    ),
+    (
+        "nerutalk-ports",
+        &["diesel", "actix-web", "redis", "deadpool-redis", "reqwest"],
+    ),
+    (
+        "nerutalk-app",
+        &["diesel", "actix-web", "redis", "deadpool-redis", "reqwest"],
+    ),
 ];
 
 fn dependency_names(root: &Path, package: &str) -> Result<BTreeSet<String>> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
         .current_dir(root)
-        .args(["tree", "-p", package, "-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree", "-p", package, "-e", "normal", "--prefix", "none", "--format", "{p}",
+        ])
         .output()
         .context("cannot run cargo tree")?;
     if !output.status.success() {
-        bail!("cargo tree -p {package} failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "cargo tree -p {package} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -63,7 +77,10 @@ pub fn dependencies(root: &Path) -> Result<()> {
         }
     }
     if broken.is_empty() {
-        eprintln!("xtask: layer boundaries hold ({} adapters checked)", adapters.len());
+        eprintln!(
+            "xtask: layer boundaries hold ({} adapters checked)",
+            adapters.len()
+        );
         Ok(())
     } else {
         bail!("layer boundaries broken:\n  {}", broken.join("\n  "))
@@ -94,9 +111,14 @@ pub fn migration_trees(root: &Path) -> Result<()> {
     if postgres != sqlite {
         let only_pg: Vec<_> = postgres.difference(&sqlite).collect();
         let only_sqlite: Vec<_> = sqlite.difference(&postgres).collect();
-        bail!("migration trees differ: only in postgres {only_pg:?}, only in sqlite {only_sqlite:?}");
+        bail!(
+            "migration trees differ: only in postgres {only_pg:?}, only in sqlite {only_sqlite:?}"
+        );
     }
-    eprintln!("xtask: both migration trees hold the same {} migrations", postgres.len());
+    eprintln!(
+        "xtask: both migration trees hold the same {} migrations",
+        postgres.len()
+    );
     Ok(())
 }
 
@@ -110,7 +132,9 @@ pub fn postgres_reachable() -> Result<()> {
         .split('/')
         .next()
         .unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let host_port = if host_port.contains(':') {
         host_port.to_owned()
     } else {

@@ -57,7 +57,9 @@ fn cargo() -> Command {
 fn run(mut command: Command) -> Result<()> {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
-    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
@@ -77,7 +79,10 @@ fn openapi(check: bool) -> Result<()> {
         .output()
         .context("cannot run nerutalk openapi")?;
     if !output.status.success() {
-        bail!("nerutalk openapi failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "nerutalk openapi failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let path = root().join("docs/openapi.json");
     if check {
@@ -99,7 +104,13 @@ fn check_migrations() -> Result<()> {
     checks::postgres_reachable()?;
     let mut command = cargo();
     command.args([
-        "test", "-p", "nerutalk-sql", "--test", "migrations", "--", "--include-ignored",
+        "test",
+        "-p",
+        "nerutalk-sql",
+        "--test",
+        "migrations",
+        "--",
+        "--include-ignored",
     ]);
     run(command)
 }
@@ -109,7 +120,14 @@ fn ci() -> Result<()> {
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(clippy)?;
     openapi(true)?;
     checks::dependencies(&root())?;

@@ -15,7 +15,9 @@ pub struct HealthService {
 impl std::fmt::Debug for HealthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<_> = self.probes.iter().map(|(name, _)| *name).collect();
-        f.debug_struct("HealthService").field("probes", &names).finish()
+        f.debug_struct("HealthService")
+            .field("probes", &names)
+            .finish()
     }
 }
 
@@ -50,7 +52,8 @@ mod tests {
         let mut up = MockHealthProbe::new();
         up.expect_check().returning(|| Ok(()));
         let mut down = MockHealthProbe::new();
-        down.expect_check().returning(|| Err(PortError::unavailable("refused")));
+        down.expect_check()
+            .returning(|| Err(PortError::unavailable("refused")));
         let healthy = HealthService::new(vec![("database", Arc::new(up))]);
         assert_eq!(healthy.ready().await, Ok(()));
         let broken = HealthService::new(vec![("database", Arc::new(down))]);

@@ -62,9 +62,9 @@ impl DomainError {
         match self {
             Self::EmailInvalid | Self::EmailTooLong { .. } => "email",
             Self::UsernameLength { .. } | Self::UsernameCharset => "username",
-            Self::PasswordTooShort { .. } | Self::PasswordTooLong { .. } | Self::PasswordTooWeak => {
-                "password"
-            }
+            Self::PasswordTooShort { .. }
+            | Self::PasswordTooLong { .. }
+            | Self::PasswordTooWeak => "password",
             Self::PasswordMismatch => "confirm_password",
             Self::FullNameTooLong { .. } => "full_name",
             Self::BioTooLong { .. } => "bio",

@@ -189,7 +189,9 @@ impl Profile {
     /// # Errors
     /// [`DomainError::FullNameTooLong`].
     pub fn parse_full_name(raw: &str) -> Result<Option<String>, DomainError> {
-        bounded_text(raw, Self::FULL_NAME_MAX, |max| DomainError::FullNameTooLong { max })
+        bounded_text(raw, Self::FULL_NAME_MAX, |max| {
+            DomainError::FullNameTooLong { max }
+        })
     }
 
     /// # Errors
@@ -276,12 +278,27 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a..b@example.com", "ada@-x.com", "a b@example.com"] {
+        assert_eq!(
+            Email::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a..b@example.com",
+            "ada@-x.com",
+            "a b@example.com",
+        ] {
             assert_eq!(Email::parse(bad), Err(DomainError::EmailInvalid), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
-        assert_eq!(Email::parse(&long), Err(DomainError::EmailTooLong { max: 254 }));
+        assert_eq!(
+            Email::parse(&long),
+            Err(DomainError::EmailTooLong { max: 254 })
+        );
     }
 
     #[test]
@@ -293,16 +310,28 @@ mod tests {
             Err(DomainError::UsernameLength { min: 3, max: 50 })
         );
         assert_eq!(Username::parse("_ada"), Err(DomainError::UsernameCharset));
-        assert_eq!(Username::parse("ada lovelace"), Err(DomainError::UsernameCharset));
+        assert_eq!(
+            Username::parse("ada lovelace"),
+            Err(DomainError::UsernameCharset)
+        );
         assert_eq!(Username::parse("Ada").unwrap().key(), "ada");
     }
 
     #[test]
     fn password_strength_rules() {
         assert!(Password::parse("Secret123").is_ok());
-        assert_eq!(Password::parse("Sh0rt"), Err(DomainError::PasswordTooShort { min: 8 }));
-        assert_eq!(Password::parse("alllowercase1"), Err(DomainError::PasswordTooWeak));
-        assert_eq!(Password::parse("NoDigitsHere"), Err(DomainError::PasswordTooWeak));
+        assert_eq!(
+            Password::parse("Sh0rt"),
+            Err(DomainError::PasswordTooShort { min: 8 })
+        );
+        assert_eq!(
+            Password::parse("alllowercase1"),
+            Err(DomainError::PasswordTooWeak)
+        );
+        assert_eq!(
+            Password::parse("NoDigitsHere"),
+            Err(DomainError::PasswordTooWeak)
+        );
         assert_eq!(
             Password::parse(&format!("Aa1{}", "x".repeat(80))),
             Err(DomainError::PasswordTooLong { max: 72 })
@@ -311,19 +340,41 @@ mod tests {
             Password::parse_confirmed("Secret123", "Secret124"),
             Err(DomainError::PasswordMismatch)
         );
-        assert_eq!(format!("{:?}", Password::parse("Secret123").unwrap()), "Password(..)");
+        assert_eq!(
+            format!("{:?}", Password::parse("Secret123").unwrap()),
+            "Password(..)"
+        );
     }
 
     #[test]
     fn profile_fields() {
-        assert_eq!(Profile::parse_phone("+1 (555) 010-9999"), Ok(Some("+15550109999".into())));
+        assert_eq!(
+            Profile::parse_phone("+1 (555) 010-9999"),
+            Ok(Some("+15550109999".into()))
+        );
         assert_eq!(Profile::parse_phone("   "), Ok(None));
-        assert_eq!(Profile::parse_phone("12ab56"), Err(DomainError::PhoneInvalid));
-        assert_eq!(Profile::parse_full_name(&"x".repeat(101)), Err(DomainError::FullNameTooLong { max: 100 }));
+        assert_eq!(
+            Profile::parse_phone("12ab56"),
+            Err(DomainError::PhoneInvalid)
+        );
+        assert_eq!(
+            Profile::parse_full_name(&"x".repeat(101)),
+            Err(DomainError::FullNameTooLong { max: 100 })
+        );
         assert_eq!(Profile::parse_bio("  hi  "), Ok(Some("hi".into())));
-        assert!(Profile::parse_avatar_url("https://cdn.example.com/a.png").unwrap().is_some());
-        assert_eq!(Profile::parse_avatar_url("javascript:alert(1)"), Err(DomainError::AvatarUrlInvalid));
-        assert_eq!(Profile::parse_avatar_url("https:///x"), Err(DomainError::AvatarUrlInvalid));
+        assert!(
+            Profile::parse_avatar_url("https://cdn.example.com/a.png")
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            Profile::parse_avatar_url("javascript:alert(1)"),
+            Err(DomainError::AvatarUrlInvalid)
+        );
+        assert_eq!(
+            Profile::parse_avatar_url("https:///x"),
+            Err(DomainError::AvatarUrlInvalid)
+        );
     }
 
     proptest! {

@@ -195,7 +195,9 @@ pub(crate) struct TokenResponse {
 
 impl From<IssuedTokens> for TokenResponse {
     fn from(tokens: IssuedTokens) -> Self {
-        let expires_in = (tokens.access_expires_at - chrono::Utc::now()).num_seconds().max(0);
+        let expires_in = (tokens.access_expires_at - chrono::Utc::now())
+            .num_seconds()
+            .max(0);
         Self {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,

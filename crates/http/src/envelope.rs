@@ -5,9 +5,9 @@ use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError, web};
 use chrono::{DateTime, SecondsFormat, Utc};
+use nerutalk_app::{AppError, MessageArg};
 use nerutalk_domain::Language;
 use nerutalk_i18n::{Catalog, LanguageSource, Negotiated};
-use nerutalk_app::{AppError, MessageArg};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -72,10 +72,16 @@ pub(crate) fn request_language(request: &HttpRequest) -> Language {
 pub(crate) fn prefer_saved_language(request: &HttpRequest, language: Option<Language>) {
     let mut extensions = request.extensions_mut();
     let explicit = extensions.get::<Negotiated>().is_some_and(|negotiated| {
-        matches!(negotiated.source, LanguageSource::Header | LanguageSource::Query)
+        matches!(
+            negotiated.source,
+            LanguageSource::Header | LanguageSource::Query
+        )
     });
     if let (false, Some(language)) = (explicit, language) {
-        extensions.insert(Negotiated { language, source: LanguageSource::UserPreference });
+        extensions.insert(Negotiated {
+            language,
+            source: LanguageSource::UserPreference,
+        });
     }
 }
 
@@ -122,12 +128,10 @@ impl<T: Serialize> Responder for Reply<T> {
             .map(|count| ("count", MessageArg::Number(count)))
             .into_iter()
             .collect();
-        let message = request
-            .app_data::<web::Data<Catalog>>()
-            .map_or_else(
-                || self.notice.message_id().to_owned(),
-                |catalog| catalog.message(language, self.notice.message_id(), &args),
-            );
+        let message = request.app_data::<web::Data<Catalog>>().map_or_else(
+            || self.notice.message_id().to_owned(),
+            |catalog| catalog.message(language, self.notice.message_id(), &args),
+        );
         HttpResponse::build(self.status).json(Envelope {
             message,
             data: self.data,
@@ -138,7 +142,11 @@ impl<T: Serialize> Responder for Reply<T> {
 }
 
 /// The localized error envelope for `error`.
-pub(crate) fn error_response(catalog: &Catalog, language: Language, error: &ApiError) -> HttpResponse {
+pub(crate) fn error_response(
+    catalog: &Catalog,
+    language: Language,
+    error: &ApiError,
+) -> HttpResponse {
     let (args, details) = match error {
         ApiError::App(app) => {
             let args = app.message_args();

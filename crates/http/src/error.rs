@@ -14,7 +14,9 @@ pub enum RequestError {
     InvalidPath,
     UnsupportedMediaType,
     /// `limit` is the largest body accepted, in bytes.
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     RouteNotFound,
     MethodNotAllowed,
 }

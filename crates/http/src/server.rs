@@ -62,19 +62,21 @@ pub fn serve(
             .app_data(state.clone())
             .app_data(catalog.clone())
             .app_data(json_config(json_limit))
-            .app_data(web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
-                ApiError::request(RequestError::InvalidQuery, error).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|error: PathError, _| {
-                ApiError::request(RequestError::InvalidPath, error).into()
-            }))
+            .app_data(
+                web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
+                    ApiError::request(RequestError::InvalidQuery, error).into()
+                }),
+            )
+            .app_data(
+                web::PathConfig::default().error_handler(|error: PathError, _| {
+                    ApiError::request(RequestError::InvalidPath, error).into()
+                }),
+            )
             .wrap(from_fn(language::middleware))
             .wrap(TracingLogger::default())
             .configure(routes::configure)
             .service(web::redirect("/docs", "/docs/"))
-            .service(
-                SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()),
-            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
             .default_service(web::to(route_not_found))
     });
     if let Some(workers) = settings.workers {
@@ -89,7 +91,8 @@ fn json_config(limit: usize) -> web::JsonConfig {
         .error_handler(move |error, _| {
             let kind = match &error {
                 JsonPayloadError::ContentType => RequestError::UnsupportedMediaType,
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
                     RequestError::PayloadTooLarge { limit }
                 }
                 _ => RequestError::MalformedJson,
@@ -99,5 +102,8 @@ fn json_config(limit: usize) -> web::JsonConfig {
 }
 
 async fn route_not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::request(RequestError::RouteNotFound, "no route matches this path and method"))
+    Err(ApiError::request(
+        RequestError::RouteNotFound,
+        "no route matches this path and method",
+    ))
 }

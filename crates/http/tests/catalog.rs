@@ -13,11 +13,21 @@ use strum::IntoEnumIterator;
 fn ids_used_in_code() -> BTreeSet<String> {
     let errors = AppError::every_variant().map(|error| error.message_id());
     let requests = RequestError::iter().map(|error| {
-        nerutalk_http::ApiError::Request { kind: error, reason: String::new() }.message_id()
+        nerutalk_http::ApiError::Request {
+            kind: error,
+            reason: String::new(),
+        }
+        .message_id()
     });
     let notices = Notice::iter().map(|notice| notice.message_id().to_owned());
-    let app_texts = nerutalk_app::messages::ALL.iter().map(|id| (*id).to_owned());
-    errors.chain(requests).chain(notices).chain(app_texts).collect()
+    let app_texts = nerutalk_app::messages::ALL
+        .iter()
+        .map(|id| (*id).to_owned());
+    errors
+        .chain(requests)
+        .chain(notices)
+        .chain(app_texts)
+        .collect()
 }
 
 fn ids_in_catalogue(source: &str) -> BTreeSet<String> {
@@ -53,6 +63,9 @@ fn translations_are_not_english_copies() {
     let english = ids_in_catalogue(SOURCES[0].1);
     assert!(!english.is_empty());
     for (language, source) in SOURCES.iter().skip(1) {
-        assert_ne!(*source, SOURCES[0].1, "locales/{language} is a copy of English");
+        assert_ne!(
+            *source, SOURCES[0].1,
+            "locales/{language} is a copy of English"
+        );
     }
 }

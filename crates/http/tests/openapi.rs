@@ -24,7 +24,10 @@ fn every_operation_documents_its_replies_and_protected_ones_the_bearer_scheme() 
             let protected = responses.contains_key("401");
             let has_security = operation.get("security").is_some();
             if protected && !path.ends_with("/login") && !path.ends_with("/refresh") {
-                assert!(has_security, "{method} {path} answers 401 but names no scheme");
+                assert!(
+                    has_security,
+                    "{method} {path} answers 401 but names no scheme"
+                );
             }
         }
     }

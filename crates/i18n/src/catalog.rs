@@ -10,11 +10,26 @@ use unic_langid::LanguageIdentifier;
 
 /// Every catalogue's source, compiled in so the binary runs from anywhere.
 pub const SOURCES: [(Language, &str); 5] = [
-    (Language::En, include_str!("../../../locales/en/nerutalk.ftl")),
-    (Language::Id, include_str!("../../../locales/id/nerutalk.ftl")),
-    (Language::Ja, include_str!("../../../locales/ja/nerutalk.ftl")),
-    (Language::Ko, include_str!("../../../locales/ko/nerutalk.ftl")),
-    (Language::Zh, include_str!("../../../locales/zh/nerutalk.ftl")),
+    (
+        Language::En,
+        include_str!("../../../locales/en/nerutalk.ftl"),
+    ),
+    (
+        Language::Id,
+        include_str!("../../../locales/id/nerutalk.ftl"),
+    ),
+    (
+        Language::Ja,
+        include_str!("../../../locales/ja/nerutalk.ftl"),
+    ),
+    (
+        Language::Ko,
+        include_str!("../../../locales/ko/nerutalk.ftl"),
+    ),
+    (
+        Language::Zh,
+        include_str!("../../../locales/zh/nerutalk.ftl"),
+    ),
 ];
 
 /// A catalogue that does not load.
@@ -81,7 +96,12 @@ impl Catalog {
             .unwrap_or_else(|| id.to_owned())
     }
 
-    fn try_message(&self, language: Language, id: &str, args: &[(&str, MessageArg)]) -> Option<String> {
+    fn try_message(
+        &self,
+        language: Language,
+        id: &str,
+        args: &[(&str, MessageArg)],
+    ) -> Option<String> {
         let bundle = self.bundles.get(&language)?;
         let pattern = bundle.get_message(id)?.value()?;
         let mut fluent_args = FluentArgs::new();
@@ -98,9 +118,8 @@ impl Catalog {
     }
 }
 
-
 impl Translator for Catalog {
-    fn translate<'a>(&self, language: Language, id: &str, args: &[(&'a str, MessageArg)]) -> String {
+    fn translate(&self, language: Language, id: &str, args: &[(&str, MessageArg)]) -> String {
         self.message(language, id, args)
     }
 }
@@ -124,6 +143,9 @@ mod tests {
     #[test]
     fn unknown_ids_fall_back_to_the_id() {
         let catalog = Catalog::load().unwrap();
-        assert_eq!(catalog.message(Language::Ja, "no-such-id", &[]), "no-such-id");
+        assert_eq!(
+            catalog.message(Language::Ja, "no-such-id", &[]),
+            "no-such-id"
+        );
     }
 }

@@ -85,7 +85,13 @@ mod tests {
     #[test]
     fn sources_are_tried_in_order() {
         let all = negotiate(Some("ko"), Some("ja"), Some(Language::Id), Some("zh"));
-        assert_eq!(all, Negotiated { language: Language::Ko, source: LanguageSource::Header });
+        assert_eq!(
+            all,
+            Negotiated {
+                language: Language::Ko,
+                source: LanguageSource::Header
+            }
+        );
         let no_header = negotiate(Some("klingon"), Some("jp"), Some(Language::Id), Some("zh"));
         assert_eq!(no_header.language, Language::Ja);
         assert_eq!(no_header.source, LanguageSource::Query);
@@ -93,16 +99,31 @@ mod tests {
         assert_eq!(user.source, LanguageSource::UserPreference);
         let accept = negotiate(None, None, None, Some("fr, zh-CN;q=0.8"));
         assert_eq!(accept.language, Language::Zh);
-        assert_eq!(negotiate(None, None, None, None).source, LanguageSource::Default);
+        assert_eq!(
+            negotiate(None, None, None, None).source,
+            LanguageSource::Default
+        );
     }
 
     #[test]
     fn accept_language_honours_q_values() {
-        assert_eq!(parse_accept_language("en;q=0.5, ja;q=0.9"), Some(Language::Ja));
+        assert_eq!(
+            parse_accept_language("en;q=0.5, ja;q=0.9"),
+            Some(Language::Ja)
+        );
         assert_eq!(parse_accept_language("ko, ja"), Some(Language::Ko));
-        assert_eq!(parse_accept_language("ja;q=0, id;q=0.1"), Some(Language::Id));
+        assert_eq!(
+            parse_accept_language("ja;q=0, id;q=0.1"),
+            Some(Language::Id)
+        );
         assert_eq!(parse_accept_language("fr-FR, de;q=0.9"), None);
-        assert_eq!(parse_accept_language("*;q=0.5, zh-Hant;q=0.4"), Some(Language::Zh));
-        assert_eq!(parse_accept_language("ja;q=abc, ko;q=0.2"), Some(Language::Ko));
+        assert_eq!(
+            parse_accept_language("*;q=0.5, zh-Hant;q=0.4"),
+            Some(Language::Zh)
+        );
+        assert_eq!(
+            parse_accept_language("ja;q=abc, ko;q=0.2"),
+            Some(Language::Ko)
+        );
     }
 }

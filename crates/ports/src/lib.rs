@@ -23,7 +23,7 @@ pub use verification::{EmailVerificationRepository, NewEmailVerification, Verifi
 
 #[cfg(feature = "mock")]
 pub use {
-    clock::MockClock, health::MockHealthProbe, mailer::MockMailer,
-    sessions::MockSessionRepository, translator::MockTranslator, users::MockUserRepository,
+    clock::MockClock, health::MockHealthProbe, mailer::MockMailer, sessions::MockSessionRepository,
+    translator::MockTranslator, users::MockUserRepository,
     verification::MockEmailVerificationRepository,
 };

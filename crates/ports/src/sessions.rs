@@ -22,7 +22,10 @@ pub struct NewRefreshToken {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RotationOutcome {
     /// The token was current: it is now used and the replacement stored.
-    Rotated { user_id: UserId, session_id: SessionId },
+    Rotated {
+        user_id: UserId,
+        session_id: SessionId,
+    },
     /// The token had been used before: its session is now revoked.
     ReuseDetected { session_id: SessionId },
     /// The token is past its expiry; nothing changed.

@@ -98,9 +98,18 @@ impl Settings {
     ///
     /// # Errors
     /// [`ConfigError::Env`] for a value that does not parse.
-    pub fn with_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        fn parsed<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError> {
-            value.trim().parse().map_err(|_| ConfigError::Env { name, value })
+    pub fn with_env(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        fn parsed<T: std::str::FromStr>(
+            name: &'static str,
+            value: String,
+        ) -> Result<T, ConfigError> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Env { name, value })
         }
         let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         if let Some(value) = var("HOST") {
@@ -125,13 +134,15 @@ impl Settings {
             self.jwt_secret_key = Some(SecretString::from(value));
         }
         if let Some(value) = var("JWT_ACCESS_TOKEN_EXPIRE_MINUTES") {
-            self.jwt_access_token_expire_minutes = parsed("JWT_ACCESS_TOKEN_EXPIRE_MINUTES", value)?;
+            self.jwt_access_token_expire_minutes =
+                parsed("JWT_ACCESS_TOKEN_EXPIRE_MINUTES", value)?;
         }
         if let Some(value) = var("JWT_REFRESH_TOKEN_EXPIRE_DAYS") {
             self.jwt_refresh_token_expire_days = parsed("JWT_REFRESH_TOKEN_EXPIRE_DAYS", value)?;
         }
         if let Some(value) = var("EMAIL_VERIFICATION_EXPIRE_HOURS") {
-            self.email_verification_expire_hours = parsed("EMAIL_VERIFICATION_EXPIRE_HOURS", value)?;
+            self.email_verification_expire_hours =
+                parsed("EMAIL_VERIFICATION_EXPIRE_HOURS", value)?;
         }
         if let Some(value) = var("BCRYPT_COST") {
             self.bcrypt_cost = parsed("BCRYPT_COST", value)?;
@@ -163,17 +174,30 @@ mod tests {
         let settings = Settings::default().with_env(env).unwrap();
         assert_eq!(settings.port, 9000);
         assert_eq!(settings.database_url, "postgres://db/nt");
-        assert_eq!(settings.jwt_secret_key.as_ref().unwrap().expose_secret(), "s3cret");
-        assert!(!format!("{settings:?}").contains("s3cret"), "secrets never print");
+        assert_eq!(
+            settings.jwt_secret_key.as_ref().unwrap().expose_secret(),
+            "s3cret"
+        );
+        assert!(
+            !format!("{settings:?}").contains("s3cret"),
+            "secrets never print"
+        );
 
-        let bad = Settings::default().with_env(|name| (name == "PORT").then(|| "eighty".to_owned()));
+        let bad =
+            Settings::default().with_env(|name| (name == "PORT").then(|| "eighty".to_owned()));
         assert!(matches!(bad, Err(ConfigError::Env { name: "PORT", .. })));
     }
 
     #[test]
     fn a_file_overlays_defaults() {
         let settings: Settings = toml::from_str("port = 9999\nbcrypt_cost = 10\n").unwrap();
-        assert_eq!((settings.port, settings.bcrypt_cost, settings.host.as_str()), (9999, 10, "127.0.0.1"));
-        assert!(toml::from_str::<Settings>("prot = 1").is_err(), "typos are errors");
+        assert_eq!(
+            (settings.port, settings.bcrypt_cost, settings.host.as_str()),
+            (9999, 10, "127.0.0.1")
+        );
+        assert!(
+            toml::from_str::<Settings>("prot = 1").is_err(),
+            "typos are errors"
+        );
     }
 }

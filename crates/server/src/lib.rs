@@ -28,7 +28,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,9 +72,15 @@ impl Application {
             },
             AuthConfig {
                 jwt_secret,
-                access_token_ttl: Duration::from_secs(settings.jwt_access_token_expire_minutes * 60),
-                refresh_token_ttl: Duration::from_secs(settings.jwt_refresh_token_expire_days * 86_400),
-                verification_ttl: Duration::from_secs(settings.email_verification_expire_hours * 3_600),
+                access_token_ttl: Duration::from_secs(
+                    settings.jwt_access_token_expire_minutes * 60,
+                ),
+                refresh_token_ttl: Duration::from_secs(
+                    settings.jwt_refresh_token_expire_days * 86_400,
+                ),
+                verification_ttl: Duration::from_secs(
+                    settings.email_verification_expire_hours * 3_600,
+                ),
                 bcrypt_cost: settings.bcrypt_cost,
             },
         )?;

@@ -64,7 +64,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::info!(?applied, "migrations applied");
                 Ok(())
             }
-            _ => Ok(Application::build(settings).await?.run_until_stopped().await?),
+            _ => Ok(Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?),
         }
     })
 }

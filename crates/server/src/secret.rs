@@ -12,7 +12,10 @@ const FILE_NAME: &str = "jwt_secret";
 ///
 /// # Errors
 /// When the key file cannot be read or written.
-pub fn jwt_secret(configured: Option<&SecretString>, data_dir: &Path) -> std::io::Result<SecretString> {
+pub fn jwt_secret(
+    configured: Option<&SecretString>,
+    data_dir: &Path,
+) -> std::io::Result<SecretString> {
     if let Some(secret) = configured {
         if secret.expose_secret().len() < 32 {
             tracing::warn!("JWT_SECRET_KEY is shorter than 32 bytes; use a longer random key");
@@ -68,7 +71,10 @@ mod tests {
         assert_eq!(first.expose_secret(), second.expose_secret());
         assert_eq!(first.expose_secret().len(), 96);
         let configured = SecretString::from("x".repeat(40));
-        assert_eq!(jwt_secret(Some(&configured), &dir).unwrap().expose_secret(), "x".repeat(40));
+        assert_eq!(
+            jwt_secret(Some(&configured), &dir).unwrap().expose_secret(),
+            "x".repeat(40)
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

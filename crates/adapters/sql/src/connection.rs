@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
 
 /// A connection to whichever database the URL named.
-#[expect(missing_debug_implementations, reason = "diesel connections have no Debug")]
+#[expect(
+    missing_debug_implementations,
+    reason = "diesel connections have no Debug"
+)]
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
     Postgresql(PgConnection),
@@ -124,8 +127,14 @@ mod tests {
 
     #[test]
     fn the_scheme_picks_the_backend() {
-        assert_eq!(DatabaseUrl::parse("postgres://u:p@h/db").kind(), DatabaseKind::Postgres);
-        assert_eq!(DatabaseUrl::parse("postgresql://h/db").kind(), DatabaseKind::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@h/db").kind(),
+            DatabaseKind::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h/db").kind(),
+            DatabaseKind::Postgres
+        );
         assert_eq!(
             DatabaseUrl::parse("sqlite://data/nerutalk.db"),
             DatabaseUrl::Sqlite(PathBuf::from("data/nerutalk.db"))

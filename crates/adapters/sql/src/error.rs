@@ -29,7 +29,9 @@ pub(crate) fn map_diesel(error: DieselError) -> PortError {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             ref info,
         ) => PortError::unavailable(info.message().to_owned()),
-        DieselError::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
+        DieselError::DatabaseError(_, ref info)
+            if info.message().contains("database is locked") =>
+        {
             PortError::unavailable(info.message().to_owned())
         }
         other => PortError::internal(other),

@@ -35,7 +35,10 @@ pub(crate) fn run_pending(connection: &mut AnyConnection) -> Result<Vec<String>,
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .execute(pg)
                 .map_err(failed)?;
-            let applied = pg.run_pending_migrations(POSTGRES).map(names).map_err(failed);
+            let applied = pg
+                .run_pending_migrations(POSTGRES)
+                .map(names)
+                .map_err(failed);
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
                 .execute(pg)
                 .map_err(failed)?;

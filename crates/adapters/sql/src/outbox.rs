@@ -8,9 +8,9 @@ use diesel::prelude::*;
 use nerutalk_domain::ids::MailId;
 use nerutalk_ports::{Mailer, OutgoingMail, PortError};
 
+use crate::SqlStore;
 use crate::schema::mail_outbox;
 use crate::types::DbUuid;
-use crate::SqlStore;
 
 /// Keeps outgoing mail in the outbox table.
 #[derive(Debug, Clone)]
@@ -54,7 +54,11 @@ impl OutboxMailer {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|(kind, subject, body)| QueuedMail { kind, subject, body })
+            .map(|(kind, subject, body)| QueuedMail {
+                kind,
+                subject,
+                body,
+            })
             .collect())
     }
 }

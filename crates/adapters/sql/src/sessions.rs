@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use nerutalk_domain::{SessionId, UserId};
-use nerutalk_ports::{NewRefreshToken, PortError, RotationOutcome, SessionRepository, SessionState};
+use nerutalk_ports::{
+    NewRefreshToken, PortError, RotationOutcome, SessionRepository, SessionState,
+};
 
 use crate::schema::{refresh_tokens, sessions};
 use crate::types::DbUuid;
@@ -45,7 +47,11 @@ impl SqlSessionRepository {
     }
 }
 
-fn revoke_session(connection: &mut AnyConnection, session: DbUuid, now: NaiveDateTime) -> QueryResult<usize> {
+fn revoke_session(
+    connection: &mut AnyConnection,
+    session: DbUuid,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         sessions::table
             .find(session)

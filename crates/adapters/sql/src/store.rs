@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::Pool;
 use diesel::result::Error as DieselError;
-use diesel::Connection;
 use nerutalk_ports::PortError;
 
 use crate::connection::{AnyConnection, ConnectionManager, DatabaseKind, DatabaseUrl};
@@ -42,7 +42,9 @@ pub struct SqlStore {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore").field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("SqlStore")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -132,7 +134,8 @@ impl SqlStore {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
     {
-        self.run(|connection| write_transaction(connection, work)).await
+        self.run(|connection| write_transaction(connection, work))
+            .await
     }
 }
 

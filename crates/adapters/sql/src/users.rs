@@ -9,9 +9,9 @@ use nerutalk_domain::{
 };
 use nerutalk_ports::{NewUser, PortError, UserCredentials, UserRepository, UserSearch};
 
+use crate::SqlStore;
 use crate::schema::users;
 use crate::types::DbUuid;
-use crate::SqlStore;
 
 diesel::define_sql_function!(fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
 
@@ -68,7 +68,10 @@ impl UserRow {
             id: UserId::from_uuid(self.id.0),
             email: Email::parse(&self.email).map_err(|_| corrupt("email"))?,
             username: Username::parse(&self.username).map_err(|_| corrupt("username"))?,
-            language: self.language.as_deref().and_then(|tag| Language::parse(tag).ok()),
+            language: self
+                .language
+                .as_deref()
+                .and_then(|tag| Language::parse(tag).ok()),
             profile: Profile {
                 full_name: self.full_name,
                 bio: self.bio,

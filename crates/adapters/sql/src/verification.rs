@@ -8,9 +8,9 @@ use nerutalk_ports::{
     EmailVerificationRepository, NewEmailVerification, PortError, VerificationOutcome,
 };
 
+use crate::SqlStore;
 use crate::schema::{email_verifications, users};
 use crate::types::DbUuid;
-use crate::SqlStore;
 
 /// Verification tokens in `email_verifications`.
 #[derive(Debug, Clone)]

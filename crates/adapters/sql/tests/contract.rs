@@ -1,6 +1,8 @@
 //! The contract of the user, session and verification repositories, written
 //! once and run against SQLite and PostgreSQL.
 
+#![expect(clippy::unwrap_used, reason = "tests unwrap")]
+
 use chrono::{Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use nerutalk_domain::ids::{RefreshTokenId, VerificationId};
@@ -8,13 +10,11 @@ use nerutalk_domain::user::{Email, Profile, Username};
 use nerutalk_domain::{Language, SessionId, UserId};
 use nerutalk_ports::{
     ConflictField, EmailVerificationRepository, NewEmailVerification, NewRefreshToken, NewUser,
-    PortError, RotationOutcome, SessionRepository, UserRepository, UserSearch,
-    VerificationOutcome,
+    PortError, RotationOutcome, SessionRepository, UserRepository, UserSearch, VerificationOutcome,
 };
 use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{
-    DatabaseUrl, SqlEmailVerificationRepository, SqlSessionRepository, SqlStore,
-    SqlUserRepository,
+    DatabaseUrl, SqlEmailVerificationRepository, SqlSessionRepository, SqlStore, SqlUserRepository,
 };
 
 struct Repositories {
@@ -61,48 +61,100 @@ fn token(hash: &str, ttl: Duration) -> NewRefreshToken {
 }
 
 async fn users_round_trip_and_stay_unique(repos: &Repositories) {
-    let created = repos.users.create(new_user("Ada@Example.com", "Ada")).await.unwrap();
+    let created = repos
+        .users
+        .create(new_user("Ada@Example.com", "Ada"))
+        .await
+        .unwrap();
     assert_eq!(repos.users.get(created.id).await.unwrap(), created);
     assert_eq!(created.language, Some(Language::Ja));
 
-    let by_email = repos.users.find_credentials("ADA@example.com").await.unwrap();
+    let by_email = repos
+        .users
+        .find_credentials("ADA@example.com")
+        .await
+        .unwrap();
     let by_name = repos.users.find_credentials("ada").await.unwrap();
     assert_eq!(by_email.user.id, created.id);
     assert_eq!(by_name.password_hash, "$2b$04$hash");
-    assert!(matches!(repos.users.find_credentials("nobody").await, Err(PortError::NotFound)));
+    assert!(matches!(
+        repos.users.find_credentials("nobody").await,
+        Err(PortError::NotFound)
+    ));
 
-    let same_email = repos.users.create(new_user("ada@example.com", "other")).await;
-    assert!(matches!(same_email, Err(PortError::Conflict(ConflictField::Email))));
-    let same_name = repos.users.create(new_user("other@example.com", "ADA")).await;
-    assert!(matches!(same_name, Err(PortError::Conflict(ConflictField::Username))));
-    assert!(matches!(repos.users.get(UserId::generate()).await, Err(PortError::NotFound)));
+    let same_email = repos
+        .users
+        .create(new_user("ada@example.com", "other"))
+        .await;
+    assert!(matches!(
+        same_email,
+        Err(PortError::Conflict(ConflictField::Email))
+    ));
+    let same_name = repos
+        .users
+        .create(new_user("other@example.com", "ADA"))
+        .await;
+    assert!(matches!(
+        same_name,
+        Err(PortError::Conflict(ConflictField::Username))
+    ));
+    assert!(matches!(
+        repos.users.get(UserId::generate()).await,
+        Err(PortError::NotFound)
+    ));
 }
 
 async fn profiles_passwords_and_languages_update(repos: &Repositories) {
-    let user = repos.users.create(new_user("grace@example.com", "grace")).await.unwrap();
+    let user = repos
+        .users
+        .create(new_user("grace@example.com", "grace"))
+        .await
+        .unwrap();
     let profile = Profile {
         bio: Some("Compilers".to_owned()),
         avatar_url: Some("https://cdn.example.com/g.png".to_owned()),
         ..Profile::default()
     };
     let later = now() + Duration::seconds(1);
-    let updated = repos.users.update_profile(user.id, profile.clone(), later).await.unwrap();
+    let updated = repos
+        .users
+        .update_profile(user.id, profile.clone(), later)
+        .await
+        .unwrap();
     assert_eq!(updated.profile, profile);
     assert_eq!(updated.updated_at, later);
 
-    repos.users.update_password_hash(user.id, "new-hash".to_owned(), later).await.unwrap();
-    assert_eq!(repos.users.password_hash(user.id).await.unwrap(), "new-hash");
-    let switched = repos.users.set_language(user.id, Language::Ko, later).await.unwrap();
+    repos
+        .users
+        .update_password_hash(user.id, "new-hash".to_owned(), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        repos.users.password_hash(user.id).await.unwrap(),
+        "new-hash"
+    );
+    let switched = repos
+        .users
+        .set_language(user.id, Language::Ko, later)
+        .await
+        .unwrap();
     assert_eq!(switched.language, Some(Language::Ko));
     assert!(matches!(
-        repos.users.set_language(UserId::generate(), Language::Ko, later).await,
+        repos
+            .users
+            .set_language(UserId::generate(), Language::Ko, later)
+            .await,
         Err(PortError::NotFound)
     ));
 }
 
 async fn search_pages_by_username_and_name(repos: &Repositories) {
     for name in ["sam_1", "sam_2", "samantha", "zed"] {
-        repos.users.create(new_user(&format!("{name}@s.io"), name)).await.unwrap();
+        repos
+            .users
+            .create(new_user(&format!("{name}@s.io"), name))
+            .await
+            .unwrap();
     }
     let search = |query: &str, after: Option<&str>| UserSearch {
         query: query.to_owned(),
@@ -110,47 +162,112 @@ async fn search_pages_by_username_and_name(repos: &Repositories) {
         after: after.map(str::to_owned),
     };
     let first = repos.users.search(search("sam", None)).await.unwrap();
-    let names: Vec<_> = first.iter().map(|u| u.username.as_str().to_owned()).collect();
+    let names: Vec<_> = first
+        .iter()
+        .map(|u| u.username.as_str().to_owned())
+        .collect();
     assert_eq!(names, ["sam_1", "sam_2"]);
-    let second = repos.users.search(search("sam", Some("sam_2"))).await.unwrap();
+    let second = repos
+        .users
+        .search(search("sam", Some("sam_2")))
+        .await
+        .unwrap();
     assert_eq!(second.len(), 1);
     // `_` is literal, not a wildcard.
     let literal = repos.users.search(search("m_", None)).await.unwrap();
     assert_eq!(literal.len(), 2);
-    let by_full_name = repos.users.search(search("zed example", None)).await.unwrap();
+    let by_full_name = repos
+        .users
+        .search(search("zed example", None))
+        .await
+        .unwrap();
     assert_eq!(by_full_name.len(), 1);
 }
 
 async fn refresh_tokens_rotate_once_and_reuse_revokes(repos: &Repositories) {
-    let user = repos.users.create(new_user("rot@example.com", "rotator")).await.unwrap();
+    let user = repos
+        .users
+        .create(new_user("rot@example.com", "rotator"))
+        .await
+        .unwrap();
     let session = SessionId::generate();
-    repos.sessions.start(session, user.id, token("h1", Duration::days(1)), now()).await.unwrap();
+    repos
+        .sessions
+        .start(session, user.id, token("h1", Duration::days(1)), now())
+        .await
+        .unwrap();
     assert!(!repos.sessions.state(session).await.unwrap().revoked);
 
-    let rotated = repos.sessions.rotate("h1".into(), token("h2", Duration::days(1)), now()).await;
-    assert_eq!(rotated.unwrap(), RotationOutcome::Rotated { user_id: user.id, session_id: session });
-    let unknown = repos.sessions.rotate("nope".into(), token("h3", Duration::days(1)), now()).await;
+    let rotated = repos
+        .sessions
+        .rotate("h1".into(), token("h2", Duration::days(1)), now())
+        .await;
+    assert_eq!(
+        rotated.unwrap(),
+        RotationOutcome::Rotated {
+            user_id: user.id,
+            session_id: session
+        }
+    );
+    let unknown = repos
+        .sessions
+        .rotate("nope".into(), token("h3", Duration::days(1)), now())
+        .await;
     assert_eq!(unknown.unwrap(), RotationOutcome::Unknown);
 
-    let reused = repos.sessions.rotate("h1".into(), token("h4", Duration::days(1)), now()).await;
-    assert_eq!(reused.unwrap(), RotationOutcome::ReuseDetected { session_id: session });
+    let reused = repos
+        .sessions
+        .rotate("h1".into(), token("h4", Duration::days(1)), now())
+        .await;
+    assert_eq!(
+        reused.unwrap(),
+        RotationOutcome::ReuseDetected {
+            session_id: session
+        }
+    );
     assert!(repos.sessions.state(session).await.unwrap().revoked);
-    let after_revoke = repos.sessions.rotate("h2".into(), token("h5", Duration::days(1)), now()).await;
+    let after_revoke = repos
+        .sessions
+        .rotate("h2".into(), token("h5", Duration::days(1)), now())
+        .await;
     assert_eq!(after_revoke.unwrap(), RotationOutcome::Revoked);
 }
 
 async fn expired_tokens_and_revocation(repos: &Repositories) {
-    let user = repos.users.create(new_user("exp@example.com", "expiry")).await.unwrap();
+    let user = repos
+        .users
+        .create(new_user("exp@example.com", "expiry"))
+        .await
+        .unwrap();
     let short = SessionId::generate();
-    repos.sessions.start(short, user.id, token("e1", Duration::seconds(-1)), now()).await.unwrap();
-    let expired = repos.sessions.rotate("e1".into(), token("e2", Duration::days(1)), now()).await;
+    repos
+        .sessions
+        .start(short, user.id, token("e1", Duration::seconds(-1)), now())
+        .await
+        .unwrap();
+    let expired = repos
+        .sessions
+        .rotate("e1".into(), token("e2", Duration::days(1)), now())
+        .await;
     assert_eq!(expired.unwrap(), RotationOutcome::Expired);
 
     let keep = SessionId::generate();
     let other = SessionId::generate();
-    repos.sessions.start(keep, user.id, token("k1", Duration::days(1)), now()).await.unwrap();
-    repos.sessions.start(other, user.id, token("o1", Duration::days(1)), now()).await.unwrap();
-    let revoked = repos.sessions.revoke_all_except(user.id, Some(keep), now()).await.unwrap();
+    repos
+        .sessions
+        .start(keep, user.id, token("k1", Duration::days(1)), now())
+        .await
+        .unwrap();
+    repos
+        .sessions
+        .start(other, user.id, token("o1", Duration::days(1)), now())
+        .await
+        .unwrap();
+    let revoked = repos
+        .sessions
+        .revoke_all_except(user.id, Some(keep), now())
+        .await
+        .unwrap();
     assert_eq!(revoked, 2);
     assert!(!repos.sessions.state(keep).await.unwrap().revoked);
     assert!(repos.sessions.state(other).await.unwrap().revoked);
@@ -158,20 +275,40 @@ async fn expired_tokens_and_revocation(repos: &Repositories) {
     repos.sessions.revoke(keep, now()).await.unwrap();
     repos.sessions.revoke(keep, now()).await.unwrap();
     assert!(repos.sessions.state(keep).await.unwrap().revoked);
-    assert!(matches!(repos.sessions.revoke(SessionId::generate(), now()).await, Err(PortError::NotFound)));
+    assert!(matches!(
+        repos.sessions.revoke(SessionId::generate(), now()).await,
+        Err(PortError::NotFound)
+    ));
     let ghost = repos
         .sessions
-        .start(SessionId::generate(), UserId::generate(), token("g1", Duration::days(1)), now())
+        .start(
+            SessionId::generate(),
+            UserId::generate(),
+            token("g1", Duration::days(1)),
+            now(),
+        )
         .await;
     assert!(matches!(ghost, Err(PortError::NotFound)));
 }
 
 async fn concurrent_presentations_rotate_exactly_once(repos: &Repositories) {
-    let user = repos.users.create(new_user("race@example.com", "racer")).await.unwrap();
+    let user = repos
+        .users
+        .create(new_user("race@example.com", "racer"))
+        .await
+        .unwrap();
     let session = SessionId::generate();
-    repos.sessions.start(session, user.id, token("r1", Duration::days(1)), now()).await.unwrap();
+    repos
+        .sessions
+        .start(session, user.id, token("r1", Duration::days(1)), now())
+        .await
+        .unwrap();
     let attempts = (0..8).map(|i| {
-        repos.sessions.rotate("r1".into(), token(&format!("r1-{i}"), Duration::days(1)), now())
+        repos.sessions.rotate(
+            "r1".into(),
+            token(&format!("r1-{i}"), Duration::days(1)),
+            now(),
+        )
     });
     let outcomes = join_all(attempts).await;
     let rotated = outcomes
@@ -183,36 +320,72 @@ async fn concurrent_presentations_rotate_exactly_once(repos: &Repositories) {
 }
 
 async fn verification_tokens_are_single_use(repos: &Repositories) {
-    let user = repos.users.create(new_user("ver@example.com", "verifier")).await.unwrap();
+    let user = repos
+        .users
+        .create(new_user("ver@example.com", "verifier"))
+        .await
+        .unwrap();
     let issue = |hash: &str, ttl: Duration| NewEmailVerification {
         id: VerificationId::generate(),
         user_id: user.id,
         token_hash: hash.to_owned(),
         expires_at: now() + ttl,
     };
-    repos.verifications.issue(issue("v-old", Duration::hours(1)), now()).await.unwrap();
-    repos.verifications.issue(issue("v1", Duration::hours(1)), now()).await.unwrap();
+    repos
+        .verifications
+        .issue(issue("v-old", Duration::hours(1)), now())
+        .await
+        .unwrap();
+    repos
+        .verifications
+        .issue(issue("v1", Duration::hours(1)), now())
+        .await
+        .unwrap();
     assert_eq!(
-        repos.verifications.verify("v-old".into(), now()).await.unwrap(),
+        repos
+            .verifications
+            .verify("v-old".into(), now())
+            .await
+            .unwrap(),
         VerificationOutcome::AlreadyUsed,
         "issuing a new token spends the old one"
     );
     assert_eq!(
-        repos.verifications.verify("v1".into(), now()).await.unwrap(),
+        repos
+            .verifications
+            .verify("v1".into(), now())
+            .await
+            .unwrap(),
         VerificationOutcome::Verified(user.id)
     );
     assert!(repos.users.get(user.id).await.unwrap().is_verified);
     assert_eq!(
-        repos.verifications.verify("v1".into(), now()).await.unwrap(),
+        repos
+            .verifications
+            .verify("v1".into(), now())
+            .await
+            .unwrap(),
         VerificationOutcome::AlreadyUsed
     );
-    repos.verifications.issue(issue("v2", Duration::seconds(-1)), now()).await.unwrap();
+    repos
+        .verifications
+        .issue(issue("v2", Duration::seconds(-1)), now())
+        .await
+        .unwrap();
     assert_eq!(
-        repos.verifications.verify("v2".into(), now()).await.unwrap(),
+        repos
+            .verifications
+            .verify("v2".into(), now())
+            .await
+            .unwrap(),
         VerificationOutcome::Expired
     );
     assert_eq!(
-        repos.verifications.verify("nope".into(), now()).await.unwrap(),
+        repos
+            .verifications
+            .verify("nope".into(), now())
+            .await
+            .unwrap(),
         VerificationOutcome::Unknown
     );
 }

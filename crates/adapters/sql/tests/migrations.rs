@@ -4,7 +4,8 @@ use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{DatabaseUrl, SqlStore};
 
 fn sqlite_url() -> DatabaseUrl {
-    let path = std::env::temp_dir().join(format!("nerutalk-migrations-{}.db", uuid::Uuid::now_v7()));
+    let path =
+        std::env::temp_dir().join(format!("nerutalk-migrations-{}.db", uuid::Uuid::now_v7()));
     DatabaseUrl::Sqlite(path)
 }
 

@@ -3,10 +3,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use jwt_simple::JWTError;
 use jwt_simple::prelude::{
     Claims, Duration as JwtDuration, HS256Key, JWTClaims, MACLike, VerificationOptions,
 };
-use jwt_simple::JWTError;
 use nerutalk_domain::{SessionId, UserId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,9 @@ pub struct AccessTokens {
 
 impl std::fmt::Debug for AccessTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessTokens").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("AccessTokens")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -77,13 +79,13 @@ impl AccessTokens {
             time_tolerance: Some(self.leeway),
             ..VerificationOptions::default()
         };
-        let claims: JWTClaims<SessionClaim> = self
-            .key
-            .verify_token(token, Some(options))
-            .map_err(|error| match error.downcast_ref::<JWTError>() {
-                Some(JWTError::TokenHasExpired) => AppError::TokenExpired,
-                _ => AppError::TokenInvalid,
-            })?;
+        let claims: JWTClaims<SessionClaim> =
+            self.key
+                .verify_token(token, Some(options))
+                .map_err(|error| match error.downcast_ref::<JWTError>() {
+                    Some(JWTError::TokenHasExpired) => AppError::TokenExpired,
+                    _ => AppError::TokenInvalid,
+                })?;
         let user_id = claims
             .subject
             .as_deref()
@@ -111,7 +113,10 @@ mod tests {
         let token = tokens.issue(user_id, session_id).unwrap();
         assert_eq!(
             tokens.verify(&token).unwrap(),
-            AccessClaims { user_id, session_id }
+            AccessClaims {
+                user_id,
+                session_id
+            }
         );
     }
 
@@ -119,13 +124,17 @@ mod tests {
     fn foreign_tampered_and_expired_tokens_are_refused() {
         let ours = tokens("a-test-secret-of-enough-length!!", Duration::from_secs(60));
         let theirs = tokens("another-secret-of-enough-length!", Duration::from_secs(60));
-        let token = theirs.issue(UserId::generate(), SessionId::generate()).unwrap();
+        let token = theirs
+            .issue(UserId::generate(), SessionId::generate())
+            .unwrap();
         assert_eq!(ours.verify(&token), Err(AppError::TokenInvalid));
         assert_eq!(ours.verify("not.a.jwt"), Err(AppError::TokenInvalid));
 
         let mut expiring = tokens("a-test-secret-of-enough-length!!", Duration::ZERO);
         expiring.leeway = JwtDuration::from_secs(0);
-        let token = expiring.issue(UserId::generate(), SessionId::generate()).unwrap();
+        let token = expiring
+            .issue(UserId::generate(), SessionId::generate())
+            .unwrap();
         std::thread::sleep(Duration::from_millis(1_100));
         assert_eq!(expiring.verify(&token), Err(AppError::TokenExpired));
     }

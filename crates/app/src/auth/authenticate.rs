@@ -58,8 +58,14 @@ mod tests {
             user.is_active = active;
             Ok(user)
         });
-        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
-        let token = service.access_token(user_id, SessionId::generate()).unwrap().0;
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
+        let token = service
+            .access_token(user_id, SessionId::generate())
+            .unwrap()
+            .0;
         (service, token)
     }
 
@@ -72,10 +78,19 @@ mod tests {
     #[tokio::test]
     async fn revoked_sessions_disabled_users_and_garbage_are_refused() {
         let (service, token) = service(true, true);
-        assert_eq!(service.authenticate(&token).await.unwrap_err(), AppError::SessionRevoked);
+        assert_eq!(
+            service.authenticate(&token).await.unwrap_err(),
+            AppError::SessionRevoked
+        );
         let (service, token) = service_disabled();
-        assert_eq!(service.authenticate(&token).await.unwrap_err(), AppError::AccountDisabled);
-        assert_eq!(service.authenticate("garbage").await.unwrap_err(), AppError::TokenInvalid);
+        assert_eq!(
+            service.authenticate(&token).await.unwrap_err(),
+            AppError::AccountDisabled
+        );
+        assert_eq!(
+            service.authenticate("garbage").await.unwrap_err(),
+            AppError::TokenInvalid
+        );
     }
 
     fn service_disabled() -> (crate::AuthService, String) {

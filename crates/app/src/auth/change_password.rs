@@ -79,7 +79,9 @@ mod tests {
 
     fn users_with_password() -> MockUserRepository {
         let mut users = MockUserRepository::new();
-        users.expect_password_hash().returning(|_| Ok(hash_of("Secret123")));
+        users
+            .expect_password_hash()
+            .returning(|_| Ok(hash_of("Secret123")));
         users
     }
 
@@ -88,31 +90,51 @@ mod tests {
         let actor = actor();
         let keep = actor.session_id;
         let mut users = users_with_password();
-        users.expect_update_password_hash().times(1).returning(|_, _, _| Ok(()));
+        users
+            .expect_update_password_hash()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
         let mut sessions = MockSessionRepository::new();
         sessions
             .expect_revoke_all_except()
             .withf(move |_, kept, _| *kept == Some(keep))
             .times(1)
             .returning(|_, _, _| Ok(2));
-        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
-        service.change_password(&actor, change("Secret123", "Better456")).await.unwrap();
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
+        service
+            .change_password(&actor, change("Secret123", "Better456"))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
     async fn wrong_current_weak_new_and_unchanged_passwords_are_refused() {
-        let service = ServiceBuilder::default().users(users_with_password()).build();
+        let service = ServiceBuilder::default()
+            .users(users_with_password())
+            .build();
         let actor = actor();
         assert_eq!(
-            service.change_password(&actor, change("Wrong123", "Better456")).await.unwrap_err(),
+            service
+                .change_password(&actor, change("Wrong123", "Better456"))
+                .await
+                .unwrap_err(),
             AppError::CurrentPasswordWrong
         );
         assert_eq!(
-            service.change_password(&actor, change("Secret123", "weak")).await.unwrap_err(),
+            service
+                .change_password(&actor, change("Secret123", "weak"))
+                .await
+                .unwrap_err(),
             AppError::Invalid(DomainError::PasswordTooShort { min: 8 })
         );
         assert_eq!(
-            service.change_password(&actor, change("Secret123", "Secret123")).await.unwrap_err(),
+            service
+                .change_password(&actor, change("Secret123", "Secret123"))
+                .await
+                .unwrap_err(),
             AppError::PasswordUnchanged
         );
     }

@@ -76,7 +76,10 @@ impl AuthService {
         session_id: SessionId,
     ) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
         let token = self.access_tokens.issue(user_id, session_id)?;
-        Ok((token, after(self.ports.clock.now(), self.config.access_token_ttl)))
+        Ok((
+            token,
+            after(self.ports.clock.now(), self.config.access_token_ttl),
+        ))
     }
 }
 
@@ -90,20 +93,34 @@ mod tests {
     fn credentials(active: bool) -> UserCredentials {
         let mut user = stored_user(UserId::generate(), "ada@example.com", "ada");
         user.is_active = active;
-        UserCredentials { user, password_hash: hash_of("Secret123") }
+        UserCredentials {
+            user,
+            password_hash: hash_of("Secret123"),
+        }
     }
 
     fn login(password: &str) -> Login {
-        Login { login: "ada".into(), password: password.into() }
+        Login {
+            login: "ada".into(),
+            password: password.into(),
+        }
     }
 
     #[tokio::test]
     async fn right_password_starts_a_session_with_both_tokens() {
         let mut users = MockUserRepository::new();
-        users.expect_find_credentials().returning(|_| Ok(credentials(true)));
+        users
+            .expect_find_credentials()
+            .returning(|_| Ok(credentials(true)));
         let mut sessions = MockSessionRepository::new();
-        sessions.expect_start().times(1).returning(|_, _, _, _| Ok(()));
-        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
+        sessions
+            .expect_start()
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
         let tokens = service.login(login("Secret123")).await.unwrap();
         assert!(!tokens.access_token.is_empty());
         assert_eq!(tokens.refresh_token.len(), 43);
@@ -113,11 +130,20 @@ mod tests {
     #[tokio::test]
     async fn unknown_login_and_wrong_password_answer_alike() {
         let mut users = MockUserRepository::new();
-        users.expect_find_credentials().withf(|l| l == "ghost").returning(|_| Err(PortError::NotFound));
-        users.expect_find_credentials().withf(|l| l == "ada").returning(|_| Ok(credentials(true)));
+        users
+            .expect_find_credentials()
+            .withf(|l| l == "ghost")
+            .returning(|_| Err(PortError::NotFound));
+        users
+            .expect_find_credentials()
+            .withf(|l| l == "ada")
+            .returning(|_| Ok(credentials(true)));
         let service = ServiceBuilder::default().users(users).build();
         let unknown = service
-            .login(Login { login: "ghost".into(), password: "Secret123".into() })
+            .login(Login {
+                login: "ghost".into(),
+                password: "Secret123".into(),
+            })
             .await;
         let wrong = service.login(login("Secret124")).await;
         assert_eq!(unknown.unwrap_err(), AppError::InvalidCredentials);
@@ -127,7 +153,9 @@ mod tests {
     #[tokio::test]
     async fn disabled_accounts_cannot_sign_in() {
         let mut users = MockUserRepository::new();
-        users.expect_find_credentials().returning(|_| Ok(credentials(false)));
+        users
+            .expect_find_credentials()
+            .returning(|_| Ok(credentials(false)));
         let service = ServiceBuilder::default().users(users).build();
         assert_eq!(
             service.login(login("Secret123")).await.unwrap_err(),

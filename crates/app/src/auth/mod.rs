@@ -21,12 +21,12 @@ use nerutalk_ports::{
 };
 use secrecy::SecretString;
 
+pub use access_tokens::AccessClaims;
 pub use access_tokens::AccessTokens;
 pub use change_password::PasswordChange;
 pub use login::Login;
 pub use passwords::PasswordHasher;
 pub use register::Registration;
-pub use access_tokens::AccessClaims;
 
 use crate::AppError;
 

@@ -24,7 +24,10 @@ impl AuthService {
             .rotate(secrets::token_hash(refresh_token.trim()), record, now)
             .await?;
         let (user_id, session_id) = match outcome {
-            RotationOutcome::Rotated { user_id, session_id } => (user_id, session_id),
+            RotationOutcome::Rotated {
+                user_id,
+                session_id,
+            } => (user_id, session_id),
             RotationOutcome::ReuseDetected { session_id } => {
                 tracing::warn!(%session_id, "refresh token reused; session revoked");
                 return Err(AppError::RefreshTokenReused);
@@ -57,7 +60,12 @@ impl AuthService {
     /// # Errors
     /// [`AppError::Unavailable`] when the store cannot be written.
     pub async fn logout(&self, session_id: SessionId) -> Result<(), AppError> {
-        match self.ports.sessions.revoke(session_id, self.ports.clock.now()).await {
+        match self
+            .ports
+            .sessions
+            .revoke(session_id, self.ports.clock.now())
+            .await
+        {
             Ok(()) | Err(PortError::NotFound) => Ok(()),
             Err(other) => Err(other.into()),
         }
@@ -80,12 +88,20 @@ mod tests {
         sessions
             .expect_rotate()
             .withf(|hash, replacement, _| hash.len() == 64 && replacement.token_hash != *hash)
-            .returning(move |_, _, _| Ok(RotationOutcome::Rotated { user_id, session_id }));
+            .returning(move |_, _, _| {
+                Ok(RotationOutcome::Rotated {
+                    user_id,
+                    session_id,
+                })
+            });
         let mut users = MockUserRepository::new();
         users
             .expect_get()
             .returning(move |id| Ok(stored_user(id, "ada@example.com", "ada")));
-        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
         let tokens = service.refresh("presented").await.unwrap();
         assert_ne!(tokens.refresh_token, "presented");
         assert_eq!(tokens.user.id, user_id);
@@ -95,7 +111,9 @@ mod tests {
     async fn reuse_expiry_and_unknown_tokens_are_refused() {
         for (outcome, expected) in [
             (
-                RotationOutcome::ReuseDetected { session_id: SessionId::generate() },
+                RotationOutcome::ReuseDetected {
+                    session_id: SessionId::generate(),
+                },
                 AppError::RefreshTokenReused,
             ),
             (RotationOutcome::Expired, AppError::RefreshTokenInvalid),
@@ -103,7 +121,9 @@ mod tests {
             (RotationOutcome::Unknown, AppError::RefreshTokenInvalid),
         ] {
             let mut sessions = MockSessionRepository::new();
-            sessions.expect_rotate().returning(move |_, _, _| Ok(outcome));
+            sessions
+                .expect_rotate()
+                .returning(move |_, _, _| Ok(outcome));
             let service = ServiceBuilder::default().sessions(sessions).build();
             assert_eq!(service.refresh("token").await.unwrap_err(), expected);
         }
@@ -114,7 +134,10 @@ mod tests {
         let session_id = SessionId::generate();
         let mut sessions = MockSessionRepository::new();
         sessions.expect_rotate().returning(move |_, _, _| {
-            Ok(RotationOutcome::Rotated { user_id: UserId::generate(), session_id })
+            Ok(RotationOutcome::Rotated {
+                user_id: UserId::generate(),
+                session_id,
+            })
         });
         sessions
             .expect_revoke()
@@ -127,7 +150,13 @@ mod tests {
             user.is_active = false;
             Ok(user)
         });
-        let service = ServiceBuilder::default().users(users).sessions(sessions).build();
-        assert_eq!(service.refresh("token").await.unwrap_err(), AppError::AccountDisabled);
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
+        assert_eq!(
+            service.refresh("token").await.unwrap_err(),
+            AppError::AccountDisabled
+        );
     }
 }

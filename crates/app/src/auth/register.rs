@@ -35,9 +35,8 @@ impl AuthService {
         let username = Username::parse(&registration.username)?;
         let password =
             Password::parse_confirmed(&registration.password, &registration.confirm_password)?;
-        let parse_optional = |raw: &Option<String>, parse: fn(&str) -> _| {
-            raw.as_deref().map_or(Ok(None), parse)
-        };
+        let parse_optional =
+            |raw: &Option<String>, parse: fn(&str) -> _| raw.as_deref().map_or(Ok(None), parse);
         let profile = Profile {
             full_name: parse_optional(&registration.full_name, Profile::parse_full_name)?,
             bio: parse_optional(&registration.bio, Profile::parse_bio)?,
@@ -97,11 +96,19 @@ mod tests {
                     && new.password_hash != "Secret123"
             })
             .times(1)
-            .returning(|new| Ok(stored_user(new.id, new.email.as_str(), new.username.as_str())));
+            .returning(|new| {
+                Ok(stored_user(
+                    new.id,
+                    new.email.as_str(),
+                    new.username.as_str(),
+                ))
+            });
         let mut mailer = MockMailer::new();
         mailer
             .expect_send()
-            .withf(|mail| mail.kind == "email_verification" && mail.to.as_str() == "ada@example.com")
+            .withf(|mail| {
+                mail.kind == "email_verification" && mail.to.as_str() == "ada@example.com"
+            })
             .times(1)
             .returning(|_| Ok(()));
         let service = ServiceBuilder::default()
@@ -117,21 +124,40 @@ mod tests {
     async fn broken_rules_are_reported_before_anything_is_stored() {
         let service = ServiceBuilder::default().build();
         let cases = [
-            (Registration { email: "nope".into(), ..valid() }, DomainError::EmailInvalid),
             (
-                Registration { username: "a".into(), ..valid() },
+                Registration {
+                    email: "nope".into(),
+                    ..valid()
+                },
+                DomainError::EmailInvalid,
+            ),
+            (
+                Registration {
+                    username: "a".into(),
+                    ..valid()
+                },
                 DomainError::UsernameLength { min: 3, max: 50 },
             ),
             (
-                Registration { password: "weakpass1".into(), confirm_password: "weakpass1".into(), ..valid() },
+                Registration {
+                    password: "weakpass1".into(),
+                    confirm_password: "weakpass1".into(),
+                    ..valid()
+                },
                 DomainError::PasswordTooWeak,
             ),
             (
-                Registration { confirm_password: "Secret124".into(), ..valid() },
+                Registration {
+                    confirm_password: "Secret124".into(),
+                    ..valid()
+                },
                 DomainError::PasswordMismatch,
             ),
             (
-                Registration { phone_number: Some("call me".into()), ..valid() },
+                Registration {
+                    phone_number: Some("call me".into()),
+                    ..valid()
+                },
                 DomainError::PhoneInvalid,
             ),
         ];
@@ -158,9 +184,13 @@ mod tests {
     #[tokio::test]
     async fn a_failed_mail_does_not_undo_the_account() {
         let mut users = MockUserRepository::new();
-        users
-            .expect_create()
-            .returning(|new| Ok(stored_user(new.id, new.email.as_str(), new.username.as_str())));
+        users.expect_create().returning(|new| {
+            Ok(stored_user(
+                new.id,
+                new.email.as_str(),
+                new.username.as_str(),
+            ))
+        });
         let mut mailer = MockMailer::new();
         mailer
             .expect_send()

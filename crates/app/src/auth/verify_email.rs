@@ -57,9 +57,13 @@ impl AuthService {
             )
             .await?;
         let language = user.language.unwrap_or_default();
-        let hours = i64::try_from(self.config.verification_ttl.as_secs() / 3600).unwrap_or(i64::MAX);
+        let hours =
+            i64::try_from(self.config.verification_ttl.as_secs() / 3600).unwrap_or(i64::MAX);
         let args = [
-            ("username", MessageArg::Text(user.username.as_str().to_owned())),
+            (
+                "username",
+                MessageArg::Text(user.username.as_str().to_owned()),
+            ),
             ("token", MessageArg::Text(token)),
             ("hours", MessageArg::Number(hours.max(1))),
         ];
@@ -87,13 +91,26 @@ mod tests {
     async fn each_outcome_has_its_own_answer() {
         for (outcome, expected) in [
             (VerificationOutcome::Verified(UserId::generate()), Ok(())),
-            (VerificationOutcome::AlreadyUsed, Err(AppError::VerificationTokenUsed)),
-            (VerificationOutcome::Expired, Err(AppError::VerificationTokenExpired)),
-            (VerificationOutcome::Unknown, Err(AppError::VerificationTokenInvalid)),
+            (
+                VerificationOutcome::AlreadyUsed,
+                Err(AppError::VerificationTokenUsed),
+            ),
+            (
+                VerificationOutcome::Expired,
+                Err(AppError::VerificationTokenExpired),
+            ),
+            (
+                VerificationOutcome::Unknown,
+                Err(AppError::VerificationTokenInvalid),
+            ),
         ] {
             let mut verifications = MockEmailVerificationRepository::new();
-            verifications.expect_verify().returning(move |_, _| Ok(outcome));
-            let service = ServiceBuilder::default().verifications(verifications).build();
+            verifications
+                .expect_verify()
+                .returning(move |_, _| Ok(outcome));
+            let service = ServiceBuilder::default()
+                .verifications(verifications)
+                .build();
             assert_eq!(service.verify_email("token").await, expected);
         }
     }
@@ -102,7 +119,10 @@ mod tests {
     async fn verified_accounts_get_no_second_mail() {
         let mut user = stored_user(UserId::generate(), "ada@example.com", "ada");
         user.is_verified = true;
-        let actor = AuthenticatedUser { user, session_id: SessionId::generate() };
+        let actor = AuthenticatedUser {
+            user,
+            session_id: SessionId::generate(),
+        };
         let service = ServiceBuilder::default().build();
         assert_eq!(
             service.resend_verification(&actor).await.unwrap_err(),

@@ -66,10 +66,22 @@ impl UserService {
             new.as_deref().map_or_else(|| Ok(old.clone()), parse)
         };
         let profile = Profile {
-            full_name: merge(&update.full_name, &current.full_name, Profile::parse_full_name)?,
+            full_name: merge(
+                &update.full_name,
+                &current.full_name,
+                Profile::parse_full_name,
+            )?,
             bio: merge(&update.bio, &current.bio, Profile::parse_bio)?,
-            phone_number: merge(&update.phone_number, &current.phone_number, Profile::parse_phone)?,
-            avatar_url: merge(&update.avatar_url, &current.avatar_url, Profile::parse_avatar_url)?,
+            phone_number: merge(
+                &update.phone_number,
+                &current.phone_number,
+                Profile::parse_phone,
+            )?,
+            avatar_url: merge(
+                &update.avatar_url,
+                &current.avatar_url,
+                Profile::parse_avatar_url,
+            )?,
         };
         self.users
             .update_profile(actor.user.id, profile, self.clock.now())
@@ -165,7 +177,10 @@ mod tests {
     fn actor() -> AuthenticatedUser {
         let mut user = stored_user(UserId::generate(), "ada@example.com", "ada");
         user.profile.bio = Some("old bio".into());
-        AuthenticatedUser { user, session_id: SessionId::generate() }
+        AuthenticatedUser {
+            user,
+            session_id: SessionId::generate(),
+        }
     }
 
     fn service(users: MockUserRepository) -> UserService {
@@ -189,13 +204,19 @@ mod tests {
             phone_number: Some(String::new()),
             ..ProfileUpdate::default()
         };
-        service(users).update_profile(&actor(), update).await.unwrap();
+        service(users)
+            .update_profile(&actor(), update)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
     async fn a_bad_field_stores_nothing() {
         let service = service(MockUserRepository::new());
-        let update = ProfileUpdate { bio: Some("x".repeat(501)), ..ProfileUpdate::default() };
+        let update = ProfileUpdate {
+            bio: Some("x".repeat(501)),
+            ..ProfileUpdate::default()
+        };
         assert_eq!(
             service.update_profile(&actor(), update).await.unwrap_err(),
             AppError::Invalid(DomainError::BioTooLong { max: 500 })
@@ -237,7 +258,10 @@ mod tests {
         users.expect_set_language().never();
         let service = service(users);
         assert_eq!(
-            service.public_profile(UserId::generate()).await.unwrap_err(),
+            service
+                .public_profile(UserId::generate())
+                .await
+                .unwrap_err(),
             AppError::UserNotFound
         );
         assert_eq!(

@@ -17,7 +17,10 @@ use crate::server::AppState;
     responses((status = 200, body = Envelope<Vec<LanguageInfo>>)))]
 #[get("/languages")]
 pub(crate) async fn list() -> Reply<Vec<LanguageInfo>> {
-    Reply::ok(Notice::Languages, Language::iter().map(LanguageInfo::from).collect())
+    Reply::ok(
+        Notice::Languages,
+        Language::iter().map(LanguageInfo::from).collect(),
+    )
 }
 
 /// The language this request was answered in, and why: `X-Language`, then
@@ -33,7 +36,10 @@ pub(crate) async fn current(request: HttpRequest) -> Reply<CurrentLanguage> {
         .extensions()
         .get::<Negotiated>()
         .copied()
-        .unwrap_or(Negotiated { language: Language::En, source: LanguageSource::Default });
+        .unwrap_or(Negotiated {
+            language: Language::En,
+            source: LanguageSource::Default,
+        });
     Reply::ok(
         Notice::LanguageCurrent,
         CurrentLanguage {

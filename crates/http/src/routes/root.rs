@@ -29,7 +29,12 @@ pub(crate) async fn welcome() -> Reply<ServiceInfo> {
     responses((status = 200, body = Envelope<HealthStatus>)))]
 #[get("/health/live")]
 pub(crate) async fn live() -> Reply<HealthStatus> {
-    Reply::ok(Notice::HealthLive, HealthStatus { status: "ok".to_owned() })
+    Reply::ok(
+        Notice::HealthLive,
+        HealthStatus {
+            status: "ok".to_owned(),
+        },
+    )
 }
 
 /// Readiness: the database (and every other backing service) answers.
@@ -54,5 +59,10 @@ pub(crate) async fn health(state: web::Data<AppState>) -> Result<Reply<HealthSta
 
 async fn readiness(state: &AppState) -> Result<Reply<HealthStatus>, ApiError> {
     state.health.ready().await?;
-    Ok(Reply::ok(Notice::HealthReady, HealthStatus { status: "ok".to_owned() }))
+    Ok(Reply::ok(
+        Notice::HealthReady,
+        HealthStatus {
+            status: "ok".to_owned(),
+        },
+    ))
 }

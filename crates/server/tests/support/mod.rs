@@ -45,7 +45,11 @@ impl Reply {
         assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
         assert_eq!(self.code(), code, "{:#}", self.body);
         assert!(self.body["data"].is_null(), "{:#}", self.body);
-        assert!(!self.message().is_empty() && !self.message().starts_with("error-"), "{:#}", self.body);
+        assert!(
+            !self.message().is_empty() && !self.message().starts_with("error-"),
+            "{:#}",
+            self.body
+        );
         assert!(self.body["timestamp"].is_string() && self.body["language"].is_string());
         self
     }
@@ -85,7 +89,14 @@ impl TestApp {
         }
     }
 
-    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
         let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
@@ -147,7 +158,11 @@ impl TestApp {
     /// Logs in and returns (access token, refresh token).
     pub async fn login(&self, login: &str, password: &str) -> (String, String) {
         let reply = self
-            .post("/api/v1/auth/login", None, json!({ "login": login, "password": password }))
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({ "login": login, "password": password }),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
         let data = &reply.body["data"];
