@@ -6,7 +6,7 @@
 use chrono::{Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use nerutalk_domain::ids::{RefreshTokenId, VerificationId};
-use nerutalk_domain::user::{Email, Profile, Username};
+use nerutalk_domain::user::{Email, Profile, User, Username};
 use nerutalk_domain::{Language, SessionId, UserId};
 use nerutalk_ports::{
     ConflictField, EmailVerificationRepository, NewEmailVerification, NewRefreshToken, NewUser,
@@ -58,6 +58,27 @@ fn token(hash: &str, ttl: Duration) -> NewRefreshToken {
         token_hash: hash.to_owned(),
         expires_at: now() + ttl,
     }
+}
+
+/// A stored user with one session whose first refresh token hashes to `hash`.
+async fn user_with_session(
+    repos: &Repositories,
+    username: &str,
+    hash: &str,
+    ttl: Duration,
+) -> (User, SessionId) {
+    let user = repos
+        .users
+        .create(new_user(&format!("{username}@example.com"), username))
+        .await
+        .unwrap();
+    let session = SessionId::generate();
+    repos
+        .sessions
+        .start(session, user.id, token(hash, ttl), now())
+        .await
+        .unwrap();
+    (user, session)
 }
 
 async fn users_round_trip_and_stay_unique(repos: &Repositories) {
@@ -185,17 +206,7 @@ async fn search_pages_by_username_and_name(repos: &Repositories) {
 }
 
 async fn refresh_tokens_rotate_once_and_reuse_revokes(repos: &Repositories) {
-    let user = repos
-        .users
-        .create(new_user("rot@example.com", "rotator"))
-        .await
-        .unwrap();
-    let session = SessionId::generate();
-    repos
-        .sessions
-        .start(session, user.id, token("h1", Duration::days(1)), now())
-        .await
-        .unwrap();
+    let (user, session) = user_with_session(repos, "rotator", "h1", Duration::days(1)).await;
     assert!(!repos.sessions.state(session).await.unwrap().revoked);
 
     let rotated = repos
@@ -292,17 +303,7 @@ async fn expired_tokens_and_revocation(repos: &Repositories) {
 }
 
 async fn concurrent_presentations_rotate_exactly_once(repos: &Repositories) {
-    let user = repos
-        .users
-        .create(new_user("race@example.com", "racer"))
-        .await
-        .unwrap();
-    let session = SessionId::generate();
-    repos
-        .sessions
-        .start(session, user.id, token("r1", Duration::days(1)), now())
-        .await
-        .unwrap();
+    let (_, session) = user_with_session(repos, "racer", "r1", Duration::days(1)).await;
     let attempts = (0..8).map(|i| {
         repos.sessions.rotate(
             "r1".into(),
