@@ -24,6 +24,22 @@ notice-users-found = { $count ->
 notice-languages = These are the supported languages.
 notice-language-current = This is the language of this reply.
 notice-language-updated = Your language preference has been saved.
+notice-chat-created = The chat has been created.
+notice-chat-existing = You already have a chat with this person; here it is.
+notice-chats = Here are your chats.
+notice-chat = Here is the chat.
+notice-chat-updated = The chat has been updated.
+notice-participants-added = The members have been added.
+notice-participant-removed = The member has been removed from the chat.
+notice-message-sent = Your message has been sent.
+notice-message-duplicate = This message was already sent; here is the original.
+notice-messages = Here are the messages.
+notice-message-updated = The message has been edited.
+notice-message-deleted = The message has been deleted.
+notice-messages-read = The messages have been marked as read.
+notice-user-blocked = The user has been blocked.
+notice-user-unblocked = The user has been unblocked.
+notice-blocked-users = These are the users you have blocked.
 
 ## E-mail
 
@@ -52,6 +68,15 @@ error-validation-bio-too-long = The bio must be at most { $max } characters long
 error-validation-phone-invalid = Please enter a valid phone number, such as +14155550123.
 error-validation-avatar-url-invalid = The avatar must be a valid http or https URL.
 error-validation-language-unsupported = This language is not supported. Choose one of en, id, ja, ko or zh.
+error-validation-chat-name-length = The chat name must be between { $min } and { $max } characters long.
+error-validation-chat-description-too-long = The chat description must be at most { $max } characters long.
+error-validation-direct-chat-members = A direct chat needs exactly one other person.
+error-validation-group-too-large = A group can have at most { $max } members.
+error-validation-message-empty = The message is empty.
+error-validation-message-too-long = The message must be at most { $max } characters long.
+error-validation-message-media-missing = This kind of message needs a valid http or https media URL.
+error-validation-message-kind-not-allowed = This kind of message cannot be sent by an app.
+error-validation-client-message-id-invalid = The client message ID must be between 1 and { $max } characters long.
 
 ## Authentication errors
 
@@ -75,6 +100,15 @@ error-auth-already-verified = Your e-mail address is already verified.
 ## Other errors
 
 error-user-not-found = The user was not found.
+error-user-cannot-block-self = You cannot block yourself.
+error-chat-not-found = The chat was not found.
+error-chat-not-admin = Only the chat's owner or admins can do this.
+error-chat-direct-chat-fixed = A direct chat cannot be renamed or have members added or removed.
+error-chat-blocked = You cannot send messages to this person.
+error-chat-cannot-remove-owner = The owner of a group cannot be removed.
+error-chat-message-not-found = The message was not found.
+error-chat-not-message-author = Only the author can edit this message.
+error-chat-message-not-editable = Only text messages that have not been deleted can be edited.
 error-common-unavailable = The service is temporarily unavailable. Please try again shortly.
 error-common-internal = Something went wrong on our side. Please try again later.
 
@@ -87,3 +121,8 @@ error-request-unsupported-media-type = This content type is not supported. Send 
 error-request-payload-too-large = The request body is too large. The limit is { $limit } bytes.
 error-request-route-not-found = There is nothing at this address.
 error-request-method-not-allowed = This method is not allowed at this address.
+
+## WebSocket errors
+
+error-ws-malformed-frame = The frame is not valid JSON of the form {"{"}"type", "data", "id"{"}"} or its data is missing fields.
+error-ws-unknown-frame = This frame type is not known.

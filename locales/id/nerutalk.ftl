@@ -23,6 +23,22 @@ notice-users-found = { $count ->
 notice-languages = Berikut bahasa yang didukung.
 notice-language-current = Ini adalah bahasa yang digunakan dalam balasan ini.
 notice-language-updated = Preferensi bahasa Anda telah disimpan.
+notice-chat-created = Obrolan berhasil dibuat.
+notice-chat-existing = Anda sudah memiliki obrolan dengan orang ini; berikut obrolannya.
+notice-chats = Berikut daftar obrolan Anda.
+notice-chat = Berikut obrolan tersebut.
+notice-chat-updated = Obrolan telah diperbarui.
+notice-participants-added = Anggota berhasil ditambahkan.
+notice-participant-removed = Anggota telah dikeluarkan dari obrolan.
+notice-message-sent = Pesan Anda telah terkirim.
+notice-message-duplicate = Pesan ini sudah pernah dikirim; berikut pesan aslinya.
+notice-messages = Berikut daftar pesannya.
+notice-message-updated = Pesan telah diedit.
+notice-message-deleted = Pesan telah dihapus.
+notice-messages-read = Pesan telah ditandai sudah dibaca.
+notice-user-blocked = Pengguna telah diblokir.
+notice-user-unblocked = Blokir pengguna telah dibuka.
+notice-blocked-users = Berikut pengguna yang Anda blokir.
 
 ## E-mail
 
@@ -51,6 +67,15 @@ error-validation-bio-too-long = Bio maksimal { $max } karakter.
 error-validation-phone-invalid = Masukkan nomor telepon yang valid, misalnya +14155550123.
 error-validation-avatar-url-invalid = Avatar harus berupa URL http atau https yang valid.
 error-validation-language-unsupported = Bahasa ini tidak didukung. Pilih salah satu dari en, id, ja, ko, atau zh.
+error-validation-chat-name-length = Nama obrolan harus terdiri dari { $min } hingga { $max } karakter.
+error-validation-chat-description-too-long = Deskripsi obrolan maksimal { $max } karakter.
+error-validation-direct-chat-members = Obrolan pribadi harus memiliki tepat satu orang lain.
+error-validation-group-too-large = Grup maksimal berisi { $max } anggota.
+error-validation-message-empty = Pesan tidak boleh kosong.
+error-validation-message-too-long = Pesan maksimal { $max } karakter.
+error-validation-message-media-missing = Jenis pesan ini memerlukan URL media http atau https yang valid.
+error-validation-message-kind-not-allowed = Jenis pesan ini tidak dapat dikirim oleh aplikasi.
+error-validation-client-message-id-invalid = ID pesan klien harus terdiri dari 1 hingga { $max } karakter.
 
 ## Authentication errors
 
@@ -74,6 +99,15 @@ error-auth-already-verified = Alamat email Anda sudah diverifikasi.
 ## Other errors
 
 error-user-not-found = Pengguna tidak ditemukan.
+error-user-cannot-block-self = Anda tidak dapat memblokir diri sendiri.
+error-chat-not-found = Obrolan tidak ditemukan.
+error-chat-not-admin = Hanya pemilik atau admin obrolan yang dapat melakukan ini.
+error-chat-direct-chat-fixed = Obrolan pribadi tidak dapat diganti namanya, dan anggotanya tidak dapat ditambah atau dikeluarkan.
+error-chat-blocked = Anda tidak dapat mengirim pesan kepada orang ini.
+error-chat-cannot-remove-owner = Pemilik grup tidak dapat dikeluarkan.
+error-chat-message-not-found = Pesan tidak ditemukan.
+error-chat-not-message-author = Hanya pengirim yang dapat mengedit pesan ini.
+error-chat-message-not-editable = Hanya pesan teks yang belum dihapus yang dapat diedit.
 error-common-unavailable = Layanan untuk sementara tidak tersedia. Silakan coba lagi beberapa saat lagi.
 error-common-internal = Terjadi kesalahan di sistem kami. Silakan coba lagi nanti.
 
@@ -86,3 +120,8 @@ error-request-unsupported-media-type = Jenis konten ini tidak didukung. Kirim de
 error-request-payload-too-large = Isi permintaan terlalu besar. Batasnya { $limit } byte.
 error-request-route-not-found = Tidak ada apa pun di alamat ini.
 error-request-method-not-allowed = Metode ini tidak diizinkan di alamat ini.
+
+## WebSocket errors
+
+error-ws-malformed-frame = Frame bukan JSON yang valid dengan format {"{"}"type", "data", "id"{"}"}, atau ada kolom yang kurang pada data-nya.
+error-ws-unknown-frame = Jenis frame ini tidak dikenal.

@@ -23,6 +23,22 @@ notice-users-found = { $count ->
 notice-languages = 対応している言語の一覧です。
 notice-language-current = この応答で使用している言語です。
 notice-language-updated = 言語設定を保存しました。
+notice-chat-created = チャットを作成しました。
+notice-chat-existing = この相手とのチャットはすでにあります。こちらがそのチャットです。
+notice-chats = チャットの一覧です。
+notice-chat = チャットの詳細です。
+notice-chat-updated = チャットを更新しました。
+notice-participants-added = メンバーを追加しました。
+notice-participant-removed = メンバーをチャットから削除しました。
+notice-message-sent = メッセージを送信しました。
+notice-message-duplicate = このメッセージはすでに送信済みです。こちらが元のメッセージです。
+notice-messages = メッセージの一覧です。
+notice-message-updated = メッセージを編集しました。
+notice-message-deleted = メッセージを削除しました。
+notice-messages-read = メッセージを既読にしました。
+notice-user-blocked = ユーザーをブロックしました。
+notice-user-unblocked = ユーザーのブロックを解除しました。
+notice-blocked-users = ブロックしているユーザーの一覧です。
 
 ## E-mail
 
@@ -51,6 +67,15 @@ error-validation-bio-too-long = 自己紹介は{ $max }文字以内で入力し�
 error-validation-phone-invalid = 有効な電話番号を入力してください（例：+14155550123）。
 error-validation-avatar-url-invalid = アバターには有効な http または https のURLを指定してください。
 error-validation-language-unsupported = この言語には対応していません。en、id、ja、ko、zh のいずれかを選択してください。
+error-validation-chat-name-length = チャット名は{ $min }〜{ $max }文字で入力してください。
+error-validation-chat-description-too-long = チャットの説明は{ $max }文字以内で入力してください。
+error-validation-direct-chat-members = 1対1のチャットには、相手を1人だけ指定してください。
+error-validation-group-too-large = グループのメンバーは最大{ $max }人までです。
+error-validation-message-empty = メッセージが空です。
+error-validation-message-too-long = メッセージは{ $max }文字以内で入力してください。
+error-validation-message-media-missing = この種類のメッセージには、有効な http または https のメディアURLが必要です。
+error-validation-message-kind-not-allowed = この種類のメッセージはアプリから送信できません。
+error-validation-client-message-id-invalid = クライアントメッセージIDは1〜{ $max }文字で指定してください。
 
 ## Authentication errors
 
@@ -74,6 +99,15 @@ error-auth-already-verified = メールアドレスはすでに認証済みで�
 ## Other errors
 
 error-user-not-found = ユーザーが見つかりませんでした。
+error-user-cannot-block-self = 自分自身をブロックすることはできません。
+error-chat-not-found = チャットが見つかりませんでした。
+error-chat-not-admin = この操作は、チャットのオーナーまたは管理者のみが行えます。
+error-chat-direct-chat-fixed = 1対1のチャットでは、名前の変更やメンバーの追加・削除はできません。
+error-chat-blocked = この相手にはメッセージを送信できません。
+error-chat-cannot-remove-owner = グループのオーナーは削除できません。
+error-chat-message-not-found = メッセージが見つかりませんでした。
+error-chat-not-message-author = このメッセージを編集できるのは送信者のみです。
+error-chat-message-not-editable = 編集できるのは、削除されていないテキストメッセージのみです。
 error-common-unavailable = サービスが一時的にご利用いただけません。少し時間をおいてから、もう一度お試しください。
 error-common-internal = サーバー側で問題が発生しました。しばらくしてから、もう一度お試しください。
 
@@ -86,3 +120,8 @@ error-request-unsupported-media-type = このコンテンツタイプには対�
 error-request-payload-too-large = リクエスト本文が大きすぎます。上限は{ $limit }バイトです。
 error-request-route-not-found = このアドレスには何もありません。
 error-request-method-not-allowed = このアドレスでは、このメソッドは使用できません。
+
+## WebSocket errors
+
+error-ws-malformed-frame = フレームが {"{"}"type", "data", "id"{"}"} 形式の有効なJSONではないか、data に必要な項目が含まれていません。
+error-ws-unknown-frame = 不明なフレームタイプです。

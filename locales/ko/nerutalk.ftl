@@ -23,6 +23,22 @@ notice-users-found = { $count ->
 notice-languages = 지원되는 언어 목록입니다.
 notice-language-current = 이 응답에 사용된 언어입니다.
 notice-language-updated = 언어 설정이 저장되었습니다.
+notice-chat-created = 채팅이 생성되었습니다.
+notice-chat-existing = 이 상대와의 채팅이 이미 있습니다. 기존 채팅을 보여 드립니다.
+notice-chats = 내 채팅 목록입니다.
+notice-chat = 채팅 정보입니다.
+notice-chat-updated = 채팅이 업데이트되었습니다.
+notice-participants-added = 멤버가 추가되었습니다.
+notice-participant-removed = 멤버를 채팅에서 내보냈습니다.
+notice-message-sent = 메시지를 보냈습니다.
+notice-message-duplicate = 이미 보낸 메시지입니다. 원래 메시지를 보여 드립니다.
+notice-messages = 메시지 목록입니다.
+notice-message-updated = 메시지가 수정되었습니다.
+notice-message-deleted = 메시지가 삭제되었습니다.
+notice-messages-read = 메시지를 읽음으로 표시했습니다.
+notice-user-blocked = 사용자를 차단했습니다.
+notice-user-unblocked = 사용자 차단을 해제했습니다.
+notice-blocked-users = 차단한 사용자 목록입니다.
 
 ## E-mail
 
@@ -51,6 +67,15 @@ error-validation-bio-too-long = 자기소개는 최대 { $max }자까지 입력�
 error-validation-phone-invalid = 올바른 전화번호를 입력해 주세요(예: +14155550123).
 error-validation-avatar-url-invalid = 아바타는 올바른 http 또는 https URL이어야 합니다.
 error-validation-language-unsupported = 지원하지 않는 언어입니다. en, id, ja, ko, zh 중에서 선택해 주세요.
+error-validation-chat-name-length = 채팅 이름은 { $min }~{ $max }자로 입력해 주세요.
+error-validation-chat-description-too-long = 채팅 설명은 최대 { $max }자까지 입력할 수 있습니다.
+error-validation-direct-chat-members = 1:1 채팅에는 상대방이 정확히 한 명 있어야 합니다.
+error-validation-group-too-large = 그룹 멤버는 최대 { $max }명까지 둘 수 있습니다.
+error-validation-message-empty = 메시지 내용이 비어 있습니다.
+error-validation-message-too-long = 메시지는 최대 { $max }자까지 입력할 수 있습니다.
+error-validation-message-media-missing = 이 유형의 메시지에는 올바른 http 또는 https 미디어 URL이 필요합니다.
+error-validation-message-kind-not-allowed = 이 유형의 메시지는 앱에서 보낼 수 없습니다.
+error-validation-client-message-id-invalid = 클라이언트 메시지 ID는 1~{ $max }자여야 합니다.
 
 ## Authentication errors
 
@@ -74,6 +99,15 @@ error-auth-already-verified = 이미 인증된 이메일 주소입니다.
 ## Other errors
 
 error-user-not-found = 사용자를 찾을 수 없습니다.
+error-user-cannot-block-self = 자기 자신은 차단할 수 없습니다.
+error-chat-not-found = 채팅을 찾을 수 없습니다.
+error-chat-not-admin = 채팅 소유자나 관리자만 이 작업을 할 수 있습니다.
+error-chat-direct-chat-fixed = 1:1 채팅은 이름을 바꾸거나 멤버를 추가하거나 내보낼 수 없습니다.
+error-chat-blocked = 이 상대에게는 메시지를 보낼 수 없습니다.
+error-chat-cannot-remove-owner = 그룹 소유자는 내보낼 수 없습니다.
+error-chat-message-not-found = 메시지를 찾을 수 없습니다.
+error-chat-not-message-author = 이 메시지는 보낸 사람만 수정할 수 있습니다.
+error-chat-message-not-editable = 삭제되지 않은 텍스트 메시지만 수정할 수 있습니다.
 error-common-unavailable = 일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.
 error-common-internal = 서버에 문제가 발생했습니다. 나중에 다시 시도해 주세요.
 
@@ -86,3 +120,8 @@ error-request-unsupported-media-type = 지원하지 않는 콘텐츠 형식입�
 error-request-payload-too-large = 요청 본문이 너무 큽니다. 최대 { $limit }바이트까지 보낼 수 있습니다.
 error-request-route-not-found = 이 주소에는 아무것도 없습니다.
 error-request-method-not-allowed = 이 주소에서는 허용되지 않는 메서드입니다.
+
+## WebSocket errors
+
+error-ws-malformed-frame = 프레임이 {"{"}"type", "data", "id"{"}"} 형식의 올바른 JSON이 아니거나 data에 필요한 필드가 없습니다.
+error-ws-unknown-frame = 알 수 없는 프레임 유형입니다.

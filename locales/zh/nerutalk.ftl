@@ -23,6 +23,22 @@ notice-users-found = { $count ->
 notice-languages = 以下是支持的语言。
 notice-language-current = 这是本次回复所使用的语言。
 notice-language-updated = 语言设置已保存。
+notice-chat-created = 聊天已创建。
+notice-chat-existing = 你和此人已有聊天，这是该聊天。
+notice-chats = 这是你的聊天列表。
+notice-chat = 这是该聊天的详情。
+notice-chat-updated = 聊天已更新。
+notice-participants-added = 成员已添加。
+notice-participant-removed = 该成员已被移出聊天。
+notice-message-sent = 消息已发送。
+notice-message-duplicate = 此消息已发送过，这是原消息。
+notice-messages = 以下是消息列表。
+notice-message-updated = 消息已编辑。
+notice-message-deleted = 消息已删除。
+notice-messages-read = 消息已标记为已读。
+notice-user-blocked = 已屏蔽该用户。
+notice-user-unblocked = 已取消屏蔽该用户。
+notice-blocked-users = 以下是你屏蔽的用户。
 
 ## E-mail
 
@@ -51,6 +67,15 @@ error-validation-bio-too-long = 个人简介不能超过 { $max } 个字符。
 error-validation-phone-invalid = 请输入有效的电话号码，例如 +14155550123。
 error-validation-avatar-url-invalid = 头像必须是有效的 http 或 https 网址。
 error-validation-language-unsupported = 不支持该语言。请从 en、id、ja、ko、zh 中选择一种。
+error-validation-chat-name-length = 聊天名称长度必须为 { $min } 到 { $max } 个字符。
+error-validation-chat-description-too-long = 聊天描述不能超过 { $max } 个字符。
+error-validation-direct-chat-members = 私聊必须有且仅有一位对方。
+error-validation-group-too-large = 群组成员不能超过 { $max } 人。
+error-validation-message-empty = 消息内容不能为空。
+error-validation-message-too-long = 消息不能超过 { $max } 个字符。
+error-validation-message-media-missing = 此类消息需要有效的 http 或 https 媒体网址。
+error-validation-message-kind-not-allowed = 应用无法发送此类消息。
+error-validation-client-message-id-invalid = 客户端消息 ID 长度必须为 1 到 { $max } 个字符。
 
 ## Authentication errors
 
@@ -74,6 +99,15 @@ error-auth-already-verified = 你的邮箱地址已经验证过了。
 ## Other errors
 
 error-user-not-found = 未找到该用户。
+error-user-cannot-block-self = 你不能屏蔽自己。
+error-chat-not-found = 未找到该聊天。
+error-chat-not-admin = 只有群主或管理员才能执行此操作。
+error-chat-direct-chat-fixed = 私聊不能重命名，也不能添加或移除成员。
+error-chat-blocked = 你无法向此人发送消息。
+error-chat-cannot-remove-owner = 不能移除群主。
+error-chat-message-not-found = 未找到该消息。
+error-chat-not-message-author = 只有发送者才能编辑此消息。
+error-chat-message-not-editable = 只能编辑未被删除的文本消息。
 error-common-unavailable = 服务暂时不可用，请稍后重试。
 error-common-internal = 服务器出了点问题，请稍后再试。
 
@@ -86,3 +120,8 @@ error-request-unsupported-media-type = 不支持该内容类型，请使用 appl
 error-request-payload-too-large = 请求体过大，上限为 { $limit } 字节。
 error-request-route-not-found = 该地址下没有任何内容。
 error-request-method-not-allowed = 此地址不允许使用该方法。
+
+## WebSocket errors
+
+error-ws-malformed-frame = 该帧不是 {"{"}"type", "data", "id"{"}"} 格式的有效 JSON，或其 data 缺少字段。
+error-ws-unknown-frame = 未知的帧类型。

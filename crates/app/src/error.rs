@@ -58,6 +58,24 @@ pub enum AppError {
     AlreadyVerified,
     #[error("user not found")]
     UserNotFound,
+    #[error("you cannot block yourself")]
+    CannotBlockSelf,
+    #[error("chat not found")]
+    ChatNotFound,
+    #[error("only the chat's owner or admins may do this")]
+    NotChatAdmin,
+    #[error("a direct chat has no name and no other members")]
+    DirectChatFixed,
+    #[error("one of the two users has blocked the other")]
+    Blocked,
+    #[error("the owner can only leave, not be removed")]
+    CannotRemoveOwner,
+    #[error("message not found")]
+    MessageNotFound,
+    #[error("only the author may edit a message")]
+    NotMessageAuthor,
+    #[error("only undeleted text messages can be edited")]
+    MessageNotEditable,
     #[error("a backing service is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -87,6 +105,15 @@ impl AppError {
             Self::VerificationTokenUsed => "auth.verification_token_used",
             Self::AlreadyVerified => "auth.already_verified",
             Self::UserNotFound => "user.not_found",
+            Self::CannotBlockSelf => "user.cannot_block_self",
+            Self::ChatNotFound => "chat.not_found",
+            Self::NotChatAdmin => "chat.not_admin",
+            Self::DirectChatFixed => "chat.direct_chat_fixed",
+            Self::Blocked => "chat.blocked",
+            Self::CannotRemoveOwner => "chat.cannot_remove_owner",
+            Self::MessageNotFound => "chat.message_not_found",
+            Self::NotMessageAuthor => "chat.not_message_author",
+            Self::MessageNotEditable => "chat.message_not_editable",
             Self::Unavailable => "common.unavailable",
             Self::Internal => "common.internal",
         }
@@ -100,7 +127,10 @@ impl AppError {
             | Self::PasswordUnchanged
             | Self::VerificationTokenInvalid
             | Self::VerificationTokenExpired
-            | Self::VerificationTokenUsed => ErrorClass::Invalid,
+            | Self::VerificationTokenUsed
+            | Self::CannotBlockSelf
+            | Self::DirectChatFixed
+            | Self::MessageNotEditable => ErrorClass::Invalid,
             Self::InvalidCredentials
             | Self::TokenMissing
             | Self::TokenInvalid
@@ -108,9 +138,13 @@ impl AppError {
             | Self::SessionRevoked
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenReused => ErrorClass::Unauthenticated,
-            Self::AccountDisabled => ErrorClass::Forbidden,
+            Self::AccountDisabled
+            | Self::NotChatAdmin
+            | Self::Blocked
+            | Self::CannotRemoveOwner
+            | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
-            Self::UserNotFound => ErrorClass::NotFound,
+            Self::UserNotFound | Self::ChatNotFound | Self::MessageNotFound => ErrorClass::NotFound,
             Self::Unavailable => ErrorClass::Unavailable,
             Self::Internal => ErrorClass::Internal,
         }

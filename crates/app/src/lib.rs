@@ -2,6 +2,7 @@
 //! database, mailer or clock stands behind a port is decided in `server`.
 
 pub mod auth;
+pub mod chat;
 pub mod error;
 pub mod health;
 pub mod messages;
@@ -11,7 +12,8 @@ pub use auth::{
     AuthConfig, AuthPorts, AuthService, AuthenticatedUser, IssuedTokens, Login, PasswordChange,
     Registration,
 };
+pub use chat::{ChatPorts, ChatService};
 pub use error::{AppError, ErrorClass};
 pub use health::HealthService;
-pub use nerutalk_ports::MessageArg;
+pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg};
 pub use users::{ProfileUpdate, UserPage, UserService};

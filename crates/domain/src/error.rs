@@ -33,6 +33,24 @@ pub enum DomainError {
     AvatarUrlInvalid,
     #[error("language is not supported")]
     LanguageUnsupported,
+    #[error("chat name must be {min} to {max} characters long")]
+    ChatNameLength { min: usize, max: usize },
+    #[error("chat description is longer than {max} characters")]
+    ChatDescriptionTooLong { max: usize },
+    #[error("a direct chat needs exactly one other member")]
+    DirectChatMembers,
+    #[error("a group may have at most {max} members")]
+    GroupTooLarge { max: usize },
+    #[error("message is empty")]
+    MessageEmpty,
+    #[error("message is longer than {max} characters")]
+    MessageTooLong { max: usize },
+    #[error("this kind of message needs a media URL")]
+    MessageMediaMissing,
+    #[error("clients cannot send system messages")]
+    MessageKindNotAllowed,
+    #[error("client message id must be 1 to {max} characters")]
+    ClientMessageIdInvalid { max: usize },
 }
 
 impl DomainError {
@@ -53,6 +71,15 @@ impl DomainError {
             Self::PhoneInvalid => "validation.phone_invalid",
             Self::AvatarUrlInvalid => "validation.avatar_url_invalid",
             Self::LanguageUnsupported => "validation.language_unsupported",
+            Self::ChatNameLength { .. } => "validation.chat_name_length",
+            Self::ChatDescriptionTooLong { .. } => "validation.chat_description_too_long",
+            Self::DirectChatMembers => "validation.direct_chat_members",
+            Self::GroupTooLarge { .. } => "validation.group_too_large",
+            Self::MessageEmpty => "validation.message_empty",
+            Self::MessageTooLong { .. } => "validation.message_too_long",
+            Self::MessageMediaMissing => "validation.message_media_missing",
+            Self::MessageKindNotAllowed => "validation.message_kind_not_allowed",
+            Self::ClientMessageIdInvalid { .. } => "validation.client_message_id_invalid",
         }
     }
 
@@ -71,6 +98,13 @@ impl DomainError {
             Self::PhoneInvalid => "phone_number",
             Self::AvatarUrlInvalid => "avatar_url",
             Self::LanguageUnsupported => "language",
+            Self::ChatNameLength { .. } => "name",
+            Self::ChatDescriptionTooLong { .. } => "description",
+            Self::DirectChatMembers | Self::GroupTooLarge { .. } => "members",
+            Self::MessageEmpty | Self::MessageTooLong { .. } => "content",
+            Self::MessageMediaMissing => "media_url",
+            Self::MessageKindNotAllowed => "kind",
+            Self::ClientMessageIdInvalid { .. } => "client_message_id",
         }
     }
 
@@ -79,12 +113,18 @@ impl DomainError {
     pub fn args(&self) -> Vec<(&'static str, i64)> {
         let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
         match *self {
-            Self::UsernameLength { min, max } => vec![("min", n(min)), ("max", n(max))],
+            Self::UsernameLength { min, max } | Self::ChatNameLength { min, max } => {
+                vec![("min", n(min)), ("max", n(max))]
+            }
             Self::PasswordTooShort { min } => vec![("min", n(min))],
             Self::EmailTooLong { max }
             | Self::PasswordTooLong { max }
             | Self::FullNameTooLong { max }
-            | Self::BioTooLong { max } => vec![("max", n(max))],
+            | Self::BioTooLong { max }
+            | Self::ChatDescriptionTooLong { max }
+            | Self::GroupTooLarge { max }
+            | Self::MessageTooLong { max }
+            | Self::ClientMessageIdInvalid { max } => vec![("max", n(max))],
             _ => Vec::new(),
         }
     }

@@ -78,6 +78,14 @@ id_type!(
     /// Identifies one mail in the outbox.
     MailId
 );
+id_type!(
+    /// Identifies a direct or group chat.
+    ChatId
+);
+id_type!(
+    /// Identifies one message.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,10 @@ pub enum RequestError {
     },
     RouteNotFound,
     MethodNotAllowed,
+    /// A WebSocket frame that is not `{"type", "data", "id"}` or whose data is wrong.
+    MalformedFrame,
+    /// A WebSocket frame of a type the gateway does not know.
+    UnknownFrame,
 }
 
 impl RequestError {
@@ -32,6 +36,8 @@ impl RequestError {
             Self::PayloadTooLarge { .. } => "request.payload_too_large",
             Self::RouteNotFound => "request.route_not_found",
             Self::MethodNotAllowed => "request.method_not_allowed",
+            Self::MalformedFrame => "ws.malformed_frame",
+            Self::UnknownFrame => "ws.unknown_frame",
         }
     }
 
@@ -49,7 +55,11 @@ impl RequestError {
 
     const fn status(self) -> StatusCode {
         match self {
-            Self::MalformedJson | Self::InvalidQuery | Self::InvalidPath => StatusCode::BAD_REQUEST,
+            Self::MalformedJson
+            | Self::InvalidQuery
+            | Self::InvalidPath
+            | Self::MalformedFrame
+            | Self::UnknownFrame => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound => StatusCode::NOT_FOUND,

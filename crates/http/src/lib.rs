@@ -4,8 +4,10 @@
 
 mod auth;
 mod dto;
+mod dto_chat;
 mod envelope;
 mod error;
+pub mod gateway;
 mod language;
 mod notice;
 pub mod openapi;
@@ -14,5 +16,7 @@ mod server;
 
 pub use envelope::{Envelope, ErrorBody, ErrorEnvelope};
 pub use error::{ApiError, RequestError};
+pub use gateway::hub::Hub;
+pub use gateway::session::RealtimeSettings;
 pub use notice::Notice;
 pub use server::{AppState, HttpSettings, serve};

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{dto, envelope, routes};
+use crate::{dto, dto_chat, envelope, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,21 @@ use crate::{dto, envelope, routes};
         routes::language::list,
         routes::language::current,
         routes::language::update,
+        routes::chats::create,
+        routes::chats::list,
+        routes::chats::details,
+        routes::chats::update,
+        routes::chats::add_participants,
+        routes::chats::remove_participant,
+        routes::chats::send_message,
+        routes::chats::history,
+        routes::chats::edit_message,
+        routes::chats::delete_message,
+        routes::chats::mark_read,
+        routes::blocks::block,
+        routes::blocks::unblock,
+        routes::blocks::blocked,
+        crate::gateway::upgrade,
     ),
     components(schemas(
         envelope::ErrorEnvelope,
@@ -54,6 +69,20 @@ use crate::{dto, envelope, routes};
         dto::CurrentLanguage,
         dto::ServiceInfo,
         dto::HealthStatus,
+        dto_chat::CreateChatRequest,
+        dto_chat::UpdateChatRequest,
+        dto_chat::AddParticipantsRequest,
+        dto_chat::SendMessageRequest,
+        dto_chat::EditMessageRequest,
+        dto_chat::MarkReadRequest,
+        dto_chat::ChatDto,
+        dto_chat::ParticipantDto,
+        dto_chat::ChatDetailsResponse,
+        dto_chat::MessageDto,
+        dto_chat::ChatSummaryDto,
+        dto_chat::ChatPageResponse,
+        dto_chat::ReadMarker,
+        dto_chat::BlockedUsers,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -61,6 +90,9 @@ use crate::{dto, envelope, routes};
         (name = "auth", description = "Accounts, sessions, verification"),
         (name = "users", description = "Profiles and people search"),
         (name = "language", description = "Reply languages"),
+        (name = "chats", description = "Direct and group chats and their members"),
+        (name = "messages", description = "Messages, history, edits and read receipts"),
+        (name = "realtime", description = "The WebSocket gateway (see docs/websocket.md)"),
     )
 )]
 #[derive(Debug)]

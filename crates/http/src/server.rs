@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use nerutalk_app::{AuthService, HealthService, UserService};
+use nerutalk_app::{AuthService, ChatService, HealthService, UserService};
 use nerutalk_i18n::Catalog;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
@@ -23,6 +23,10 @@ pub struct AppState {
     pub auth: AuthService,
     pub users: UserService,
     pub health: HealthService,
+    pub chat: ChatService,
+    /// This node's live sockets; the event bus delivers into it.
+    pub hub: Arc<crate::Hub>,
+    pub realtime: crate::RealtimeSettings,
 }
 
 /// HTTP knobs.

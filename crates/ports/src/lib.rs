@@ -3,19 +3,27 @@
 //!
 //! With the `mock` feature each trait also has a `mockall` mock (`MockUserRepository`, …).
 
+pub mod blocks;
+pub mod chats;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod mailer;
+pub mod messages;
 pub mod sessions;
 pub mod translator;
 pub mod users;
 pub mod verification;
 
+pub use blocks::BlockRepository;
+pub use chats::{ChatCursor, ChatRepository, ChatSummary, NewChat, Removal};
 pub use clock::{Clock, SystemClock};
 pub use error::{ConflictField, PortError};
+pub use events::{EventBus, EventSink};
 pub use health::HealthProbe;
 pub use mailer::{Mailer, OutgoingMail};
+pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
 pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};
 pub use translator::{MessageArg, Translator};
 pub use users::{NewUser, UserCredentials, UserRepository, UserSearch};
@@ -23,7 +31,15 @@ pub use verification::{EmailVerificationRepository, NewEmailVerification, Verifi
 
 #[cfg(feature = "mock")]
 pub use {
-    clock::MockClock, health::MockHealthProbe, mailer::MockMailer, sessions::MockSessionRepository,
-    translator::MockTranslator, users::MockUserRepository,
+    blocks::MockBlockRepository,
+    chats::MockChatRepository,
+    clock::MockClock,
+    events::{MockEventBus, MockEventSink},
+    health::MockHealthProbe,
+    mailer::MockMailer,
+    messages::MockMessageRepository,
+    sessions::MockSessionRepository,
+    translator::MockTranslator,
+    users::MockUserRepository,
     verification::MockEmailVerificationRepository,
 };

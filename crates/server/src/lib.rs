@@ -9,13 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use nerutalk_app::{AuthConfig, AuthPorts, AuthService, HealthService, UserService};
-use nerutalk_http::{AppState, HttpSettings};
+use nerutalk_app::{
+    AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, UserService,
+};
+use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings};
 use nerutalk_i18n::Catalog;
+use nerutalk_memory::MemoryEventBus;
 use nerutalk_ports::SystemClock;
 use nerutalk_sql::{
-    DatabaseUrl, OutboxMailer, SqlEmailVerificationRepository, SqlHealthProbe,
-    SqlSessionRepository, SqlStore, SqlUserRepository,
+    DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
+    SqlEmailVerificationRepository, SqlHealthProbe, SqlMessageRepository, SqlSessionRepository,
+    SqlStore, SqlUserRepository,
 };
 
 pub use config::Settings;
@@ -84,8 +88,21 @@ impl Application {
                 bcrypt_cost: settings.bcrypt_cost,
             },
         )?;
+        let realtime = RealtimeSettings::default();
+        let hub = Arc::new(Hub::new(realtime.queue_capacity));
+        let chat = ChatService::new(ChatPorts {
+            chats: Arc::new(SqlChatRepository::new(store.clone())),
+            messages: Arc::new(SqlMessageRepository::new(store.clone())),
+            blocks: Arc::new(SqlBlockRepository::new(store.clone())),
+            users: users.clone(),
+            bus: Arc::new(MemoryEventBus::new(hub.clone())),
+            clock: clock.clone(),
+        });
         let state = AppState {
             auth,
+            chat,
+            hub,
+            realtime,
             users: UserService::new(users, clock),
             health: HealthService::new(vec![("database", Arc::new(SqlHealthProbe::new(store)))]),
         };

@@ -13,13 +13,15 @@ pub(crate) fn map_diesel(error: DieselError) -> PortError {
                 .constraint_name()
                 .unwrap_or_else(|| info.message())
                 .to_owned();
-            PortError::Conflict(if culprit.contains("email") {
-                ConflictField::Email
-            } else if culprit.contains("username") {
-                ConflictField::Username
-            } else {
-                ConflictField::Other
-            })
+            PortError::Conflict(
+                if culprit.contains("users_email") || culprit.contains("users.email") {
+                    ConflictField::Email
+                } else if culprit.contains("users_username") || culprit.contains("users.username") {
+                    ConflictField::Username
+                } else {
+                    ConflictField::Other
+                },
+            )
         }
         // A row that points at a missing parent: the parent is what was not found.
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {

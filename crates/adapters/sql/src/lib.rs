@@ -1,9 +1,12 @@
 //! NeruTalk's SQL adapter: diesel over PostgreSQL (production) and SQLite
 //! (the embedded default), one code path for both through `MultiConnection`.
 
+mod blocks;
+mod chats;
 mod connection;
 mod error;
 mod health;
+mod messages;
 mod migrate;
 mod outbox;
 mod schema;
@@ -15,8 +18,11 @@ mod types;
 mod users;
 mod verification;
 
+pub use blocks::SqlBlockRepository;
+pub use chats::SqlChatRepository;
 pub use connection::{AnyConnection, DatabaseKind, DatabaseUrl};
 pub use health::SqlHealthProbe;
+pub use messages::SqlMessageRepository;
 pub use migrate::MigrationError;
 pub use outbox::{OutboxMailer, QueuedMail};
 pub use sessions::SqlSessionRepository;

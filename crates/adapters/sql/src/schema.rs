@@ -78,7 +78,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlUuid;
+
+    chats (id) {
+        id -> SqlUuid,
+        kind -> Text,
+        name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        direct_key -> Nullable<Text>,
+        created_by -> SqlUuid,
+        created_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlUuid;
+
+    chat_participants (chat_id, user_id) {
+        chat_id -> SqlUuid,
+        user_id -> SqlUuid,
+        role -> Text,
+        joined_at -> Timestamp,
+        last_read_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlUuid;
+
+    messages (id) {
+        id -> SqlUuid,
+        chat_id -> SqlUuid,
+        seq -> BigInt,
+        sender_id -> SqlUuid,
+        kind -> Text,
+        text -> Nullable<Text>,
+        media_url -> Nullable<Text>,
+        reply_to -> Nullable<SqlUuid>,
+        client_message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlUuid;
+
+    user_blocks (blocker_id, blocked_id) {
+        blocker_id -> SqlUuid,
+        blocked_id -> SqlUuid,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(chat_participants -> chats (chat_id));
+diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(email_verifications -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -87,4 +151,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     email_verifications,
     mail_outbox,
+    chats,
+    chat_participants,
+    messages,
+    user_blocks,
 );

@@ -1,6 +1,8 @@
 //! `TestApp`: the real server on port 0, on SQLite or a scratch PostgreSQL
 //! database, with a real HTTP client and a helper per common call.
 
+#![expect(dead_code, reason = "each test binary uses part of the shared support")]
+
 use std::path::PathBuf;
 
 use awc::http::StatusCode;
@@ -199,4 +201,73 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// A WebSocket client speaking the gateway's JSON frames.
+pub struct Socket {
+    framed: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+}
+
+impl TestApp {
+    pub async fn user_id(&self, token: &str) -> String {
+        let me = self.get("/api/v1/auth/me", Some(token)).await;
+        me.body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn connect(&self, query: &str) -> Socket {
+        let url = format!("{}/ws?{query}", self.base.replacen("http", "ws", 1));
+        let (_, framed) = self.client.ws(url).connect().await.unwrap();
+        Socket { framed }
+    }
+}
+
+impl Socket {
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.framed
+            .send(awc::ws::Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next JSON frame, skipping pings; `None` when the socket closed.
+    pub async fn next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        loop {
+            let frame = tokio_timeout(self.framed.next()).await??;
+            match frame.ok()? {
+                awc::ws::Frame::Text(bytes) => return serde_json::from_slice(&bytes).ok(),
+                awc::ws::Frame::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The close code the server closed with.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        use futures_util::StreamExt;
+        loop {
+            match tokio_timeout(self.framed.next()).await?? {
+                Ok(awc::ws::Frame::Close(reason)) => return reason.map(|r| u16::from(r.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Frames until one of `kind` arrives (that one is returned).
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next().await.expect("socket open");
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+}
+
+async fn tokio_timeout<F: std::future::Future>(future: F) -> Option<F::Output> {
+    actix_web::rt::time::timeout(std::time::Duration::from_secs(10), future)
+        .await
+        .ok()
 }

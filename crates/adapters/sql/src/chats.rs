@@ -1,0 +1,392 @@
+//! [`ChatRepository`] on SQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
+use nerutalk_domain::{ChatId, UserId};
+use nerutalk_ports::{ChatCursor, ChatRepository, ChatSummary, NewChat, PortError, Removal};
+
+use crate::messages::MessageRow;
+use crate::schema::{chat_participants, chats, messages};
+use crate::types::DbUuid;
+use crate::{AnyConnection, SqlStore};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = chats)]
+pub(crate) struct ChatRow {
+    id: DbUuid,
+    kind: String,
+    name: Option<String>,
+    description: Option<String>,
+    avatar_url: Option<String>,
+    direct_key: Option<String>,
+    created_by: DbUuid,
+    created_at: NaiveDateTime,
+    last_activity_at: NaiveDateTime,
+    last_seq: i64,
+}
+
+impl ChatRow {
+    fn into_chat(self) -> QueryResult<Chat> {
+        let kind =
+            ChatKind::from_name(&self.kind).ok_or_else(|| corrupt("chats.kind", &self.kind))?;
+        Ok(Chat {
+            id: ChatId::from_uuid(self.id.0),
+            kind,
+            details: ChatDetails {
+                name: self.name,
+                description: self.description,
+                avatar_url: self.avatar_url,
+            },
+            created_by: UserId::from_uuid(self.created_by.0),
+            created_at: self.created_at.and_utc(),
+            last_activity_at: self.last_activity_at.and_utc(),
+            last_seq: self.last_seq,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = chat_participants)]
+pub(crate) struct ParticipantRow {
+    chat_id: DbUuid,
+    user_id: DbUuid,
+    role: String,
+    joined_at: NaiveDateTime,
+    last_read_seq: i64,
+}
+
+impl ParticipantRow {
+    fn into_participant(self) -> QueryResult<Participant> {
+        Ok(Participant {
+            user_id: UserId::from_uuid(self.user_id.0),
+            role: Role::from_name(&self.role)
+                .ok_or_else(|| corrupt("chat_participants.role", &self.role))?,
+            joined_at: self.joined_at.and_utc(),
+            last_read_seq: self.last_read_seq,
+        })
+    }
+}
+
+/// A stored value that no longer parses: reported, never papered over.
+pub(crate) fn corrupt(column: &str, value: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("{column} holds {value:?}").into())
+}
+
+/// The key that makes a pair's direct chat unique, whatever the order.
+fn direct_key(a: UserId, b: UserId) -> String {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    format!("{low}:{high}")
+}
+
+/// Chats in `chats`, members in `chat_participants`.
+#[derive(Debug, Clone)]
+pub struct SqlChatRepository {
+    store: SqlStore,
+}
+
+impl SqlChatRepository {
+    #[must_use]
+    pub fn new(store: SqlStore) -> Self {
+        Self { store }
+    }
+}
+
+fn load_chat(connection: &mut AnyConnection, chat: DbUuid) -> QueryResult<Chat> {
+    chats::table
+        .find(chat)
+        .select(ChatRow::as_select())
+        .first(connection)?
+        .into_chat()
+}
+
+fn load_members(connection: &mut AnyConnection, chat: DbUuid) -> QueryResult<Vec<ParticipantRow>> {
+    chat_participants::table
+        .filter(chat_participants::chat_id.eq(chat))
+        .order((
+            chat_participants::joined_at.asc(),
+            chat_participants::user_id.asc(),
+        ))
+        .select(ParticipantRow::as_select())
+        .load(connection)
+}
+
+#[async_trait]
+impl ChatRepository for SqlChatRepository {
+    async fn create(&self, chat: NewChat) -> Result<Chat, PortError> {
+        let direct = match (chat.kind, chat.members.as_slice()) {
+            (ChatKind::Direct, [(a, _), (b, _)]) => Some(direct_key(*a, *b)),
+            _ => None,
+        };
+        let now = chat.created_at.naive_utc();
+        let row = ChatRow {
+            id: chat.id.into(),
+            kind: chat.kind.as_str().to_owned(),
+            name: chat.details.name,
+            description: chat.details.description,
+            avatar_url: chat.details.avatar_url,
+            direct_key: direct,
+            created_by: chat.created_by.into(),
+            created_at: now,
+            last_activity_at: now,
+            last_seq: 0,
+        };
+        let members: Vec<ParticipantRow> = chat
+            .members
+            .iter()
+            .map(|(user, role)| ParticipantRow {
+                chat_id: row.id,
+                user_id: (*user).into(),
+                role: role.as_str().to_owned(),
+                joined_at: now,
+                last_read_seq: 0,
+            })
+            .collect();
+        self.store
+            .write(move |connection| {
+                diesel::insert_into(chats::table)
+                    .values(&row)
+                    .execute(connection)?;
+                // One row at a time: batch inserts do not pass through MultiBackend.
+                for member in &members {
+                    diesel::insert_into(chat_participants::table)
+                        .values(member)
+                        .execute(connection)?;
+                }
+                row.into_chat()
+            })
+            .await
+    }
+
+    async fn find_direct(&self, a: UserId, b: UserId) -> Result<Option<Chat>, PortError> {
+        let key = direct_key(a, b);
+        self.store
+            .run(move |connection| {
+                chats::table
+                    .filter(chats::direct_key.eq(key))
+                    .select(ChatRow::as_select())
+                    .first(connection)
+                    .optional()?
+                    .map(ChatRow::into_chat)
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn get(&self, chat_id: ChatId) -> Result<Chat, PortError> {
+        self.store
+            .run(move |connection| load_chat(connection, chat_id.into()))
+            .await
+    }
+
+    async fn member(
+        &self,
+        chat_id: ChatId,
+        user_id: UserId,
+    ) -> Result<Option<Participant>, PortError> {
+        self.store
+            .run(move |connection| {
+                chat_participants::table
+                    .find((DbUuid::from(chat_id), DbUuid::from(user_id)))
+                    .select(ParticipantRow::as_select())
+                    .first(connection)
+                    .optional()?
+                    .map(ParticipantRow::into_participant)
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn members(&self, chat_id: ChatId) -> Result<Vec<Participant>, PortError> {
+        self.store
+            .run(move |connection| {
+                load_members(connection, chat_id.into())?
+                    .into_iter()
+                    .map(ParticipantRow::into_participant)
+                    .collect()
+            })
+            .await
+    }
+
+    async fn list_for_user(
+        &self,
+        user_id: UserId,
+        after: Option<ChatCursor>,
+        limit: u32,
+    ) -> Result<Vec<ChatSummary>, PortError> {
+        let me = DbUuid::from(user_id);
+        self.store
+            .run(move |connection| {
+                let mut query = chats::table
+                    .inner_join(chat_participants::table)
+                    .filter(chat_participants::user_id.eq(me))
+                    .select((ChatRow::as_select(), ParticipantRow::as_select()))
+                    .order((chats::last_activity_at.desc(), chats::id.desc()))
+                    .limit(i64::from(limit))
+                    .into_boxed();
+                if let Some(cursor) = after {
+                    let at = cursor.last_activity_at.naive_utc();
+                    let id = DbUuid::from(cursor.chat_id);
+                    query = query.filter(
+                        chats::last_activity_at
+                            .lt(at)
+                            .or(chats::last_activity_at.eq(at).and(chats::id.lt(id))),
+                    );
+                }
+                let rows: Vec<(ChatRow, ParticipantRow)> = query.load(connection)?;
+                rows.into_iter()
+                    .map(|(chat, membership)| summarize(connection, chat, membership, me))
+                    .collect()
+            })
+            .await
+    }
+
+    async fn update_details(
+        &self,
+        chat_id: ChatId,
+        details: ChatDetails,
+        now: DateTime<Utc>,
+    ) -> Result<Chat, PortError> {
+        self.store
+            .write(move |connection| {
+                let chat = DbUuid::from(chat_id);
+                let updated = diesel::update(chats::table.find(chat))
+                    .set((
+                        chats::name.eq(details.name),
+                        chats::description.eq(details.description),
+                        chats::avatar_url.eq(details.avatar_url),
+                        chats::last_activity_at.eq(now.naive_utc()),
+                    ))
+                    .execute(connection)?;
+                if updated == 0 {
+                    return Err(diesel::result::Error::NotFound);
+                }
+                load_chat(connection, chat)
+            })
+            .await
+    }
+
+    async fn add_members(
+        &self,
+        chat_id: ChatId,
+        users: Vec<UserId>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UserId>, PortError> {
+        self.store
+            .write(move |connection| {
+                let chat = DbUuid::from(chat_id);
+                let present: Vec<DbUuid> = chat_participants::table
+                    .filter(chat_participants::chat_id.eq(chat))
+                    .select(chat_participants::user_id)
+                    .load(connection)?;
+                let mut added = Vec::new();
+                for user in users {
+                    let key = DbUuid::from(user);
+                    if present.contains(&key) || added.contains(&user) {
+                        continue;
+                    }
+                    diesel::insert_into(chat_participants::table)
+                        .values(ParticipantRow {
+                            chat_id: chat,
+                            user_id: key,
+                            role: Role::Member.as_str().to_owned(),
+                            joined_at: now.naive_utc(),
+                            last_read_seq: 0,
+                        })
+                        .execute(connection)?;
+                    added.push(user);
+                }
+                Ok(added)
+            })
+            .await
+    }
+
+    async fn remove_member(&self, chat_id: ChatId, user_id: UserId) -> Result<Removal, PortError> {
+        self.store
+            .write(move |connection| {
+                let chat = DbUuid::from(chat_id);
+                let removed =
+                    diesel::delete(chat_participants::table.find((chat, DbUuid::from(user_id))))
+                        .execute(connection)?;
+                if removed == 0 {
+                    return Err(diesel::result::Error::NotFound);
+                }
+                let remaining = load_members(connection, chat)?;
+                let has_manager = remaining
+                    .iter()
+                    .any(|member| Role::from_name(&member.role).is_some_and(Role::can_manage));
+                let promoted = match remaining.first() {
+                    Some(oldest) if !has_manager => {
+                        diesel::update(chat_participants::table.find((chat, oldest.user_id)))
+                            .set(chat_participants::role.eq(Role::Admin.as_str()))
+                            .execute(connection)?;
+                        Some(UserId::from_uuid(oldest.user_id.0))
+                    }
+                    _ => None,
+                };
+                Ok(Removal { promoted })
+            })
+            .await
+    }
+
+    async fn mark_read(
+        &self,
+        chat_id: ChatId,
+        user_id: UserId,
+        seq: i64,
+    ) -> Result<i64, PortError> {
+        self.store
+            .write(move |connection| {
+                let chat = DbUuid::from(chat_id);
+                let key = (chat, DbUuid::from(user_id));
+                let current: i64 = chat_participants::table
+                    .find(key)
+                    .select(chat_participants::last_read_seq)
+                    .first(connection)?;
+                let last_seq: i64 = chats::table
+                    .find(chat)
+                    .select(chats::last_seq)
+                    .first(connection)?;
+                let target = seq.min(last_seq).max(current);
+                if target != current {
+                    diesel::update(chat_participants::table.find(key))
+                        .set(chat_participants::last_read_seq.eq(target))
+                        .execute(connection)?;
+                }
+                Ok(target)
+            })
+            .await
+    }
+}
+
+fn summarize(
+    connection: &mut AnyConnection,
+    chat: ChatRow,
+    membership: ParticipantRow,
+    me: DbUuid,
+) -> QueryResult<ChatSummary> {
+    let last_message = messages::table
+        .filter(messages::chat_id.eq(chat.id))
+        .filter(messages::seq.eq(chat.last_seq))
+        .select(MessageRow::as_select())
+        .first(connection)
+        .optional()?
+        .map(MessageRow::into_message)
+        .transpose()?;
+    let unread: i64 = messages::table
+        .filter(messages::chat_id.eq(chat.id))
+        .filter(messages::seq.gt(membership.last_read_seq))
+        .filter(messages::sender_id.ne(me))
+        .filter(messages::deleted_at.is_null())
+        .count()
+        .get_result(connection)?;
+    let participant = membership.into_participant()?;
+    Ok(ChatSummary {
+        chat: chat.into_chat()?,
+        role: participant.role,
+        last_read_seq: participant.last_read_seq,
+        last_message,
+        unread,
+    })
+}

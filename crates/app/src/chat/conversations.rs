@@ -1,0 +1,359 @@
+//! Creating, listing, describing chats, and managing their members.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::user::Profile;
+use nerutalk_domain::{ChatId, DomainError, UserId};
+use nerutalk_ports::{ChatCursor, ChatSummary, NewChat, PortError};
+
+use super::ChatService;
+use crate::AppError;
+
+/// A chat to open, as the client asked for it.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    pub kind: ChatKind,
+    pub members: Vec<UserId>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// A chat with its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatView {
+    pub chat: Chat,
+    pub participants: Vec<Participant>,
+}
+
+/// A page of the caller's chats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatPage {
+    pub chats: Vec<ChatSummary>,
+    pub next_cursor: Option<String>,
+}
+
+impl ChatService {
+    pub const MAX_CHAT_PAGE: u32 = 50;
+
+    /// Opens a direct chat (or returns the pair's existing one, with
+    /// `false`) or creates a group with the caller as owner.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`], [`AppError::UserNotFound`], [`AppError::Blocked`].
+    pub async fn create_chat(
+        &self,
+        actor: UserId,
+        request: NewConversation,
+    ) -> Result<(ChatView, bool), AppError> {
+        let mut others: Vec<UserId> = Vec::new();
+        for member in request.members {
+            if member != actor && !others.contains(&member) {
+                others.push(member);
+            }
+        }
+        for other in &others {
+            let user = self
+                .ports
+                .users
+                .get(*other)
+                .await
+                .map_err(|error| match error {
+                    PortError::NotFound => AppError::UserNotFound,
+                    other => other.into(),
+                })?;
+            if !user.is_active {
+                return Err(AppError::UserNotFound);
+            }
+        }
+        let now = self.ports.clock.now();
+        let (details, members) = match request.kind {
+            ChatKind::Direct => {
+                let [other] = others.as_slice() else {
+                    return Err(DomainError::DirectChatMembers.into());
+                };
+                if self.ports.blocks.either_blocks(actor, *other).await? {
+                    return Err(AppError::Blocked);
+                }
+                if let Some(existing) = self.ports.chats.find_direct(actor, *other).await? {
+                    return Ok((self.view(existing).await?, false));
+                }
+                (
+                    ChatDetails::default(),
+                    vec![(actor, Role::Member), (*other, Role::Member)],
+                )
+            }
+            ChatKind::Group => {
+                if others.len() + 1 > ChatDetails::GROUP_MAX_MEMBERS {
+                    return Err(DomainError::GroupTooLarge {
+                        max: ChatDetails::GROUP_MAX_MEMBERS,
+                    }
+                    .into());
+                }
+                let details = ChatDetails {
+                    name: Some(ChatDetails::parse_name(
+                        request.name.as_deref().unwrap_or_default(),
+                    )?),
+                    description: match request.description.as_deref() {
+                        Some(raw) => ChatDetails::parse_description(raw)?,
+                        None => None,
+                    },
+                    avatar_url: match request.avatar_url.as_deref() {
+                        Some(raw) => Profile::parse_avatar_url(raw)?,
+                        None => None,
+                    },
+                };
+                let members = std::iter::once((actor, Role::Owner))
+                    .chain(others.iter().map(|user| (*user, Role::Member)))
+                    .collect();
+                (details, members)
+            }
+        };
+        let created = self
+            .ports
+            .chats
+            .create(NewChat {
+                id: ChatId::generate(),
+                kind: request.kind,
+                details,
+                created_by: actor,
+                created_at: now,
+                members,
+            })
+            .await;
+        let chat = match (created, request.kind, others.first()) {
+            (Ok(chat), _, _) => chat,
+            // Two first messages raced; the other one made the pair's chat.
+            (Err(PortError::Conflict(_)), ChatKind::Direct, Some(other)) => {
+                let existing = self.ports.chats.find_direct(actor, *other).await?;
+                return Ok((self.view(existing.ok_or(AppError::Internal)?).await?, false));
+            }
+            (Err(error), _, _) => return Err(error.into()),
+        };
+        let view = self.view(chat).await?;
+        self.tell_members(view.chat.id, ChatEvent::ChatUpdated(view.chat.clone()))
+            .await;
+        Ok((view, true))
+    }
+
+    async fn view(&self, chat: Chat) -> Result<ChatView, AppError> {
+        let participants = self.ports.chats.members(chat.id).await?;
+        Ok(ChatView { chat, participants })
+    }
+
+    /// The caller's chats, newest activity first.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the store cannot be read.
+    pub async fn list_chats(
+        &self,
+        actor: UserId,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<ChatPage, AppError> {
+        let limit = limit.unwrap_or(20).clamp(1, Self::MAX_CHAT_PAGE);
+        let after = cursor.and_then(decode_cursor);
+        let mut chats = self
+            .ports
+            .chats
+            .list_for_user(actor, after, limit + 1)
+            .await?;
+        let next_cursor = if chats.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+            chats.pop();
+            chats
+                .last()
+                .map(|last| encode_cursor(last.chat.last_activity_at, last.chat.id))
+        } else {
+            None
+        };
+        Ok(ChatPage { chats, next_cursor })
+    }
+
+    /// A chat and its members, for a member.
+    ///
+    /// # Errors
+    /// [`AppError::ChatNotFound`] for a chat the caller is not in.
+    pub async fn get_chat(&self, actor: UserId, chat_id: ChatId) -> Result<ChatView, AppError> {
+        self.membership(actor, chat_id).await?;
+        let chat = self.chat(chat_id).await?;
+        self.view(chat).await
+    }
+
+    /// Renames or redescribes a group; fields left out stay.
+    ///
+    /// # Errors
+    /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`], [`AppError::Invalid`].
+    pub async fn update_chat(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        name: Option<String>,
+        description: Option<String>,
+        avatar_url: Option<String>,
+    ) -> Result<ChatView, AppError> {
+        let me = self.membership(actor, chat_id).await?;
+        let chat = self.chat(chat_id).await?;
+        if chat.kind == ChatKind::Direct {
+            return Err(AppError::DirectChatFixed);
+        }
+        if !me.role.can_manage() {
+            return Err(AppError::NotChatAdmin);
+        }
+        let details = ChatDetails {
+            name: match name.as_deref() {
+                Some(raw) => Some(ChatDetails::parse_name(raw)?),
+                None => chat.details.name,
+            },
+            description: match description.as_deref() {
+                Some(raw) => ChatDetails::parse_description(raw)?,
+                None => chat.details.description,
+            },
+            avatar_url: match avatar_url.as_deref() {
+                Some(raw) => Profile::parse_avatar_url(raw)?,
+                None => chat.details.avatar_url,
+            },
+        };
+        let updated = self
+            .ports
+            .chats
+            .update_details(chat_id, details, self.ports.clock.now())
+            .await?;
+        self.tell_members(chat_id, ChatEvent::ChatUpdated(updated.clone()))
+            .await;
+        self.view(updated).await
+    }
+
+    /// Adds members to a group (admins only).
+    ///
+    /// # Errors
+    /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`], [`AppError::UserNotFound`].
+    pub async fn add_participants(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        users: Vec<UserId>,
+    ) -> Result<ChatView, AppError> {
+        let me = self.membership(actor, chat_id).await?;
+        let chat = self.chat(chat_id).await?;
+        if chat.kind == ChatKind::Direct {
+            return Err(AppError::DirectChatFixed);
+        }
+        if !me.role.can_manage() {
+            return Err(AppError::NotChatAdmin);
+        }
+        for user in &users {
+            if !self
+                .ports
+                .users
+                .get(*user)
+                .await
+                .map_err(not_found_user)?
+                .is_active
+            {
+                return Err(AppError::UserNotFound);
+            }
+        }
+        let current = self.ports.chats.members(chat_id).await?;
+        if current.len() + users.len() > ChatDetails::GROUP_MAX_MEMBERS {
+            return Err(DomainError::GroupTooLarge {
+                max: ChatDetails::GROUP_MAX_MEMBERS,
+            }
+            .into());
+        }
+        let added = self
+            .ports
+            .chats
+            .add_members(chat_id, users, self.ports.clock.now())
+            .await
+            .map_err(not_found_user)?;
+        for user_id in added {
+            self.tell_members(
+                chat_id,
+                ChatEvent::ParticipantAdded {
+                    chat_id,
+                    user_id,
+                    role: Role::Member,
+                },
+            )
+            .await;
+        }
+        self.view(chat).await
+    }
+
+    /// Removes a member: anyone may leave; admins may remove others, but
+    /// not the owner. The last manager leaving promotes the oldest member.
+    ///
+    /// # Errors
+    /// [`AppError::NotChatAdmin`], [`AppError::CannotRemoveOwner`], [`AppError::UserNotFound`].
+    pub async fn remove_participant(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        user_id: UserId,
+    ) -> Result<(), AppError> {
+        let me = self.membership(actor, chat_id).await?;
+        if user_id != actor {
+            let chat = self.chat(chat_id).await?;
+            if chat.kind == ChatKind::Direct {
+                return Err(AppError::DirectChatFixed);
+            }
+            if !me.role.can_manage() {
+                return Err(AppError::NotChatAdmin);
+            }
+            let target = self
+                .ports
+                .chats
+                .member(chat_id, user_id)
+                .await?
+                .ok_or(AppError::UserNotFound)?;
+            if target.role == Role::Owner {
+                return Err(AppError::CannotRemoveOwner);
+            }
+        }
+        let removal = self
+            .ports
+            .chats
+            .remove_member(chat_id, user_id)
+            .await
+            .map_err(not_found_user)?;
+        let event = ChatEvent::ParticipantRemoved { chat_id, user_id };
+        self.tell(&[user_id], event.clone()).await;
+        self.tell_members(chat_id, event).await;
+        if let Some(promoted) = removal.promoted {
+            self.tell_members(
+                chat_id,
+                ChatEvent::ParticipantAdded {
+                    chat_id,
+                    user_id: promoted,
+                    role: Role::Admin,
+                },
+            )
+            .await;
+        }
+        Ok(())
+    }
+}
+
+fn not_found_user(error: PortError) -> AppError {
+    match error {
+        PortError::NotFound => AppError::UserNotFound,
+        other => other.into(),
+    }
+}
+
+fn encode_cursor(at: DateTime<Utc>, chat_id: ChatId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{chat_id}", at.timestamp_micros()))
+}
+
+/// A cursor this service did not make reads as "from the start".
+fn decode_cursor(cursor: &str) -> Option<ChatCursor> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (micros, id) = text.split_once('|')?;
+    Some(ChatCursor {
+        last_activity_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        chat_id: id.parse().ok()?,
+    })
+}

@@ -1,0 +1,251 @@
+//! Sending, reading, editing and deleting messages; read receipts; typing.
+
+use nerutalk_domain::chat::ChatKind;
+use nerutalk_domain::chat::{Message, MessageContent, MessageKind, parse_client_message_id};
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::{ChatId, MessageId, UserId};
+use nerutalk_ports::{Appended, HistoryPage, NewMessage, PortError};
+
+use super::ChatService;
+use crate::AppError;
+
+/// A message as the client asked to send it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub media_url: Option<String>,
+    pub reply_to: Option<MessageId>,
+    pub client_message_id: Option<String>,
+}
+
+/// Which part of the history to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryQuery {
+    pub before_seq: Option<i64>,
+    pub after_seq: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+impl ChatService {
+    pub const MAX_HISTORY_PAGE: u32 = 100;
+
+    /// Stores a message and tells every member. The reply is sent only
+    /// after the commit, so an acknowledged message is never lost; a retry
+    /// with the same `client_message_id` returns the first message.
+    ///
+    /// # Errors
+    /// [`AppError::ChatNotFound`], [`AppError::Invalid`], [`AppError::Blocked`],
+    /// [`AppError::MessageNotFound`] for a `reply_to` outside the chat.
+    pub async fn send_message(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        outgoing: Outgoing,
+    ) -> Result<Appended, AppError> {
+        self.membership(actor, chat_id).await?;
+        let content = MessageContent::parse(
+            outgoing.kind,
+            outgoing.text.as_deref(),
+            outgoing.media_url.as_deref(),
+        )?;
+        let client_message_id = outgoing
+            .client_message_id
+            .as_deref()
+            .map(parse_client_message_id)
+            .transpose()?;
+        let chat = self.chat(chat_id).await?;
+        if chat.kind == ChatKind::Direct {
+            let members = self.ports.chats.members(chat_id).await?;
+            for member in members.iter().filter(|member| member.user_id != actor) {
+                if self
+                    .ports
+                    .blocks
+                    .either_blocks(actor, member.user_id)
+                    .await?
+                {
+                    return Err(AppError::Blocked);
+                }
+            }
+        }
+        if let Some(reply_to) = outgoing.reply_to {
+            self.message(chat_id, reply_to).await?;
+        }
+        let appended = self
+            .ports
+            .messages
+            .append(NewMessage {
+                id: MessageId::generate(),
+                chat_id,
+                sender_id: actor,
+                content,
+                reply_to: outgoing.reply_to,
+                client_message_id,
+                created_at: self.ports.clock.now(),
+            })
+            .await?;
+        if appended.created {
+            self.tell_members(chat_id, ChatEvent::NewMessage(appended.message.clone()))
+                .await;
+        }
+        Ok(appended)
+    }
+
+    async fn message(&self, chat_id: ChatId, message_id: MessageId) -> Result<Message, AppError> {
+        self.ports
+            .messages
+            .get(chat_id, message_id)
+            .await
+            .map_err(|error| match error {
+                PortError::NotFound => AppError::MessageNotFound,
+                other => other.into(),
+            })
+    }
+
+    /// A page of history by `seq`, oldest first: the newest messages (or
+    /// those before `before_seq`), or those after `after_seq` when catching up.
+    ///
+    /// # Errors
+    /// [`AppError::ChatNotFound`].
+    pub async fn history(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        query: HistoryQuery,
+    ) -> Result<Vec<Message>, AppError> {
+        self.membership(actor, chat_id).await?;
+        let limit = query.limit.unwrap_or(50).clamp(1, Self::MAX_HISTORY_PAGE);
+        Ok(self
+            .ports
+            .messages
+            .history(
+                chat_id,
+                HistoryPage {
+                    before_seq: query.before_seq,
+                    after_seq: query.after_seq,
+                    limit,
+                },
+            )
+            .await?)
+    }
+
+    /// Replaces the text of one's own text message.
+    ///
+    /// # Errors
+    /// [`AppError::NotMessageAuthor`], [`AppError::MessageNotEditable`], [`AppError::Invalid`].
+    pub async fn edit_message(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        message_id: MessageId,
+        text: &str,
+    ) -> Result<Message, AppError> {
+        self.membership(actor, chat_id).await?;
+        let message = self.message(chat_id, message_id).await?;
+        if message.sender_id != actor {
+            return Err(AppError::NotMessageAuthor);
+        }
+        if message.kind != MessageKind::Text || message.is_deleted() {
+            return Err(AppError::MessageNotEditable);
+        }
+        let text = MessageContent::parse(MessageKind::Text, Some(text), None)?
+            .text
+            .ok_or(AppError::Internal)?;
+        let edited = self
+            .ports
+            .messages
+            .edit(message_id, text, self.ports.clock.now())
+            .await?;
+        self.tell_members(chat_id, ChatEvent::MessageUpdated(edited.clone()))
+            .await;
+        Ok(edited)
+    }
+
+    /// Deletes a message (its author, or a chat admin), leaving a tombstone.
+    ///
+    /// # Errors
+    /// [`AppError::NotChatAdmin`] for someone else's message without admin rights.
+    pub async fn delete_message(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        message_id: MessageId,
+    ) -> Result<Message, AppError> {
+        let me = self.membership(actor, chat_id).await?;
+        let message = self.message(chat_id, message_id).await?;
+        if message.sender_id != actor && !me.role.can_manage() {
+            return Err(AppError::NotChatAdmin);
+        }
+        let deleted = self
+            .ports
+            .messages
+            .delete(message_id, self.ports.clock.now())
+            .await?;
+        self.tell_members(
+            chat_id,
+            ChatEvent::MessageDeleted {
+                chat_id,
+                message_id,
+                seq: deleted.seq,
+            },
+        )
+        .await;
+        Ok(deleted)
+    }
+
+    /// Marks everything up to `seq` read and tells the members (read receipts).
+    ///
+    /// # Errors
+    /// [`AppError::ChatNotFound`].
+    pub async fn mark_read(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        seq: i64,
+    ) -> Result<i64, AppError> {
+        self.membership(actor, chat_id).await?;
+        let read = self.ports.chats.mark_read(chat_id, actor, seq).await?;
+        self.tell_members(
+            chat_id,
+            ChatEvent::MessageRead {
+                chat_id,
+                user_id: actor,
+                seq: read,
+            },
+        )
+        .await;
+        Ok(read)
+    }
+
+    /// Tells the other members that the caller is (or stopped) typing.
+    ///
+    /// # Errors
+    /// [`AppError::ChatNotFound`].
+    pub async fn typing(
+        &self,
+        actor: UserId,
+        chat_id: ChatId,
+        is_typing: bool,
+    ) -> Result<(), AppError> {
+        self.membership(actor, chat_id).await?;
+        let others: Vec<UserId> = self
+            .ports
+            .chats
+            .members(chat_id)
+            .await?
+            .into_iter()
+            .map(|member| member.user_id)
+            .filter(|user| *user != actor)
+            .collect();
+        self.tell(
+            &others,
+            ChatEvent::Typing {
+                chat_id,
+                user_id: actor,
+                is_typing,
+            },
+        )
+        .await;
+        Ok(())
+    }
+}

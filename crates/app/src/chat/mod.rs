@@ -1,0 +1,149 @@
+//! Chats and messages: one use case per action, shared by REST and the
+//! WebSocket gateway so no rule is written twice.
+
+mod blocks;
+mod conversations;
+mod messages;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use nerutalk_domain::chat::{Chat, Participant};
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::{ChatId, UserId};
+use nerutalk_ports::{
+    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, PortError, UserRepository,
+};
+
+pub use conversations::{ChatPage, ChatView, NewConversation};
+pub use messages::{HistoryQuery, Outgoing};
+
+use crate::AppError;
+
+/// The ports chat works through.
+#[derive(Clone)]
+pub struct ChatPorts {
+    pub chats: Arc<dyn ChatRepository>,
+    pub messages: Arc<dyn MessageRepository>,
+    pub blocks: Arc<dyn BlockRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub bus: Arc<dyn EventBus>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ChatPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatPorts").finish_non_exhaustive()
+    }
+}
+
+/// The chat use cases.
+#[derive(Clone)]
+pub struct ChatService {
+    ports: ChatPorts,
+}
+
+impl std::fmt::Debug for ChatService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatService").finish_non_exhaustive()
+    }
+}
+
+impl ChatService {
+    #[must_use]
+    pub fn new(ports: ChatPorts) -> Self {
+        Self { ports }
+    }
+
+    /// The caller's membership. A chat the caller is not in answers "not
+    /// found" exactly like a chat that does not exist: no existence leak.
+    async fn membership(&self, user: UserId, chat_id: ChatId) -> Result<Participant, AppError> {
+        self.ports
+            .chats
+            .member(chat_id, user)
+            .await?
+            .ok_or(AppError::ChatNotFound)
+    }
+
+    async fn chat(&self, chat_id: ChatId) -> Result<Chat, AppError> {
+        self.ports
+            .chats
+            .get(chat_id)
+            .await
+            .map_err(|error| match error {
+                PortError::NotFound => AppError::ChatNotFound,
+                other => other.into(),
+            })
+    }
+
+    /// Publishes to every member. Publishing is best effort: what is stored
+    /// is stored, and a client that missed the event catches up by `seq`.
+    async fn tell_members(&self, chat_id: ChatId, event: ChatEvent) {
+        match self.ports.chats.members(chat_id).await {
+            Ok(members) => {
+                let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();
+                self.tell(&recipients, event).await;
+            }
+            Err(error) => tracing::warn!(%chat_id, %error, "cannot list members to publish to"),
+        }
+    }
+
+    async fn tell(&self, recipients: &[UserId], event: ChatEvent) {
+        if let Err(error) = self.ports.bus.publish(recipients, &event).await {
+            tracing::warn!(%error, "event not published; clients will catch up on resume");
+        }
+    }
+
+    /// The users who share at least one chat with `user` (who may see their presence).
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the store cannot be read.
+    pub async fn contacts(&self, user: UserId) -> Result<Vec<UserId>, AppError> {
+        let mut contacts = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.ports.chats.list_for_user(user, after, 100).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(nerutalk_ports::ChatCursor {
+                last_activity_at: last.chat.last_activity_at,
+                chat_id: last.chat.id,
+            });
+            for summary in &page {
+                for member in self.ports.chats.members(summary.chat.id).await? {
+                    if member.user_id != user && !contacts.contains(&member.user_id) {
+                        contacts.push(member.user_id);
+                    }
+                }
+            }
+            if page.len() < 100 {
+                break;
+            }
+        }
+        Ok(contacts)
+    }
+
+    /// Tells `user`'s contacts that they came online or went away.
+    pub async fn announce_presence(
+        &self,
+        user: UserId,
+        online: bool,
+        last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        match self.contacts(user).await {
+            Ok(contacts) if !contacts.is_empty() => {
+                self.tell(
+                    &contacts,
+                    ChatEvent::Presence {
+                        user_id: user,
+                        online,
+                        last_seen,
+                    },
+                )
+                .await;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%user, %error, "presence not announced"),
+        }
+    }
+}

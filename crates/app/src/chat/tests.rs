@@ -1,0 +1,242 @@
+//! Chat use cases against mocked ports.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, Participant, Role};
+use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
+use nerutalk_ports::{
+    Appended, MockBlockRepository, MockChatRepository, MockEventBus, MockMessageRepository,
+    MockUserRepository, SystemClock,
+};
+
+use super::{ChatPorts, ChatService, Outgoing};
+use crate::AppError;
+
+fn chat(kind: ChatKind) -> Chat {
+    Chat {
+        id: ChatId::generate(),
+        kind,
+        details: ChatDetails::default(),
+        created_by: UserId::generate(),
+        created_at: Utc::now(),
+        last_activity_at: Utc::now(),
+        last_seq: 0,
+    }
+}
+
+fn member(user_id: UserId, role: Role) -> Participant {
+    Participant {
+        user_id,
+        role,
+        joined_at: Utc::now(),
+        last_read_seq: 0,
+    }
+}
+
+fn message(chat_id: ChatId, sender_id: UserId, seq: i64) -> Message {
+    Message {
+        id: MessageId::generate(),
+        chat_id,
+        seq,
+        sender_id,
+        kind: MessageKind::Text,
+        text: Some("hi".into()),
+        media_url: None,
+        reply_to: None,
+        client_message_id: Some("k1".into()),
+        created_at: Utc::now(),
+        edited_at: None,
+        deleted_at: None,
+    }
+}
+
+fn service(
+    chats: MockChatRepository,
+    messages: MockMessageRepository,
+    blocks: MockBlockRepository,
+    bus: MockEventBus,
+) -> ChatService {
+    ChatService::new(ChatPorts {
+        chats: Arc::new(chats),
+        messages: Arc::new(messages),
+        blocks: Arc::new(blocks),
+        users: Arc::new(MockUserRepository::new()),
+        bus: Arc::new(bus),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+fn text(body: &str) -> Outgoing {
+    Outgoing {
+        kind: MessageKind::Text,
+        text: Some(body.into()),
+        media_url: None,
+        reply_to: None,
+        client_message_id: Some("k1".into()),
+    }
+}
+
+#[tokio::test]
+async fn strangers_get_not_found_and_nothing_is_stored() {
+    let mut chats = MockChatRepository::new();
+    chats.expect_member().returning(|_, _| Ok(None));
+    let mut messages = MockMessageRepository::new();
+    messages.expect_append().never();
+    let service = service(
+        chats,
+        messages,
+        MockBlockRepository::new(),
+        MockEventBus::new(),
+    );
+    let error = service
+        .send_message(UserId::generate(), ChatId::generate(), text("hi"))
+        .await;
+    assert_eq!(error.unwrap_err(), AppError::ChatNotFound);
+}
+
+#[tokio::test]
+async fn a_new_message_is_published_to_every_member_and_a_retry_is_not() {
+    let (me, you) = (UserId::generate(), UserId::generate());
+    let group = chat(ChatKind::Group);
+    let chat_id = group.id;
+    let mut chats = MockChatRepository::new();
+    chats
+        .expect_member()
+        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
+    chats.expect_get().returning(move |_| Ok(group.clone()));
+    chats
+        .expect_members()
+        .returning(move |_| Ok(vec![member(me, Role::Owner), member(you, Role::Member)]));
+    let mut messages = MockMessageRepository::new();
+    let stored = message(chat_id, me, 1);
+    let first = stored.clone();
+    messages.expect_append().times(1).returning(move |_| {
+        Ok(Appended {
+            message: first.clone(),
+            created: true,
+        })
+    });
+    messages.expect_append().times(1).returning(move |_| {
+        Ok(Appended {
+            message: stored.clone(),
+            created: false,
+        })
+    });
+    let mut bus = MockEventBus::new();
+    bus.expect_publish()
+        .withf(move |recipients, _| recipients.len() == 2)
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = service(chats, messages, MockBlockRepository::new(), bus);
+    assert!(
+        service
+            .send_message(me, chat_id, text("hi"))
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        !service
+            .send_message(me, chat_id, text("hi"))
+            .await
+            .unwrap()
+            .created
+    );
+}
+
+#[tokio::test]
+async fn blocked_pairs_cannot_message_in_a_direct_chat() {
+    let (me, you) = (UserId::generate(), UserId::generate());
+    let direct = chat(ChatKind::Direct);
+    let chat_id = direct.id;
+    let mut chats = MockChatRepository::new();
+    chats
+        .expect_member()
+        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
+    chats.expect_get().returning(move |_| Ok(direct.clone()));
+    chats
+        .expect_members()
+        .returning(move |_| Ok(vec![member(me, Role::Member), member(you, Role::Member)]));
+    let mut blocks = MockBlockRepository::new();
+    blocks.expect_either_blocks().returning(|_, _| Ok(true));
+    let mut messages = MockMessageRepository::new();
+    messages.expect_append().never();
+    let service = service(chats, messages, blocks, MockEventBus::new());
+    assert_eq!(
+        service
+            .send_message(me, chat_id, text("hi"))
+            .await
+            .unwrap_err(),
+        AppError::Blocked
+    );
+}
+
+#[tokio::test]
+async fn empty_and_oversized_messages_are_refused_before_storage() {
+    let mut chats = MockChatRepository::new();
+    chats
+        .expect_member()
+        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
+    let service = service(
+        chats,
+        MockMessageRepository::new(),
+        MockBlockRepository::new(),
+        MockEventBus::new(),
+    );
+    let (me, chat_id) = (UserId::generate(), ChatId::generate());
+    assert_eq!(
+        service
+            .send_message(me, chat_id, text("  "))
+            .await
+            .unwrap_err(),
+        AppError::Invalid(DomainError::MessageEmpty)
+    );
+    assert_eq!(
+        service
+            .send_message(me, chat_id, text(&"x".repeat(4_001)))
+            .await
+            .unwrap_err(),
+        AppError::Invalid(DomainError::MessageTooLong { max: 4_000 })
+    );
+}
+
+#[tokio::test]
+async fn only_admins_rename_groups_and_nobody_renames_a_direct_chat() {
+    let group = chat(ChatKind::Group);
+    let direct = chat(ChatKind::Direct);
+    let (group_id, direct_id) = (group.id, direct.id);
+    let mut chats = MockChatRepository::new();
+    chats
+        .expect_member()
+        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
+    chats.expect_get().returning(move |id| {
+        Ok(if id == group_id {
+            group.clone()
+        } else {
+            direct.clone()
+        })
+    });
+    chats.expect_update_details().never();
+    let service = service(
+        chats,
+        MockMessageRepository::new(),
+        MockBlockRepository::new(),
+        MockEventBus::new(),
+    );
+    let me = UserId::generate();
+    assert_eq!(
+        service
+            .update_chat(me, group_id, Some("New".into()), None, None)
+            .await
+            .unwrap_err(),
+        AppError::NotChatAdmin
+    );
+    assert_eq!(
+        service
+            .update_chat(me, direct_id, Some("New".into()), None, None)
+            .await
+            .unwrap_err(),
+        AppError::DirectChatFixed
+    );
+}

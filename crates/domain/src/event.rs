@@ -1,0 +1,62 @@
+//! What happens in chats, as told to the members' live connections.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::chat::{Chat, Message, Role};
+use crate::{ChatId, MessageId, UserId};
+
+/// An event for the users it is published to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum ChatEvent {
+    NewMessage(Message),
+    MessageUpdated(Message),
+    MessageDeleted {
+        chat_id: ChatId,
+        message_id: MessageId,
+        seq: i64,
+    },
+    MessageRead {
+        chat_id: ChatId,
+        user_id: UserId,
+        seq: i64,
+    },
+    Typing {
+        chat_id: ChatId,
+        user_id: UserId,
+        is_typing: bool,
+    },
+    ChatUpdated(Chat),
+    ParticipantAdded {
+        chat_id: ChatId,
+        user_id: UserId,
+        role: Role,
+    },
+    ParticipantRemoved {
+        chat_id: ChatId,
+        user_id: UserId,
+    },
+    Presence {
+        user_id: UserId,
+        online: bool,
+        last_seen: Option<DateTime<Utc>>,
+    },
+}
+
+impl ChatEvent {
+    /// The chat the event is about, if any.
+    #[must_use]
+    pub fn chat_id(&self) -> Option<ChatId> {
+        match self {
+            Self::NewMessage(message) | Self::MessageUpdated(message) => Some(message.chat_id),
+            Self::ChatUpdated(chat) => Some(chat.id),
+            Self::MessageDeleted { chat_id, .. }
+            | Self::MessageRead { chat_id, .. }
+            | Self::Typing { chat_id, .. }
+            | Self::ParticipantAdded { chat_id, .. }
+            | Self::ParticipantRemoved { chat_id, .. } => Some(*chat_id),
+            Self::Presence { .. } => None,
+        }
+    }
+}

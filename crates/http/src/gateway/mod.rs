@@ -1,0 +1,78 @@
+//! The WebSocket gateway at `/ws`: authenticates the upgrade, then runs one
+//! task per socket that relays live events out and client frames in, through
+//! the same use cases as REST.
+
+mod frames;
+pub mod hub;
+pub mod session;
+
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
+use nerutalk_i18n::{LanguageSource, Negotiated};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::language::Authentication;
+use crate::server::AppState;
+
+#[derive(Debug, Deserialize)]
+struct Upgrade {
+    token: Option<String>,
+    /// `true`: hold live events until the client's `resume` frame has been
+    /// answered, so that replayed messages come strictly before live ones.
+    #[serde(default)]
+    resume: bool,
+}
+
+/// Upgrade to the WebSocket protocol described in `docs/websocket.md`.
+/// Authenticate with `?token=<access token>` or `Authorization: Bearer`; a
+/// bad token gets the socket closed with code 4001.
+#[utoipa::path(get, path = "/ws", tag = "realtime",
+    params(
+        ("token" = Option<String>, Query, description = "Access token (or send Authorization: Bearer)"),
+        ("lang" = Option<String>, Query, description = "Language of server-written text in frames"),
+        ("resume" = Option<bool>, Query, description = "Hold live events until the `resume` frame is answered")),
+    responses((status = 101, description = "Switching to the WebSocket protocol")))]
+#[get("/ws")]
+pub(crate) async fn upgrade(
+    state: web::Data<AppState>,
+    catalog: web::Data<nerutalk_i18n::Catalog>,
+    request: HttpRequest,
+    body: web::Payload,
+    query: web::Query<Upgrade>,
+) -> Result<HttpResponse, ApiError> {
+    let from_header = request
+        .extensions()
+        .get::<Authentication>()
+        .map(|auth| auth.0.clone());
+    let authentication = match (&query.token, from_header) {
+        (Some(token), _) => state.auth.authenticate(token).await,
+        (None, Some(outcome)) => outcome,
+        (None, None) => Err(nerutalk_app::AppError::TokenMissing),
+    };
+    let negotiated = request
+        .extensions()
+        .get::<Negotiated>()
+        .copied()
+        .unwrap_or(Negotiated {
+            language: nerutalk_domain::Language::En,
+            source: LanguageSource::Default,
+        });
+    let language = match (&authentication, negotiated.source) {
+        (Ok(user), LanguageSource::AcceptLanguage | LanguageSource::Default) => {
+            user.user.language.unwrap_or(negotiated.language)
+        }
+        _ => negotiated.language,
+    };
+    let (response, socket, stream) = actix_ws::handle(&request, body)
+        .map_err(|error| ApiError::request(crate::RequestError::MalformedJson, error))?;
+    let context = session::Context {
+        chat: state.chat.clone(),
+        hub: state.hub.clone(),
+        catalog: catalog.into_inner(),
+        language,
+        settings: state.realtime.clone(),
+        hold_until_resume: query.resume,
+    };
+    actix_web::rt::spawn(session::run(context, authentication, socket, stream));
+    Ok(response)
+}

@@ -1,0 +1,411 @@
+//! One socket's life: greet, relay events out, handle frames in, keep the
+//! heartbeat, expire typing, and leave cleanly.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use futures_util::StreamExt;
+use nerutalk_app::chat::{HistoryQuery, Outgoing};
+use nerutalk_app::{AppError, AuthenticatedUser, ChatService};
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::{ChatId, Language, UserId};
+use nerutalk_i18n::Catalog;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::frames::{
+    ChatRef, EditMessage, Inbound, MessageRef, Outbound, ReadUpTo, Resume, SendMessage,
+    TypingIndicator,
+};
+use super::hub::Hub;
+use crate::error::{ApiError, RequestError};
+
+/// Limits and timings of the gateway.
+#[derive(Debug, Clone)]
+pub struct RealtimeSettings {
+    /// How often the server pings.
+    pub heartbeat_interval: Duration,
+    /// A socket silent for this long is closed.
+    pub client_timeout: Duration,
+    /// Largest frame accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Events queued per socket before it is cut off as too slow.
+    pub queue_capacity: usize,
+    /// A typing indicator not renewed within this time is withdrawn.
+    pub typing_ttl: Duration,
+}
+
+impl Default for RealtimeSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(15),
+            client_timeout: Duration::from_secs(45),
+            max_frame_bytes: 64 * 1024,
+            queue_capacity: 256,
+            typing_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Close code for a missing or bad token, as the original service used.
+const CLOSE_UNAUTHENTICATED: u16 = 4001;
+/// The most messages one `resume` replays per chat; beyond, the client pages by REST.
+const RESUME_LIMIT_PER_CHAT: usize = 1_000;
+
+pub(crate) struct Context {
+    pub(crate) chat: ChatService,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) language: Language,
+    pub(crate) settings: RealtimeSettings,
+    pub(crate) hold_until_resume: bool,
+}
+
+struct Connection {
+    context: Context,
+    user_id: UserId,
+    socket: Session,
+    /// Messages sent during a resume replay, so their live copies are not sent twice.
+    replayed: HashSet<(ChatId, i64)>,
+    /// When each chat's typing indicator was last renewed.
+    typing: HashMap<ChatId, Instant>,
+    /// Live events wait in the queue until the client's `resume` is answered.
+    holding: bool,
+}
+
+pub(crate) async fn run(
+    context: Context,
+    authentication: Result<AuthenticatedUser, AppError>,
+    socket: Session,
+    stream: actix_ws::MessageStream,
+) {
+    let user = match authentication {
+        Ok(user) => user,
+        Err(error) => {
+            let description =
+                context
+                    .catalog
+                    .message(context.language, &ApiError::from(error).message_id(), &[]);
+            let reason = CloseReason {
+                code: CloseCode::Other(CLOSE_UNAUTHENTICATED),
+                description: Some(description),
+            };
+            let _closed = socket.close(Some(reason)).await;
+            return;
+        }
+    };
+    let stream = stream
+        .max_frame_size(context.settings.max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(context.settings.max_frame_bytes);
+    let user_id = user.user.id;
+    let registration = context.hub.register(user_id);
+    if registration.first {
+        context.chat.announce_presence(user_id, true, None).await;
+    }
+    let hub = context.hub.clone();
+    let chat = context.chat.clone();
+    let holding = context.hold_until_resume;
+    let mut connection = Connection {
+        holding,
+        context,
+        user_id,
+        socket,
+        replayed: HashSet::new(),
+        typing: HashMap::new(),
+    };
+    let reason = connection.serve(stream, registration.events).await;
+    let _closed = connection.socket.close(reason).await;
+    if hub.unregister(user_id, registration.id) {
+        chat.announce_presence(user_id, false, Some(chrono::Utc::now()))
+            .await;
+    }
+}
+
+impl Connection {
+    /// Runs until the socket ends; returns how to close it.
+    async fn serve(
+        &mut self,
+        mut stream: AggregatedMessageStream,
+        mut events: tokio::sync::mpsc::Receiver<ChatEvent>,
+    ) -> Option<CloseReason> {
+        let greeting = json!({
+            "user_id": self.user_id,
+            "language": self.context.language.code(),
+            "heartbeat_interval_ms": self.context.settings.heartbeat_interval.as_millis(),
+            "max_frame_bytes": self.context.settings.max_frame_bytes,
+        });
+        if self
+            .send("connection_established", greeting, None)
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        let mut last_heard = Instant::now();
+        let mut last_ping = Instant::now();
+        let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        Some(Ok(AggregatedMessage::Text(text))) => {
+                            if self.handle(&text).await.is_err() {
+                                return None;
+                            }
+                        }
+                        Some(Ok(AggregatedMessage::Binary(_))) => {
+                            if self.error(None, ApiError::request(RequestError::MalformedJson, "binary frames are not used")).await.is_err() {
+                                return None;
+                            }
+                        }
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                            if self.socket.pong(&bytes).await.is_err() {
+                                return None;
+                            }
+                        }
+                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        Some(Ok(AggregatedMessage::Close(reason))) => return reason,
+                        Some(Err(error)) => {
+                            tracing::debug!(%error, "protocol error; closing");
+                            return Some(CloseReason { code: CloseCode::Size, description: Some(error.to_string()) });
+                        }
+                        None => return None,
+                    }
+                }
+                event = events.recv(), if !self.holding => match event {
+                    Some(event) => {
+                        if self.relay(event).await.is_err() {
+                            return None;
+                        }
+                    }
+                    // The hub let go of this socket: it could not keep up.
+                    None => return Some(CloseReason { code: CloseCode::Again, description: Some("too slow".to_owned()) }),
+                },
+                _ = housekeeping.tick() => {
+                    if last_heard.elapsed() > self.context.settings.client_timeout {
+                        return Some(CloseReason { code: CloseCode::Away, description: Some("heartbeat timeout".to_owned()) });
+                    }
+                    if last_ping.elapsed() >= self.context.settings.heartbeat_interval {
+                        last_ping = Instant::now();
+                        if self.socket.ping(b"").await.is_err() {
+                            return None;
+                        }
+                    }
+                    self.expire_typing().await;
+                }
+            }
+        }
+    }
+
+    async fn send(
+        &mut self,
+        kind: &str,
+        data: impl Serialize,
+        id: Option<Value>,
+    ) -> Result<(), actix_ws::Closed> {
+        let frame = Outbound { kind, data, id };
+        match serde_json::to_string(&frame) {
+            Ok(text) => self.socket.text(text).await,
+            Err(error) => {
+                tracing::error!(%error, kind, "frame does not serialize");
+                Ok(())
+            }
+        }
+    }
+
+    async fn error(&mut self, id: Option<Value>, error: ApiError) -> Result<(), actix_ws::Closed> {
+        let (message, code) = localize(&self.context.catalog, self.context.language, &error);
+        self.send("error", json!({ "code": code, "message": message }), id)
+            .await
+    }
+
+    async fn relay(&mut self, event: ChatEvent) -> Result<(), actix_ws::Closed> {
+        if let ChatEvent::NewMessage(message) = &event {
+            if self.replayed.remove(&(message.chat_id, message.seq)) {
+                return Ok(());
+            }
+        }
+        match serde_json::to_value(&event) {
+            Ok(Value::Object(mut frame)) => {
+                let kind = frame
+                    .remove("type")
+                    .and_then(|kind| kind.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let data = frame.remove("data").unwrap_or(Value::Null);
+                self.send(&kind, data, None).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn handle(&mut self, text: &str) -> Result<(), actix_ws::Closed> {
+        let frame: Inbound = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(error) => {
+                return self
+                    .error(None, ApiError::request(RequestError::MalformedFrame, error))
+                    .await;
+            }
+        };
+        let id = frame.id.clone();
+        match self.dispatch(frame).await {
+            Ok(Some((kind, data))) => self.send(kind, data, id).await,
+            Ok(None) => Ok(()),
+            Err(error) => self.error(id, error).await,
+        }
+    }
+
+    /// Runs one client frame; returns the reply frame, if any.
+    async fn dispatch(
+        &mut self,
+        frame: Inbound,
+    ) -> Result<Option<(&'static str, Value)>, ApiError> {
+        let chat = self.context.chat.clone();
+        let me = self.user_id;
+        let ack = |data: Value| Ok(Some(("ack", data)));
+        match frame.kind.as_str() {
+            "ping" => Ok(Some(("pong", json!({ "at": chrono::Utc::now() })))),
+            "send_message" => {
+                let data: SendMessage = parse(frame.data)?;
+                let appended = chat
+                    .send_message(
+                        me,
+                        data.chat_id,
+                        Outgoing {
+                            kind: data.kind,
+                            text: data.text,
+                            media_url: data.media_url,
+                            reply_to: data.reply_to,
+                            client_message_id: data.client_message_id,
+                        },
+                    )
+                    .await?;
+                self.typing.remove(&data.chat_id);
+                ack(json!({ "message": appended.message, "created": appended.created }))
+            }
+            "edit_message" => {
+                let data: EditMessage = parse(frame.data)?;
+                let message = chat
+                    .edit_message(me, data.chat_id, data.message_id, &data.text)
+                    .await?;
+                ack(json!({ "message": message }))
+            }
+            "delete_message" => {
+                let data: MessageRef = parse(frame.data)?;
+                let message = chat
+                    .delete_message(me, data.chat_id, data.message_id)
+                    .await?;
+                ack(json!({ "message": message }))
+            }
+            "message_read" => {
+                let data: ReadUpTo = parse(frame.data)?;
+                let seq = chat.mark_read(me, data.chat_id, data.seq).await?;
+                ack(json!({ "chat_id": data.chat_id, "seq": seq }))
+            }
+            "typing_indicator" => {
+                let data: TypingIndicator = parse(frame.data)?;
+                chat.typing(me, data.chat_id, data.is_typing).await?;
+                if data.is_typing {
+                    self.typing.insert(data.chat_id, Instant::now());
+                } else {
+                    self.typing.remove(&data.chat_id);
+                }
+                ack(json!({ "chat_id": data.chat_id, "is_typing": data.is_typing }))
+            }
+            "join_chat" => {
+                let data: ChatRef = parse(frame.data)?;
+                let view = chat.get_chat(me, data.chat_id).await?;
+                Ok(Some((
+                    "chat_joined",
+                    json!({ "chat_id": data.chat_id, "last_seq": view.chat.last_seq }),
+                )))
+            }
+            "leave_chat" => {
+                let data: ChatRef = parse(frame.data)?;
+                Ok(Some(("chat_left", json!({ "chat_id": data.chat_id }))))
+            }
+            "resume" => {
+                let data: Resume = parse(frame.data)?;
+                let replayed = self.replay(data).await;
+                self.holding = false;
+                ack(json!({ "replayed": replayed? }))
+            }
+            _ => Err(ApiError::request(RequestError::UnknownFrame, frame.kind)),
+        }
+    }
+
+    /// Sends, oldest first, every message after the client's last seen `seq`
+    /// in each chat, before any live event queued meanwhile.
+    async fn replay(&mut self, resume: Resume) -> Result<usize, ApiError> {
+        let chat = self.context.chat.clone();
+        let mut total = 0;
+        for (chat_id, mut last_seq) in resume.chats {
+            let mut sent = 0;
+            while sent < RESUME_LIMIT_PER_CHAT {
+                let page = chat
+                    .history(
+                        self.user_id,
+                        chat_id,
+                        HistoryQuery {
+                            before_seq: None,
+                            after_seq: Some(last_seq),
+                            limit: Some(100),
+                        },
+                    )
+                    .await?;
+                let Some(last) = page.last() else { break };
+                last_seq = last.seq;
+                let count = page.len();
+                for message in page {
+                    self.replayed.insert((message.chat_id, message.seq));
+                    if self.send("new_message", &message, None).await.is_err() {
+                        return Ok(total);
+                    }
+                }
+                sent += count;
+                total += count;
+                if count < 100 {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn expire_typing(&mut self) {
+        let ttl = self.context.settings.typing_ttl;
+        let expired: Vec<ChatId> = self
+            .typing
+            .iter()
+            .filter(|(_, since)| since.elapsed() > ttl)
+            .map(|(chat_id, _)| *chat_id)
+            .collect();
+        for chat_id in expired {
+            self.typing.remove(&chat_id);
+            if let Err(error) = self.context.chat.typing(self.user_id, chat_id, false).await {
+                tracing::debug!(%error, "typing indicator not withdrawn");
+            }
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
+    serde_json::from_value(data)
+        .map_err(|error| ApiError::request(RequestError::MalformedFrame, error))
+}
+
+fn localize(catalog: &Catalog, language: Language, error: &ApiError) -> (String, &'static str) {
+    let args = match error {
+        ApiError::App(app) => app.message_args(),
+        ApiError::Request { kind, .. } => kind.message_args(),
+    };
+    (
+        catalog.message(language, &error.message_id(), &args),
+        error.code(),
+    )
+}

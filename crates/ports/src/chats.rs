@@ -1,0 +1,130 @@
+//! Storage of chats and their members.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, Participant, Role};
+use nerutalk_domain::{ChatId, UserId};
+
+use crate::PortError;
+
+/// A chat to store, with its first members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChat {
+    pub id: ChatId,
+    pub kind: ChatKind,
+    pub details: ChatDetails,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub members: Vec<(UserId, Role)>,
+}
+
+/// A chat as one member sees it in their list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSummary {
+    pub chat: Chat,
+    pub role: Role,
+    pub last_read_seq: i64,
+    pub last_message: Option<Message>,
+    /// Messages after `last_read_seq` that others sent.
+    pub unread: i64,
+}
+
+/// Where a page of a chat list starts: after the chat with this activity time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatCursor {
+    pub last_activity_at: DateTime<Utc>,
+    pub chat_id: ChatId,
+}
+
+/// What removing a member did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removal {
+    /// The member promoted because the last manager left, if any.
+    pub promoted: Option<UserId>,
+}
+
+/// Persistence of chats and membership.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ChatRepository: Send + Sync {
+    /// Stores a chat and its members in one transaction. For a direct chat
+    /// the pair is unique: a second one for the same two users is refused.
+    ///
+    /// # Errors
+    /// [`PortError::Conflict`] for a second direct chat of the same pair,
+    /// [`PortError::NotFound`] when a member does not exist.
+    async fn create(&self, chat: NewChat) -> Result<Chat, PortError>;
+
+    /// The direct chat between two users, if they have one.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn find_direct(&self, a: UserId, b: UserId) -> Result<Option<Chat>, PortError>;
+
+    /// # Errors
+    /// [`PortError::NotFound`] when there is no such chat.
+    async fn get(&self, chat_id: ChatId) -> Result<Chat, PortError>;
+
+    /// A user's membership, if they are a member.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn member(
+        &self,
+        chat_id: ChatId,
+        user_id: UserId,
+    ) -> Result<Option<Participant>, PortError>;
+
+    /// Every member, oldest first.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn members(&self, chat_id: ChatId) -> Result<Vec<Participant>, PortError>;
+
+    /// A user's chats, newest activity first.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn list_for_user(
+        &self,
+        user_id: UserId,
+        after: Option<ChatCursor>,
+        limit: u32,
+    ) -> Result<Vec<ChatSummary>, PortError>;
+
+    /// # Errors
+    /// [`PortError::NotFound`] when there is no such chat.
+    async fn update_details(
+        &self,
+        chat_id: ChatId,
+        details: ChatDetails,
+        now: DateTime<Utc>,
+    ) -> Result<Chat, PortError>;
+
+    /// Adds members as `Member`; those already in are left as they are.
+    /// Returns the users actually added.
+    ///
+    /// # Errors
+    /// [`PortError::NotFound`] when a user does not exist.
+    async fn add_members(
+        &self,
+        chat_id: ChatId,
+        users: Vec<UserId>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UserId>, PortError>;
+
+    /// Removes a member. When the last owner or admin leaves a chat that
+    /// still has members, the oldest member becomes admin, in the same transaction.
+    ///
+    /// # Errors
+    /// [`PortError::NotFound`] when the user is not a member.
+    async fn remove_member(&self, chat_id: ChatId, user_id: UserId) -> Result<Removal, PortError>;
+
+    /// Moves a member's read marker forward to `seq` (never back, never past
+    /// the last message). Returns the marker after the move.
+    ///
+    /// # Errors
+    /// [`PortError::NotFound`] when the user is not a member.
+    async fn mark_read(&self, chat_id: ChatId, user_id: UserId, seq: i64)
+    -> Result<i64, PortError>;
+}
