@@ -124,8 +124,27 @@ pub fn migration_trees(root: &Path) -> Result<()> {
 
 /// Fails, rather than letting suites skip, when PostgreSQL is not there.
 pub fn postgres_reachable() -> Result<()> {
-    let url = std::env::var("NERUTALK_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    reachable(
+        "PostgreSQL",
+        "NERUTALK_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+        5432,
+    )
+}
+
+/// Fails, rather than letting suites skip, when Redis is not there.
+pub fn redis_reachable() -> Result<()> {
+    reachable(
+        "Redis",
+        "NERUTALK_TEST_REDIS_URL",
+        "redis://127.0.0.1:6379",
+        6379,
+    )
+}
+
+/// Connects to the host and port of the URL in `variable` (or `default`).
+fn reachable(service: &str, variable: &str, default: &str, default_port: u16) -> Result<()> {
+    let url = std::env::var(variable).unwrap_or_else(|_| default.to_owned());
     let authority = url
         .split_once("://")
         .map_or(url.as_str(), |(_, rest)| rest)
@@ -138,19 +157,19 @@ pub fn postgres_reachable() -> Result<()> {
     let host_port = if host_port.contains(':') {
         host_port.to_owned()
     } else {
-        format!("{host_port}:5432")
+        format!("{host_port}:{default_port}")
     };
-    let reachable = host_port
+    let up = host_port
         .to_socket_addrs()
         .ok()
         .and_then(|mut addrs| addrs.next())
         .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(3)).is_ok());
-    if reachable {
+    if up {
         Ok(())
     } else {
         bail!(
-            "PostgreSQL is not reachable at {host_port}: start it, or point \
-             NERUTALK_TEST_POSTGRES_URL at one (the suites need it and will not skip)"
+            "{service} is not reachable at {host_port}: start it, or point {variable} at one \
+             (the suites need it and will not skip)"
         )
     }
 }

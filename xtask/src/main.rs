@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 const HELP: &str = "\
 cargo xtask <verb>
 
-  test               the whole suite, PostgreSQL suites included (fails if PostgreSQL is down)
+  test               the whole suite, PostgreSQL and Redis suites included (fails if either is down)
   openapi [--check]  write docs/openapi.json, or fail if it is stale
   check-deps         fail if a crate depends on what its layer must not
   check-migrations   fail if the migration trees differ or do not round-trip
@@ -68,6 +68,7 @@ fn run(mut command: Command) -> Result<()> {
 
 fn test() -> Result<()> {
     checks::postgres_reachable()?;
+    checks::redis_reachable()?;
     let mut command = cargo();
     command.args(["test", "--workspace", "--", "--include-ignored"]);
     run(command)

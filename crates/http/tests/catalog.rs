@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use fluent_syntax::ast::Entry;
 use fluent_syntax::parser;
 use nerutalk_app::AppError;
-use nerutalk_http::{Notice, RequestError};
+use nerutalk_http::{CloseText, Notice, RequestError};
 use nerutalk_i18n::SOURCES;
 use strum::IntoEnumIterator;
 
@@ -20,12 +20,14 @@ fn ids_used_in_code() -> BTreeSet<String> {
         .message_id()
     });
     let notices = Notice::iter().map(|notice| notice.message_id().to_owned());
+    let closes = CloseText::iter().map(|close| close.message_id().to_owned());
     let app_texts = nerutalk_app::messages::ALL
         .iter()
         .map(|id| (*id).to_owned());
     errors
         .chain(requests)
         .chain(notices)
+        .chain(closes)
         .chain(app_texts)
         .collect()
 }

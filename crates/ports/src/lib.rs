@@ -6,6 +6,8 @@
 pub mod blocks;
 pub mod chats;
 pub mod clock;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod error;
 pub mod events;
 pub mod health;

@@ -15,6 +15,8 @@ pub struct Settings {
     /// `sqlite://…` (the default) or `postgres://…`.
     pub database_url: String,
     pub database_pool_size: u32,
+    /// `redis://…` to carry live events between nodes; absent: in-process (one node).
+    pub redis_url: Option<SecretString>,
     /// Apply pending migrations at start.
     pub auto_migrate: bool,
     /// Where the embedded default keeps its files (database, generated secret).
@@ -37,6 +39,7 @@ impl Default for Settings {
             port: 8080,
             database_url: "sqlite://data/nerutalk.db".to_owned(),
             database_pool_size: 10,
+            redis_url: None,
             auto_migrate: true,
             data_dir: PathBuf::from("data"),
             jwt_secret_key: None,
@@ -123,6 +126,9 @@ impl Settings {
         }
         if let Some(value) = var("DATABASE_POOL_SIZE") {
             self.database_pool_size = parsed("DATABASE_POOL_SIZE", value)?;
+        }
+        if let Some(value) = var("REDIS_URL") {
+            self.redis_url = Some(SecretString::from(value));
         }
         if let Some(value) = var("AUTO_MIGRATE") {
             self.auto_migrate = parsed("AUTO_MIGRATE", value)?;

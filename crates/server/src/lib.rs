@@ -16,11 +16,14 @@ use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings};
 use nerutalk_i18n::Catalog;
 use nerutalk_memory::MemoryEventBus;
 use nerutalk_ports::SystemClock;
+use nerutalk_ports::{EventBus, HealthProbe};
+use nerutalk_redis::{RedisEventBus, RedisHealthProbe};
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
     SqlEmailVerificationRepository, SqlHealthProbe, SqlMessageRepository, SqlSessionRepository,
     SqlStore, SqlUserRepository,
 };
+use secrecy::ExposeSecret;
 
 pub use config::Settings;
 
@@ -90,12 +93,23 @@ impl Application {
         )?;
         let realtime = RealtimeSettings::default();
         let hub = Arc::new(Hub::new(realtime.queue_capacity));
+        let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
+            vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
+        let bus: Arc<dyn EventBus> = match &settings.redis_url {
+            Some(url) => {
+                let bus = RedisEventBus::start(url.expose_secret(), hub.clone())?;
+                probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));
+                tracing::info!("live events go through Redis (multi-node)");
+                Arc::new(bus)
+            }
+            None => Arc::new(MemoryEventBus::new(hub.clone())),
+        };
         let chat = ChatService::new(ChatPorts {
             chats: Arc::new(SqlChatRepository::new(store.clone())),
             messages: Arc::new(SqlMessageRepository::new(store.clone())),
             blocks: Arc::new(SqlBlockRepository::new(store.clone())),
             users: users.clone(),
-            bus: Arc::new(MemoryEventBus::new(hub.clone())),
+            bus,
             clock: clock.clone(),
         });
         let state = AppState {
@@ -104,7 +118,7 @@ impl Application {
             hub,
             realtime,
             users: UserService::new(users, clock),
-            health: HealthService::new(vec![("database", Arc::new(SqlHealthProbe::new(store)))]),
+            health: HealthService::new(probes),
         };
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();

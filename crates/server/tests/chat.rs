@@ -28,6 +28,15 @@ macro_rules! on_both_backends {
                 }
             )*
         }
+        mod postgres_redis {
+            $(
+                #[actix_web::test]
+                #[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
+                async fn $name() {
+                    super::$name(super::Backend::PostgresRedis).await;
+                }
+            )*
+        }
     };
 }
 

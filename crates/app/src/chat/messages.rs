@@ -71,19 +71,22 @@ impl ChatService {
         if let Some(reply_to) = outgoing.reply_to {
             self.message(chat_id, reply_to).await?;
         }
-        let appended = self
-            .ports
-            .messages
-            .append(NewMessage {
-                id: MessageId::generate(),
-                chat_id,
-                sender_id: actor,
-                content,
-                reply_to: outgoing.reply_to,
-                client_message_id,
-                created_at: self.ports.clock.now(),
-            })
-            .await?;
+        let message = NewMessage {
+            id: MessageId::generate(),
+            chat_id,
+            sender_id: actor,
+            content,
+            reply_to: outgoing.reply_to,
+            client_message_id,
+            created_at: self.ports.clock.now(),
+        };
+        let appended = match self.ports.messages.append(message.clone()).await {
+            // Two sends with one key raced; the loser's retry finds the winner's message.
+            Err(PortError::Conflict(_)) if message.client_message_id.is_some() => {
+                self.ports.messages.append(message).await?
+            }
+            other => other?,
+        };
         if appended.created {
             self.tell_members(chat_id, ChatEvent::NewMessage(appended.message.clone()))
                 .await;

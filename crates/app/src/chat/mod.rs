@@ -123,8 +123,28 @@ impl ChatService {
         Ok(contacts)
     }
 
+    /// The user's first socket on this node opened: route their events
+    /// here, then tell their contacts they are online.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the event bus cannot subscribe.
+    pub async fn connected(&self, user: UserId) -> Result<(), AppError> {
+        self.ports.bus.subscribe(user).await?;
+        self.announce_presence(user, true, None).await;
+        Ok(())
+    }
+
+    /// The user's last socket on this node closed.
+    pub async fn disconnected(&self, user: UserId) {
+        if let Err(error) = self.ports.bus.unsubscribe(user).await {
+            tracing::warn!(%user, %error, "cannot unsubscribe; the bus will drop the events");
+        }
+        self.announce_presence(user, false, Some(self.ports.clock.now()))
+            .await;
+    }
+
     /// Tells `user`'s contacts that they came online or went away.
-    pub async fn announce_presence(
+    async fn announce_presence(
         &self,
         user: UserId,
         online: bool,

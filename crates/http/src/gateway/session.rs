@@ -104,7 +104,18 @@ pub(crate) async fn run(
     let user_id = user.user.id;
     let registration = context.hub.register(user_id);
     if registration.first {
-        context.chat.announce_presence(user_id, true, None).await;
+        if let Err(error) = context.chat.connected(user_id).await {
+            // Live events cannot reach this node; the client retries and resumes.
+            context.hub.unregister(user_id, registration.id);
+            let (description, _) =
+                localize(&context.catalog, context.language, &ApiError::from(error));
+            let reason = CloseReason {
+                code: CloseCode::Again,
+                description: Some(description),
+            };
+            let _closed = socket.close(Some(reason)).await;
+            return;
+        }
     }
     let hub = context.hub.clone();
     let chat = context.chat.clone();
@@ -119,9 +130,14 @@ pub(crate) async fn run(
     };
     let reason = connection.serve(stream, registration.events).await;
     let _closed = connection.socket.close(reason).await;
+    // Whoever saw this user typing should not wait for the indicator to time out.
+    for chat_id in connection.typing.keys() {
+        if let Err(error) = chat.typing(user_id, *chat_id, false).await {
+            tracing::debug!(%error, "typing indicator not withdrawn");
+        }
+    }
     if hub.unregister(user_id, registration.id) {
-        chat.announce_presence(user_id, false, Some(chrono::Utc::now()))
-            .await;
+        chat.disconnected(user_id).await;
     }
 }
 
@@ -172,7 +188,7 @@ impl Connection {
                         Some(Ok(AggregatedMessage::Close(reason))) => return reason,
                         Some(Err(error)) => {
                             tracing::debug!(%error, "protocol error; closing");
-                            return Some(CloseReason { code: CloseCode::Size, description: Some(error.to_string()) });
+                            return Some(self.close_reason(CloseCode::Size, CloseText::FrameTooLarge));
                         }
                         None => return None,
                     }
@@ -184,11 +200,11 @@ impl Connection {
                         }
                     }
                     // The hub let go of this socket: it could not keep up.
-                    None => return Some(CloseReason { code: CloseCode::Again, description: Some("too slow".to_owned()) }),
+                    None => return Some(self.close_reason(CloseCode::Again, CloseText::TooSlow)),
                 },
                 _ = housekeeping.tick() => {
                     if last_heard.elapsed() > self.context.settings.client_timeout {
-                        return Some(CloseReason { code: CloseCode::Away, description: Some("heartbeat timeout".to_owned()) });
+                        return Some(self.close_reason(CloseCode::Away, CloseText::HeartbeatTimeout));
                     }
                     if last_ping.elapsed() >= self.context.settings.heartbeat_interval {
                         last_ping = Instant::now();
@@ -215,6 +231,18 @@ impl Connection {
                 tracing::error!(%error, kind, "frame does not serialize");
                 Ok(())
             }
+        }
+    }
+
+    fn close_reason(&self, code: CloseCode, text: CloseText) -> CloseReason {
+        let language = self.context.language;
+        let description = self
+            .context
+            .catalog
+            .message(language, text.message_id(), &[]);
+        CloseReason {
+            code,
+            description: Some(description),
         }
     }
 
@@ -331,40 +359,44 @@ impl Connection {
             }
             "resume" => {
                 let data: Resume = parse(frame.data)?;
-                let replayed = self.replay(data).await;
+                let (replayed, unavailable) = self.replay(data).await;
                 self.holding = false;
-                ack(json!({ "replayed": replayed? }))
+                ack(json!({ "replayed": replayed, "unavailable": unavailable }))
             }
             _ => Err(ApiError::request(RequestError::UnknownFrame, frame.kind)),
         }
     }
 
     /// Sends, oldest first, every message after the client's last seen `seq`
-    /// in each chat, before any live event queued meanwhile.
-    async fn replay(&mut self, resume: Resume) -> Result<usize, ApiError> {
+    /// in each chat, before any live event queued meanwhile. Returns how many
+    /// were sent, and the chats that could not be read (left, or never joined).
+    async fn replay(&mut self, resume: Resume) -> (usize, Vec<ChatId>) {
         let chat = self.context.chat.clone();
         let mut total = 0;
+        let mut unavailable = Vec::new();
         for (chat_id, mut last_seq) in resume.chats {
             let mut sent = 0;
             while sent < RESUME_LIMIT_PER_CHAT {
-                let page = chat
-                    .history(
-                        self.user_id,
-                        chat_id,
-                        HistoryQuery {
-                            before_seq: None,
-                            after_seq: Some(last_seq),
-                            limit: Some(100),
-                        },
-                    )
-                    .await?;
+                let query = HistoryQuery {
+                    before_seq: None,
+                    after_seq: Some(last_seq),
+                    limit: Some(100),
+                };
+                let page = match chat.history(self.user_id, chat_id, query).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        tracing::debug!(%chat_id, %error, "chat not replayed");
+                        unavailable.push(chat_id);
+                        break;
+                    }
+                };
                 let Some(last) = page.last() else { break };
                 last_seq = last.seq;
                 let count = page.len();
                 for message in page {
                     self.replayed.insert((message.chat_id, message.seq));
                     if self.send("new_message", &message, None).await.is_err() {
-                        return Ok(total);
+                        return (total, unavailable);
                     }
                 }
                 sent += count;
@@ -374,7 +406,7 @@ impl Connection {
                 }
             }
         }
-        Ok(total)
+        (total, unavailable)
     }
 
     async fn expire_typing(&mut self) {
@@ -390,6 +422,25 @@ impl Connection {
             if let Err(error) = self.context.chat.typing(self.user_id, chat_id, false).await {
                 tracing::debug!(%error, "typing indicator not withdrawn");
             }
+        }
+    }
+}
+
+/// Why the server closed a socket, in words for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
+pub enum CloseText {
+    TooSlow,
+    HeartbeatTimeout,
+    FrameTooLarge,
+}
+
+impl CloseText {
+    #[must_use]
+    pub const fn message_id(self) -> &'static str {
+        match self {
+            Self::TooSlow => "ws-close-too-slow",
+            Self::HeartbeatTimeout => "ws-close-heartbeat-timeout",
+            Self::FrameTooLarge => "ws-close-frame-too-large",
         }
     }
 }

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// PostgreSQL, with live events through Redis: the production stack.
+    PostgresRedis,
 }
 
 pub struct TestApp {
@@ -64,7 +66,7 @@ impl TestApp {
         let data_dir = std::env::temp_dir().join(format!("nerutalk-api-{}", uuid::Uuid::now_v7()));
         let (database_url, database) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/nerutalk.db", data_dir.display()), None),
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresRedis => {
                 let database = ScratchDatabase::create().expect("PostgreSQL for the API suite");
                 (database.url().to_owned(), Some(database))
             }
@@ -77,6 +79,12 @@ impl TestApp {
             bcrypt_cost: 4,
             json_body_limit: 4 * 1024,
             http_workers: Some(1),
+            redis_url: matches!(backend, Backend::PostgresRedis).then(|| {
+                secrecy::SecretString::from(
+                    std::env::var("NERUTALK_TEST_REDIS_URL")
+                        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+                )
+            }),
             ..Settings::default()
         };
         let app = Application::build(settings).await.expect("server starts");
@@ -209,6 +217,18 @@ pub struct Socket {
 }
 
 impl TestApp {
+    /// A client of a server that something else started.
+    pub fn remote(base: String, database_url: String) -> Self {
+        Self {
+            base,
+            client: awc::Client::default(),
+            database_url,
+            data_dir: std::env::temp_dir()
+                .join(format!("nerutalk-remote-{}", uuid::Uuid::now_v7())),
+            _database: None,
+        }
+    }
+
     pub async fn user_id(&self, token: &str) -> String {
         let me = self.get("/api/v1/auth/me", Some(token)).await;
         me.body["data"]["id"].as_str().unwrap().to_owned()

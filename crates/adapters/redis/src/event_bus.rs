@@ -1,0 +1,204 @@
+//! [`EventBus`] over Redis pub/sub, one channel per user.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_redis::{Pool, Runtime};
+use futures_util::StreamExt;
+use nerutalk_domain::UserId;
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_ports::{EventBus, EventSink, PortError};
+use redis::aio::PubSubSink;
+
+const CHANNEL_PREFIX: &str = "nerutalk:user:";
+
+fn channel(user_id: UserId) -> String {
+    format!("{CHANNEL_PREFIX}{user_id}")
+}
+
+/// A Redis URL that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    #[error("REDIS_URL is not valid: {0}")]
+    Url(#[source] redis::RedisError),
+    #[error("cannot build the Redis pool: {0}")]
+    Pool(#[source] deadpool_redis::CreatePoolError),
+}
+
+/// State shared between the bus and its subscriber task.
+struct Subscriptions {
+    /// Users whose events this node wants: resubscribed after every reconnect.
+    wanted: Mutex<HashSet<UserId>>,
+    /// The live pub/sub connection's command half, while there is one.
+    sink: Mutex<Option<PubSubSink>>,
+}
+
+/// The cross-node event bus.
+#[derive(Clone)]
+pub struct RedisEventBus {
+    pool: Pool,
+    subscriptions: Arc<Subscriptions>,
+}
+
+impl std::fmt::Debug for RedisEventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisEventBus").finish_non_exhaustive()
+    }
+}
+
+impl RedisEventBus {
+    /// Connects lazily to `url` and starts this node's subscriber task, which
+    /// hands incoming events to `sink`. Must be called inside a Tokio runtime.
+    ///
+    /// # Errors
+    /// [`RedisError`] for a malformed URL.
+    pub fn start(url: &str, sink: Arc<dyn EventSink>) -> Result<Self, RedisError> {
+        let client = redis::Client::open(url).map_err(RedisError::Url)?;
+        let pool = deadpool_redis::Config::from_url(url)
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(RedisError::Pool)?;
+        let subscriptions = Arc::new(Subscriptions {
+            wanted: Mutex::new(HashSet::new()),
+            sink: Mutex::new(None),
+        });
+        tokio::spawn(subscriber(client, sink, Arc::downgrade(&subscriptions)));
+        Ok(Self {
+            pool,
+            subscriptions,
+        })
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn current_sink(&self) -> Option<PubSubSink> {
+        self.subscriptions
+            .sink
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Keeps one pub/sub connection alive for as long as the bus exists.
+async fn subscriber(
+    client: redis::Client,
+    sink: Arc<dyn EventSink>,
+    subscriptions: std::sync::Weak<Subscriptions>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let Some(shared) = subscriptions.upgrade() else {
+            return;
+        };
+        let pubsub = match client.get_async_pubsub().await {
+            Ok(pubsub) => pubsub,
+            Err(error) => {
+                tracing::warn!(%error, ?backoff, "Redis pub/sub unreachable; retrying");
+                drop(shared);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let (mut commands, mut messages) = pubsub.split();
+        // Publish the new sink before reading `wanted`: a concurrent subscribe
+        // either lands in `wanted` in time or finds this sink.
+        *shared.sink.lock().unwrap_or_else(PoisonError::into_inner) = Some(commands.clone());
+        let channels: Vec<String> = shared
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .copied()
+            .map(channel)
+            .collect();
+        if !channels.is_empty() {
+            if let Err(error) = commands.subscribe(&channels).await {
+                tracing::warn!(%error, "resubscribing failed; reconnecting");
+                drop(shared);
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
+            tracing::info!(count = channels.len(), "Redis pub/sub (re)subscribed");
+        }
+        backoff = Duration::from_millis(100);
+        drop(shared);
+        while let Some(message) = messages.next().await {
+            deliver(sink.as_ref(), &message);
+        }
+        if let Some(shared) = subscriptions.upgrade() {
+            *shared.sink.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            tracing::warn!("Redis pub/sub connection lost; reconnecting");
+        }
+    }
+}
+
+fn deliver(sink: &dyn EventSink, message: &redis::Msg) {
+    let user = message
+        .get_channel_name()
+        .strip_prefix(CHANNEL_PREFIX)
+        .and_then(|id| id.parse::<UserId>().ok());
+    let event = message
+        .get_payload::<String>()
+        .ok()
+        .and_then(|payload| serde_json::from_str::<ChatEvent>(&payload).ok());
+    match (user, event) {
+        (Some(user), Some(event)) => sink.deliver(user, event),
+        _ => tracing::warn!(
+            channel = message.get_channel_name(),
+            "unreadable event on the bus"
+        ),
+    }
+}
+
+#[async_trait]
+impl EventBus for RedisEventBus {
+    async fn publish(&self, recipients: &[UserId], event: &ChatEvent) -> Result<(), PortError> {
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(event).map_err(PortError::internal)?;
+        let mut pipeline = redis::pipe();
+        for recipient in recipients {
+            pipeline.publish(channel(*recipient), &payload).ignore();
+        }
+        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+        pipeline
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(PortError::unavailable)
+    }
+
+    async fn subscribe(&self, user_id: UserId) -> Result<(), PortError> {
+        self.subscriptions
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(user_id);
+        // Without a live connection the subscriber task subscribes on reconnect.
+        if let Some(mut sink) = self.current_sink() {
+            sink.subscribe(channel(user_id))
+                .await
+                .map_err(PortError::unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn unsubscribe(&self, user_id: UserId) -> Result<(), PortError> {
+        self.subscriptions
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&user_id);
+        if let Some(mut sink) = self.current_sink() {
+            sink.unsubscribe(channel(user_id))
+                .await
+                .map_err(PortError::unavailable)?;
+        }
+        Ok(())
+    }
+}

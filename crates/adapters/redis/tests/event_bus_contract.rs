@@ -1,0 +1,63 @@
+//! The Redis bus passes the event bus contract, and heals after Redis drops
+//! its pub/sub connection.
+
+#![expect(clippy::unwrap_used, reason = "tests unwrap")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::{ChatId, UserId};
+use nerutalk_ports::EventBus;
+use nerutalk_ports::contract::{RecordingSink, event_bus};
+use nerutalk_redis::RedisEventBus;
+
+fn redis_url() -> String {
+    std::env::var("NERUTALK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+async fn bus() -> (RedisEventBus, Arc<RecordingSink>) {
+    let sink = Arc::new(RecordingSink::default());
+    let bus = RedisEventBus::start(&redis_url(), sink.clone()).unwrap();
+    // Let the subscriber task open its connection.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (bus, sink)
+}
+
+// One test, not two: killing pub/sub clients would also cut a concurrently
+// running contract test's connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn the_redis_bus_satisfies_the_contract_and_survives_a_dropped_connection() {
+    let (bus, sink) = bus().await;
+    event_bus(&bus, &sink).await;
+    subscriptions_survive_a_dropped_connection().await;
+}
+
+async fn subscriptions_survive_a_dropped_connection() {
+    let (bus, sink) = bus().await;
+    let user = UserId::generate();
+    bus.subscribe(user).await.unwrap();
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert!(killed >= 1, "the bus had a pub/sub connection to kill");
+    let event = ChatEvent::Typing {
+        chat_id: ChatId::generate(),
+        user_id: user,
+        is_typing: true,
+    };
+    for _ in 0..100 {
+        bus.publish(&[user], &event).await.unwrap();
+        if !sink.wait_for(1).await.is_empty() {
+            break;
+        }
+    }
+    assert!(!sink.seen().is_empty(), "the node resubscribed by itself");
+}

