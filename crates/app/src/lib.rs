@@ -15,5 +15,5 @@ pub use auth::{
 pub use chat::{ChatPorts, ChatService};
 pub use error::{AppError, ErrorClass};
 pub use health::HealthService;
-pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg};
+pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg, Presence};
 pub use users::{ProfileUpdate, UserPage, UserService};

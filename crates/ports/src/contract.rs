@@ -6,7 +6,9 @@ use std::time::Duration;
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 
-use crate::{EventBus, EventSink};
+use chrono::Utc;
+
+use crate::{EventBus, EventSink, PresenceStore};
 
 /// An [`EventSink`] that remembers what it was given.
 #[derive(Debug, Default)]
@@ -98,4 +100,54 @@ pub async fn event_bus(bus: &dyn EventBus, sink: &RecordingSink) {
     bus.publish(&[], &after)
         .await
         .unwrap_or_else(|error| panic!("publish to nobody: {error}"));
+}
+
+/// What every presence store must do: a user is online from their first
+/// socket until their last one closes, and then shows when that was.
+///
+/// # Panics
+/// When the store breaks the contract.
+pub async fn presence_store(store: &dyn PresenceStore) {
+    let (ada, bob) = (UserId::generate(), UserId::generate());
+    let check =
+        |result: Result<bool, crate::PortError>| result.unwrap_or_else(|error| panic!("{error}"));
+    assert!(
+        check(store.connected(ada).await),
+        "first socket brings the user online"
+    );
+    assert!(
+        !check(store.connected(ada).await),
+        "a second socket changes nothing"
+    );
+    let at = Utc::now().trunc_subsecs_micros();
+    assert!(
+        !check(store.disconnected(ada, at).await),
+        "one socket is still open"
+    );
+    let both = store
+        .presence(vec![ada, bob])
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(both[0].online && both[0].user_id == ada);
+    assert!(!both[1].online && both[1].last_seen.is_none(), "never seen");
+    assert!(
+        check(store.disconnected(ada, at).await),
+        "the last socket takes the user offline"
+    );
+    let after = store
+        .presence(vec![ada])
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(!after[0].online);
+    assert_eq!(after[0].last_seen, Some(at));
+}
+
+trait TruncMicros {
+    fn trunc_subsecs_micros(self) -> Self;
+}
+
+impl TruncMicros for chrono::DateTime<Utc> {
+    fn trunc_subsecs_micros(self) -> Self {
+        chrono::SubsecRound::trunc_subsecs(self, 6)
+    }
 }

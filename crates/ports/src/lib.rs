@@ -13,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod mailer;
 pub mod messages;
+pub mod presence;
 pub mod sessions;
 pub mod translator;
 pub mod users;
@@ -26,6 +27,7 @@ pub use events::{EventBus, EventSink};
 pub use health::HealthProbe;
 pub use mailer::{Mailer, OutgoingMail};
 pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
+pub use presence::{Presence, PresenceStore};
 pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};
 pub use translator::{MessageArg, Translator};
 pub use users::{NewUser, UserCredentials, UserRepository, UserSearch};
@@ -40,6 +42,7 @@ pub use {
     health::MockHealthProbe,
     mailer::MockMailer,
     messages::MockMessageRepository,
+    presence::MockPresenceStore,
     sessions::MockSessionRepository,
     translator::MockTranslator,
     users::MockUserRepository,

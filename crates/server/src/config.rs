@@ -30,6 +30,14 @@ pub struct Settings {
     pub json_body_limit: usize,
     /// HTTP worker threads; one per core when absent.
     pub http_workers: Option<usize>,
+    /// How often the WebSocket gateway pings.
+    pub ws_heartbeat_seconds: u64,
+    /// A socket silent for this long is closed.
+    pub ws_client_timeout_seconds: u64,
+    /// Largest WebSocket frame accepted, in bytes.
+    pub ws_max_frame_bytes: usize,
+    /// Events queued per socket before a slow socket is closed.
+    pub ws_queue_capacity: usize,
 }
 
 impl Default for Settings {
@@ -49,6 +57,10 @@ impl Default for Settings {
             bcrypt_cost: 12,
             json_body_limit: 64 * 1024,
             http_workers: None,
+            ws_heartbeat_seconds: 15,
+            ws_client_timeout_seconds: 45,
+            ws_max_frame_bytes: 64 * 1024,
+            ws_queue_capacity: 256,
         }
     }
 }
@@ -158,6 +170,18 @@ impl Settings {
         }
         if let Some(value) = var("HTTP_WORKERS") {
             self.http_workers = Some(parsed("HTTP_WORKERS", value)?);
+        }
+        if let Some(value) = var("WS_HEARTBEAT_SECONDS") {
+            self.ws_heartbeat_seconds = parsed("WS_HEARTBEAT_SECONDS", value)?;
+        }
+        if let Some(value) = var("WS_CLIENT_TIMEOUT_SECONDS") {
+            self.ws_client_timeout_seconds = parsed("WS_CLIENT_TIMEOUT_SECONDS", value)?;
+        }
+        if let Some(value) = var("WS_MAX_FRAME_BYTES") {
+            self.ws_max_frame_bytes = parsed("WS_MAX_FRAME_BYTES", value)?;
+        }
+        if let Some(value) = var("WS_QUEUE_CAPACITY") {
+            self.ws_queue_capacity = parsed("WS_QUEUE_CAPACITY", value)?;
         }
         Ok(self)
     }

@@ -14,10 +14,10 @@ use nerutalk_app::{
 };
 use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings};
 use nerutalk_i18n::Catalog;
-use nerutalk_memory::MemoryEventBus;
+use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore};
 use nerutalk_ports::SystemClock;
-use nerutalk_ports::{EventBus, HealthProbe};
-use nerutalk_redis::{RedisEventBus, RedisHealthProbe};
+use nerutalk_ports::{EventBus, HealthProbe, PresenceStore};
+use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore};
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
     SqlEmailVerificationRepository, SqlHealthProbe, SqlMessageRepository, SqlSessionRepository,
@@ -91,18 +91,29 @@ impl Application {
                 bcrypt_cost: settings.bcrypt_cost,
             },
         )?;
-        let realtime = RealtimeSettings::default();
+        let realtime = RealtimeSettings {
+            heartbeat_interval: Duration::from_secs(settings.ws_heartbeat_seconds.max(1)),
+            client_timeout: Duration::from_secs(settings.ws_client_timeout_seconds.max(1)),
+            max_frame_bytes: settings.ws_max_frame_bytes,
+            queue_capacity: settings.ws_queue_capacity,
+            ..RealtimeSettings::default()
+        };
         let hub = Arc::new(Hub::new(realtime.queue_capacity));
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
             vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
-        let bus: Arc<dyn EventBus> = match &settings.redis_url {
+        let (bus, presence): (Arc<dyn EventBus>, Arc<dyn PresenceStore>) = match &settings.redis_url
+        {
             Some(url) => {
                 let bus = RedisEventBus::start(url.expose_secret(), hub.clone())?;
                 probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));
-                tracing::info!("live events go through Redis (multi-node)");
-                Arc::new(bus)
+                tracing::info!("live events and presence go through Redis (multi-node)");
+                let presence = Arc::new(RedisPresenceStore::new(&bus));
+                (Arc::new(bus), presence)
             }
-            None => Arc::new(MemoryEventBus::new(hub.clone())),
+            None => (
+                Arc::new(MemoryEventBus::new(hub.clone())),
+                Arc::new(MemoryPresenceStore::new()),
+            ),
         };
         let chat = ChatService::new(ChatPorts {
             chats: Arc::new(SqlChatRepository::new(store.clone())),
@@ -110,6 +121,7 @@ impl Application {
             blocks: Arc::new(SqlBlockRepository::new(store.clone())),
             users: users.clone(),
             bus,
+            presence,
             clock: clock.clone(),
         });
         let state = AppState {

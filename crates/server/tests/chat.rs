@@ -48,6 +48,8 @@ on_both_backends!(
     the_socket_delivers_live_events_and_acks_after_commit,
     a_reconnecting_client_gets_every_message_exactly_once_in_order,
     bad_tokens_close_with_4001_and_bad_frames_get_localized_errors,
+    silent_sockets_and_oversized_frames_are_closed,
+    presence_is_shown_on_connect_and_when_it_changes,
 );
 
 struct People {
@@ -514,7 +516,91 @@ async fn bad_tokens_close_with_4001_and_bad_frames_get_localized_errors(backend:
     let chat = chat_id(&direct(&app, &p.ada.0, &p.bob.1).await);
     eve.send(json!({ "type": "send_message", "id": "x", "data": { "chat_id": chat, "text": "let me in" } })).await;
     assert_eq!(eve.until("error").await["data"]["code"], "chat.not_found");
-    eve.send(json!({ "type": "join_chat", "data": { "chat_id": chat } }))
+    let message = send(&app, &p.ada.0, &chat, "private", None).await.body["data"]["id"].clone();
+    for (kind, data) in [
+        ("join_chat", json!({ "chat_id": chat })),
+        (
+            "edit_message",
+            json!({ "chat_id": chat, "message_id": message, "text": "mine now" }),
+        ),
+        (
+            "delete_message",
+            json!({ "chat_id": chat, "message_id": message }),
+        ),
+        ("message_read", json!({ "chat_id": chat, "seq": 1 })),
+        (
+            "typing_indicator",
+            json!({ "chat_id": chat, "is_typing": true }),
+        ),
+    ] {
+        eve.send(json!({ "type": kind, "data": data })).await;
+        assert_eq!(
+            eve.until("error").await["data"]["code"],
+            "chat.not_found",
+            "{kind}"
+        );
+    }
+    let history = app
+        .get(&format!("/api/v1/chats/{chat}/messages"), Some(&p.ada.0))
         .await;
-    assert_eq!(eve.until("error").await["data"]["code"], "chat.not_found");
+    assert_eq!(
+        history.body["data"][0]["text"], "private",
+        "a stranger changed nothing"
+    );
+}
+
+async fn silent_sockets_and_oversized_frames_are_closed(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.ws_heartbeat_seconds = 1;
+        settings.ws_client_timeout_seconds = 2;
+        settings.ws_max_frame_bytes = 1024;
+    })
+    .await;
+    let (ada, _) = app.signed_in("ada").await;
+    let mut silent = app.connect(&format!("token={ada}")).await;
+    assert_eq!(
+        silent.silent_close_code().await,
+        Some(1001),
+        "heartbeat timeout"
+    );
+    let mut big = app.connect(&format!("token={ada}")).await;
+    big.until("connection_established").await;
+    big.send_raw(format!(
+        "{{\"type\": \"ping\", \"data\": \"{}\"}}",
+        "x".repeat(2_000)
+    ))
+    .await;
+    assert_eq!(big.close_code().await, Some(1009), "frame too large");
+}
+
+async fn presence_is_shown_on_connect_and_when_it_changes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let p = people(&app).await;
+    direct(&app, &p.ada.0, &p.bob.1).await;
+    let mut bob = app.connect(&format!("token={}", p.bob.0)).await;
+    bob.until("connection_established").await;
+    let mut ada = app.connect(&format!("token={}", p.ada.0)).await;
+    ada.until("connection_established").await;
+    let snapshot = ada.until("presence").await;
+    assert_eq!(snapshot["data"]["user_id"], p.bob.1.as_str());
+    assert_eq!(snapshot["data"]["online"], true);
+    let before = bob.until("presence").await;
+    assert_eq!(before["data"]["user_id"], p.ada.1.as_str());
+    assert_eq!(
+        before["data"]["online"], false,
+        "bob's snapshot: ada not yet online"
+    );
+    assert!(before["data"]["last_seen"].is_null(), "and never seen");
+    let announced = bob.until("presence").await;
+    assert_eq!(announced["data"]["online"], true);
+    let mut second_tab = app.connect(&format!("token={}", p.ada.0)).await;
+    second_tab.until("connection_established").await;
+    drop(ada);
+    drop(second_tab);
+    let offline = bob.until("presence").await;
+    assert_eq!(
+        offline["data"]["online"], false,
+        "offline only when the last socket closes"
+    );
+    assert!(offline["data"]["last_seen"].is_string());
 }

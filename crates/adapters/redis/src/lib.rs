@@ -1,10 +1,13 @@
-//! NeruTalk's Redis adapter: carries live events between nodes. Publishing
+//! NeruTalk's Redis adapter: carries live events between nodes and keeps
+//! presence for all of them. Publishing
 //! goes through a deadpool-redis pool; each node keeps one dedicated pub/sub
 //! connection, subscribed to the channels of the users connected to it, and
 //! re-establishes it (and every subscription) by itself when Redis returns.
 
 mod event_bus;
 mod health;
+mod presence;
 
 pub use event_bus::{RedisError, RedisEventBus};
 pub use health::RedisHealthProbe;
+pub use presence::RedisPresenceStore;

@@ -13,7 +13,8 @@ use nerutalk_domain::chat::{Chat, Participant};
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, PortError, UserRepository,
+    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, PortError, Presence,
+    PresenceStore, UserRepository,
 };
 
 pub use conversations::{ChatPage, ChatView, NewConversation};
@@ -29,6 +30,7 @@ pub struct ChatPorts {
     pub blocks: Arc<dyn BlockRepository>,
     pub users: Arc<dyn UserRepository>,
     pub bus: Arc<dyn EventBus>,
+    pub presence: Arc<dyn PresenceStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -123,24 +125,45 @@ impl ChatService {
         Ok(contacts)
     }
 
-    /// The user's first socket on this node opened: route their events
-    /// here, then tell their contacts they are online.
+    /// A socket of `user` opened. The first one on this node routes their
+    /// events here; the first one anywhere tells their contacts they are online.
     ///
     /// # Errors
     /// [`AppError::Unavailable`] when the event bus cannot subscribe.
-    pub async fn connected(&self, user: UserId) -> Result<(), AppError> {
-        self.ports.bus.subscribe(user).await?;
-        self.announce_presence(user, true, None).await;
+    pub async fn connected(&self, user: UserId, first_on_this_node: bool) -> Result<(), AppError> {
+        if first_on_this_node {
+            self.ports.bus.subscribe(user).await?;
+        }
+        match self.ports.presence.connected(user).await {
+            Ok(true) => self.announce_presence(user, true, None).await,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%user, %error, "presence not recorded"),
+        }
         Ok(())
     }
 
-    /// The user's last socket on this node closed.
-    pub async fn disconnected(&self, user: UserId) {
-        if let Err(error) = self.ports.bus.unsubscribe(user).await {
-            tracing::warn!(%user, %error, "cannot unsubscribe; the bus will drop the events");
+    /// A socket of `user` closed; the last one anywhere takes them offline.
+    pub async fn disconnected(&self, user: UserId, last_on_this_node: bool) {
+        if last_on_this_node {
+            if let Err(error) = self.ports.bus.unsubscribe(user).await {
+                tracing::warn!(%user, %error, "cannot unsubscribe; the bus will drop the events");
+            }
         }
-        self.announce_presence(user, false, Some(self.ports.clock.now()))
-            .await;
+        let now = self.ports.clock.now();
+        match self.ports.presence.disconnected(user, now).await {
+            Ok(true) => self.announce_presence(user, false, Some(now)).await,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%user, %error, "presence not recorded"),
+        }
+    }
+
+    /// The presence of everyone who shares a chat with `user`.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the stores cannot be read.
+    pub async fn contacts_presence(&self, user: UserId) -> Result<Vec<Presence>, AppError> {
+        let contacts = self.contacts(user).await?;
+        Ok(self.ports.presence.presence(contacts).await?)
     }
 
     /// Tells `user`'s contacts that they came online or went away.

@@ -7,7 +7,7 @@ use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, P
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
     Appended, MockBlockRepository, MockChatRepository, MockEventBus, MockMessageRepository,
-    MockUserRepository, SystemClock,
+    MockPresenceStore, MockUserRepository, SystemClock,
 };
 
 use super::{ChatPorts, ChatService, Outgoing};
@@ -63,6 +63,7 @@ fn service(
         blocks: Arc::new(blocks),
         users: Arc::new(MockUserRepository::new()),
         bus: Arc::new(bus),
+        presence: Arc::new(MockPresenceStore::new()),
         clock: Arc::new(SystemClock),
     })
 }

@@ -103,19 +103,16 @@ pub(crate) async fn run(
         .max_continuation_size(context.settings.max_frame_bytes);
     let user_id = user.user.id;
     let registration = context.hub.register(user_id);
-    if registration.first {
-        if let Err(error) = context.chat.connected(user_id).await {
-            // Live events cannot reach this node; the client retries and resumes.
-            context.hub.unregister(user_id, registration.id);
-            let (description, _) =
-                localize(&context.catalog, context.language, &ApiError::from(error));
-            let reason = CloseReason {
-                code: CloseCode::Again,
-                description: Some(description),
-            };
-            let _closed = socket.close(Some(reason)).await;
-            return;
-        }
+    if let Err(error) = context.chat.connected(user_id, registration.first).await {
+        // Live events cannot reach this node; the client retries and resumes.
+        context.hub.unregister(user_id, registration.id);
+        let (description, _) = localize(&context.catalog, context.language, &ApiError::from(error));
+        let reason = CloseReason {
+            code: CloseCode::Again,
+            description: Some(description),
+        };
+        let _closed = socket.close(Some(reason)).await;
+        return;
     }
     let hub = context.hub.clone();
     let chat = context.chat.clone();
@@ -136,9 +133,8 @@ pub(crate) async fn run(
             tracing::debug!(%error, "typing indicator not withdrawn");
         }
     }
-    if hub.unregister(user_id, registration.id) {
-        chat.disconnected(user_id).await;
-    }
+    let last_here = hub.unregister(user_id, registration.id);
+    chat.disconnected(user_id, last_here).await;
 }
 
 impl Connection {
@@ -159,6 +155,9 @@ impl Connection {
             .await
             .is_err()
         {
+            return None;
+        }
+        if self.send_presence_snapshot().await.is_err() {
             return None;
         }
         let mut last_heard = Instant::now();
@@ -232,6 +231,26 @@ impl Connection {
                 Ok(())
             }
         }
+    }
+
+    /// Who among the people this user shares a chat with is online now.
+    async fn send_presence_snapshot(&mut self) -> Result<(), actix_ws::Closed> {
+        let contacts = match self.context.chat.contacts_presence(self.user_id).await {
+            Ok(contacts) => contacts,
+            Err(error) => {
+                tracing::warn!(%error, "no presence snapshot");
+                return Ok(());
+            }
+        };
+        for presence in contacts {
+            let frame = json!({
+                "user_id": presence.user_id,
+                "online": presence.online,
+                "last_seen": presence.last_seen,
+            });
+            self.send("presence", frame, None).await?;
+        }
+        Ok(())
     }
 
     fn close_reason(&self, code: CloseCode, text: CloseText) -> CloseReason {

@@ -63,6 +63,11 @@ pub const PASSWORD: &str = "Secret123";
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings adjusted first.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
         let data_dir = std::env::temp_dir().join(format!("nerutalk-api-{}", uuid::Uuid::now_v7()));
         let (database_url, database) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/nerutalk.db", data_dir.display()), None),
@@ -71,7 +76,7 @@ impl TestApp {
                 (database.url().to_owned(), Some(database))
             }
         };
-        let settings = Settings {
+        let mut settings = Settings {
             port: 0,
             database_url: database_url.clone(),
             database_pool_size: 4,
@@ -87,6 +92,7 @@ impl TestApp {
             }),
             ..Settings::default()
         };
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
@@ -261,6 +267,17 @@ impl Socket {
                 _ => continue,
             }
         }
+    }
+
+    /// Sends a text frame as it is, for protocol-level cases.
+    pub async fn send_raw(&mut self, text: String) {
+        use futures_util::SinkExt;
+        let _ = self.framed.send(awc::ws::Message::Text(text.into())).await;
+    }
+
+    /// Waits for the server to close the socket, without answering its pings.
+    pub async fn silent_close_code(&mut self) -> Option<u16> {
+        self.close_code().await
     }
 
     /// The close code the server closed with.
