@@ -1,5 +1,6 @@
 //! Developer tasks: `cargo xtask <verb>`. Run `cargo xtask help` for the list.
 
+mod bench;
 mod checks;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ cargo xtask <verb>
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
                      check-deps, check-migrations, test
+  bench chat [...]   release server under WebSocket load, on SQLite and on
+                     PostgreSQL + Redis (flags: --clients --group --rate --seconds --idle)
 ";
 
 fn main() -> ExitCode {
@@ -26,6 +29,12 @@ fn main() -> ExitCode {
         Some("check-deps") => checks::dependencies(&root()),
         Some("check-migrations") => check_migrations(),
         Some("ci") => ci(),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("chat") => bench::chat(&args[2..]),
+            _ => Err(anyhow::anyhow!(
+                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]"
+            )),
+        },
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
