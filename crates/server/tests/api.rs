@@ -4,34 +4,13 @@
 #![expect(clippy::expect_used, reason = "tests expect")]
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 
+#[macro_use]
 mod support;
 
 use serde_json::json;
 use support::{Backend, PASSWORD, TestApp};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                #[ignore = "needs PostgreSQL: cargo xtask test"]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+on_every_backend!(
     the_whole_auth_flow,
     a_reused_refresh_token_ends_the_session,
     changing_the_password_signs_out_other_sessions,

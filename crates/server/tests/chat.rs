@@ -4,43 +4,13 @@
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 #![expect(clippy::expect_used, reason = "tests expect")]
 
+#[macro_use]
 mod support;
 
 use serde_json::{Value, json};
 use support::{Backend, TestApp};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                #[ignore = "needs PostgreSQL: cargo xtask test"]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-        mod postgres_redis {
-            $(
-                #[actix_web::test]
-                #[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
-                async fn $name() {
-                    super::$name(super::Backend::PostgresRedis).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+on_every_backend!(
     direct_chats_are_unique_per_pair_and_strangers_see_nothing,
     messages_have_gap_free_seqs_and_idempotent_retries,
     groups_roles_and_leaving,

@@ -104,6 +104,11 @@ async fn messages_receipts_typing_and_presence_cross_nodes() {
     ada_socket.until("connection_established").await;
     let mut bob_socket = b.connect(&format!("token={bob}")).await;
     bob_socket.until("connection_established").await;
+    let snapshot = ada_socket.until("presence").await;
+    assert_eq!(
+        snapshot["data"]["online"], false,
+        "ada's snapshot: bob not yet online"
+    );
     let online = ada_socket.until("presence").await;
     assert_eq!(online["data"]["user_id"], bob_id.as_str());
     assert_eq!(online["data"]["online"], true);

@@ -56,18 +56,7 @@ impl ChatService {
             }
         }
         for other in &others {
-            let user = self
-                .ports
-                .users
-                .get(*other)
-                .await
-                .map_err(|error| match error {
-                    PortError::NotFound => AppError::UserNotFound,
-                    other => other.into(),
-                })?;
-            if !user.is_active {
-                return Err(AppError::UserNotFound);
-            }
+            self.active_user(*other).await?;
         }
         let now = self.ports.clock.now();
         let (details, members) = match request.kind {
@@ -139,6 +128,29 @@ impl ChatService {
         Ok((view, true))
     }
 
+    /// A group the caller may manage.
+    async fn managed_group(&self, actor: UserId, chat_id: ChatId) -> Result<Chat, AppError> {
+        let me = self.membership(actor, chat_id).await?;
+        let chat = self.chat(chat_id).await?;
+        if chat.kind == ChatKind::Direct {
+            return Err(AppError::DirectChatFixed);
+        }
+        if !me.role.can_manage() {
+            return Err(AppError::NotChatAdmin);
+        }
+        Ok(chat)
+    }
+
+    /// Only existing, enabled accounts can be put in a chat.
+    async fn active_user(&self, user: UserId) -> Result<(), AppError> {
+        let account = self.ports.users.get(user).await.map_err(not_found_user)?;
+        if account.is_active {
+            Ok(())
+        } else {
+            Err(AppError::UserNotFound)
+        }
+    }
+
     async fn view(&self, chat: Chat) -> Result<ChatView, AppError> {
         let participants = self.ports.chats.members(chat.id).await?;
         Ok(ChatView { chat, participants })
@@ -194,14 +206,7 @@ impl ChatService {
         description: Option<String>,
         avatar_url: Option<String>,
     ) -> Result<ChatView, AppError> {
-        let me = self.membership(actor, chat_id).await?;
-        let chat = self.chat(chat_id).await?;
-        if chat.kind == ChatKind::Direct {
-            return Err(AppError::DirectChatFixed);
-        }
-        if !me.role.can_manage() {
-            return Err(AppError::NotChatAdmin);
-        }
+        let chat = self.managed_group(actor, chat_id).await?;
         let details = ChatDetails {
             name: match name.as_deref() {
                 Some(raw) => Some(ChatDetails::parse_name(raw)?),
@@ -236,25 +241,9 @@ impl ChatService {
         chat_id: ChatId,
         users: Vec<UserId>,
     ) -> Result<ChatView, AppError> {
-        let me = self.membership(actor, chat_id).await?;
-        let chat = self.chat(chat_id).await?;
-        if chat.kind == ChatKind::Direct {
-            return Err(AppError::DirectChatFixed);
-        }
-        if !me.role.can_manage() {
-            return Err(AppError::NotChatAdmin);
-        }
+        let chat = self.managed_group(actor, chat_id).await?;
         for user in &users {
-            if !self
-                .ports
-                .users
-                .get(*user)
-                .await
-                .map_err(not_found_user)?
-                .is_active
-            {
-                return Err(AppError::UserNotFound);
-            }
+            self.active_user(*user).await?;
         }
         let current = self.ports.chats.members(chat_id).await?;
         if current.len() + users.len() > ChatDetails::GROUP_MAX_MEMBERS {

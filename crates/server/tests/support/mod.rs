@@ -11,6 +11,42 @@ use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{DatabaseUrl, OutboxMailer, SqlStore};
 use serde_json::{Value, json};
 
+/// Runs each scenario `name(backend)` as three tests: on SQLite; on
+/// PostgreSQL; and on PostgreSQL with Redis carrying live events (the
+/// production stack). The last two need services, so `cargo test` ignores
+/// them and `cargo xtask test` runs them.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                #[ignore = "needs PostgreSQL: cargo xtask test"]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+        mod postgres_redis {
+            $(
+                #[actix_web::test]
+                #[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
+                async fn $name() {
+                    super::$name(super::Backend::PostgresRedis).await;
+                }
+            )*
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
