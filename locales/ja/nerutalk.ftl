@@ -83,7 +83,7 @@ error-auth-invalid-credentials = ログインIDまたはパスワードが正し
 error-auth-account-disabled = このアカウントは無効になっています。
 error-auth-token-missing = 続行するにはログインしてください。
 error-auth-token-invalid = アクセストークンが無効です。もう一度ログインしてください。
-error-auth-token-expired = アクセストークンの有効期限が切れています。トークンを更新するか、もう一度ログインしてください。
+error-auth-token-expired = アクセストークンの有効期限が切れました。更新するか、再度ログインしてください。
 error-auth-session-revoked = このセッションは終了しました。もう一度ログインしてください。
 error-auth-refresh-token-invalid = リフレッシュトークンが無効か、有効期限が切れています。もう一度ログインしてください。
 error-auth-refresh-token-reused = このリフレッシュトークンはすでに使用されているため、安全のためセッションを終了しました。もう一度ログインしてください。
@@ -108,7 +108,7 @@ error-chat-cannot-remove-owner = グループのオーナーは削除できま�
 error-chat-message-not-found = メッセージが見つかりませんでした。
 error-chat-not-message-author = このメッセージを編集できるのは送信者のみです。
 error-chat-message-not-editable = 編集できるのは、削除されていないテキストメッセージのみです。
-error-common-unavailable = サービスが一時的にご利用いただけません。少し時間をおいてから、もう一度お試しください。
+error-common-unavailable = サービスを一時的にご利用いただけません。しばらくしてから再度お試しください。
 error-common-internal = サーバー側で問題が発生しました。しばらくしてから、もう一度お試しください。
 
 ## Request errors

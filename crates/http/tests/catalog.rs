@@ -71,3 +71,26 @@ fn translations_are_not_english_copies() {
         );
     }
 }
+
+#[test]
+fn every_websocket_close_reason_fits_a_close_frame() {
+    let catalog = nerutalk_i18n::Catalog::load().unwrap();
+    let reasons = [
+        AppError::TokenMissing,
+        AppError::TokenInvalid,
+        AppError::TokenExpired,
+        AppError::SessionRevoked,
+        AppError::AccountDisabled,
+        AppError::Unavailable,
+        AppError::Internal,
+    ]
+    .into_iter()
+    .map(|error| error.message_id())
+    .chain(CloseText::iter().map(|close| close.message_id().to_owned()));
+    for id in reasons {
+        for (language, _) in SOURCES {
+            let text = catalog.message(language, &id, &[]);
+            assert!(text.len() <= 123, "{language} {id} is {} bytes", text.len());
+        }
+    }
+}

@@ -85,13 +85,11 @@ pub(crate) async fn run(
     let user = match authentication {
         Ok(user) => user,
         Err(error) => {
-            let description =
-                context
-                    .catalog
-                    .message(context.language, &ApiError::from(error).message_id(), &[]);
+            let (description, _) =
+                localize(&context.catalog, context.language, &ApiError::from(error));
             let reason = CloseReason {
                 code: CloseCode::Other(CLOSE_UNAUTHENTICATED),
-                description: Some(description),
+                description: Some(fit_close_reason(description)),
             };
             let _closed = socket.close(Some(reason)).await;
             return;
@@ -109,7 +107,7 @@ pub(crate) async fn run(
         let (description, _) = localize(&context.catalog, context.language, &ApiError::from(error));
         let reason = CloseReason {
             code: CloseCode::Again,
-            description: Some(description),
+            description: Some(fit_close_reason(description)),
         };
         let _closed = socket.close(Some(reason)).await;
         return;
@@ -261,7 +259,7 @@ impl Connection {
             .message(language, text.message_id(), &[]);
         CloseReason {
             code,
-            description: Some(description),
+            description: Some(fit_close_reason(description)),
         }
     }
 
@@ -464,6 +462,20 @@ impl CloseText {
     }
 }
 
+/// A close frame carries at most 125 bytes, two of them the code (RFC 6455
+/// §5.5): longer localized reasons are cut at a character boundary.
+fn fit_close_reason(mut reason: String) -> String {
+    const MAX_BYTES: usize = 123;
+    if reason.len() > MAX_BYTES {
+        let mut end = MAX_BYTES;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
+}
+
 fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
     serde_json::from_value(data)
         .map_err(|error| ApiError::request(RequestError::MalformedFrame, error))
@@ -478,4 +490,17 @@ fn localize(catalog: &Catalog, language: Language, error: &ApiError) -> (String,
         catalog.message(language, &error.message_id(), &args),
         error.code(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame_without_splitting_characters() {
+        let japanese = "アクセストークンの有効期限が切れています。".repeat(3);
+        let fitted = fit_close_reason(japanese.clone());
+        assert!(fitted.len() <= 123 && japanese.starts_with(&fitted));
+        assert_eq!(fit_close_reason("short".to_owned()), "short");
+    }
 }
