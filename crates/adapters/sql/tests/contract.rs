@@ -332,63 +332,36 @@ async fn verification_tokens_are_single_use(repos: &Repositories) {
         token_hash: hash.to_owned(),
         expires_at: now() + ttl,
     };
-    repos
-        .verifications
-        .issue(issue("v-old", Duration::hours(1)), now())
-        .await
-        .unwrap();
-    repos
-        .verifications
-        .issue(issue("v1", Duration::hours(1)), now())
-        .await
-        .unwrap();
+    let issue_token = |hash: &'static str, ttl: Duration| {
+        let verification = issue(hash, ttl);
+        async move {
+            repos
+                .verifications
+                .issue(verification, now())
+                .await
+                .unwrap()
+        }
+    };
+    let verify = |hash: &str| repos.verifications.verify(hash.to_owned(), now());
+    issue_token("v-old", Duration::hours(1)).await;
+    issue_token("v1", Duration::hours(1)).await;
     assert_eq!(
-        repos
-            .verifications
-            .verify("v-old".into(), now())
-            .await
-            .unwrap(),
+        verify("v-old").await.unwrap(),
         VerificationOutcome::AlreadyUsed,
         "issuing a new token spends the old one"
     );
     assert_eq!(
-        repos
-            .verifications
-            .verify("v1".into(), now())
-            .await
-            .unwrap(),
+        verify("v1").await.unwrap(),
         VerificationOutcome::Verified(user.id)
     );
     assert!(repos.users.get(user.id).await.unwrap().is_verified);
     assert_eq!(
-        repos
-            .verifications
-            .verify("v1".into(), now())
-            .await
-            .unwrap(),
+        verify("v1").await.unwrap(),
         VerificationOutcome::AlreadyUsed
     );
-    repos
-        .verifications
-        .issue(issue("v2", Duration::seconds(-1)), now())
-        .await
-        .unwrap();
-    assert_eq!(
-        repos
-            .verifications
-            .verify("v2".into(), now())
-            .await
-            .unwrap(),
-        VerificationOutcome::Expired
-    );
-    assert_eq!(
-        repos
-            .verifications
-            .verify("nope".into(), now())
-            .await
-            .unwrap(),
-        VerificationOutcome::Unknown
-    );
+    issue_token("v2", Duration::seconds(-1)).await;
+    assert_eq!(verify("v2").await.unwrap(), VerificationOutcome::Expired);
+    assert_eq!(verify("nope").await.unwrap(), VerificationOutcome::Unknown);
 }
 
 async fn contract(url: DatabaseUrl) {
