@@ -233,7 +233,10 @@ async fn run(args: Args) -> Result<()> {
             idle.push(framed);
         }
     }
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    // Let the server finish greeting every socket (presence snapshots and
+    // announcements) so that connecting is not measured as sending.
+    let sockets = u64::try_from(senders.len() + idle.len()).unwrap_or(u64::MAX);
+    actix_web::rt::time::sleep(Duration::from_millis(500 + sockets)).await;
     *tally.borrow_mut() = Tally::default();
     let rss_before = rss_mib(args.pid);
 

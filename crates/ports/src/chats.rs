@@ -81,6 +81,12 @@ pub trait ChatRepository: Send + Sync {
     /// [`PortError::Unavailable`] when the store cannot be read.
     async fn members(&self, chat_id: ChatId) -> Result<Vec<Participant>, PortError>;
 
+    /// Everyone who shares at least one chat with `user_id`, without them.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn contacts(&self, user_id: UserId) -> Result<Vec<UserId>, PortError>;
+
     /// A user's chats, newest activity first.
     ///
     /// # Errors

@@ -209,6 +209,27 @@ impl ChatRepository for SqlChatRepository {
             .await
     }
 
+    async fn contacts(&self, user_id: UserId) -> Result<Vec<UserId>, PortError> {
+        let me = DbUuid::from(user_id);
+        let ids: Vec<DbUuid> = self
+            .store
+            .run(move |connection| {
+                // Two steps: diesel cannot alias a table to join it with itself.
+                let my_chats: Vec<DbUuid> = chat_participants::table
+                    .filter(chat_participants::user_id.eq(me))
+                    .select(chat_participants::chat_id)
+                    .load(connection)?;
+                chat_participants::table
+                    .filter(chat_participants::chat_id.eq_any(my_chats))
+                    .filter(chat_participants::user_id.ne(me))
+                    .select(chat_participants::user_id)
+                    .distinct()
+                    .load(connection)
+            })
+            .await?;
+        Ok(ids.into_iter().map(|id| UserId::from_uuid(id.0)).collect())
+    }
+
     async fn list_for_user(
         &self,
         user_id: UserId,

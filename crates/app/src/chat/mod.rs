@@ -102,27 +102,7 @@ impl ChatService {
     /// # Errors
     /// [`AppError::Unavailable`] when the store cannot be read.
     pub async fn contacts(&self, user: UserId) -> Result<Vec<UserId>, AppError> {
-        let mut contacts = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self.ports.chats.list_for_user(user, after, 100).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(nerutalk_ports::ChatCursor {
-                last_activity_at: last.chat.last_activity_at,
-                chat_id: last.chat.id,
-            });
-            for summary in &page {
-                for member in self.ports.chats.members(summary.chat.id).await? {
-                    if member.user_id != user && !contacts.contains(&member.user_id) {
-                        contacts.push(member.user_id);
-                    }
-                }
-            }
-            if page.len() < 100 {
-                break;
-            }
-        }
-        Ok(contacts)
+        Ok(self.ports.chats.contacts(user).await?)
     }
 
     /// A socket of `user` opened. The first one on this node routes their
