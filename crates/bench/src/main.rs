@@ -222,9 +222,14 @@ async fn run(args: Args) -> Result<()> {
             }
         });
     }
+    // Idle sockets belong to users in no chat, so that they really are idle.
+    let mut idle_users = Vec::new();
+    for index in 0..args.idle.div_ceil(100) {
+        idle_users.push(user(&client, &args.base, &format!("b{stamp}idle{index}")).await?);
+    }
     let mut idle = Vec::new();
     for index in 0..args.idle {
-        let user = &users[index % users.len()];
+        let user = &idle_users[index / 100];
         if let Ok((_, framed)) = client
             .ws(format!("{ws_base}/ws?token={}", user.token))
             .connect()
