@@ -7,6 +7,7 @@ use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{ChatCursor, ChatRepository, ChatSummary, NewChat, PortError, Removal};
 
+use crate::error::require_row;
 use crate::messages::MessageRow;
 use crate::schema::{chat_participants, chats, messages};
 use crate::types::DbUuid;
@@ -280,9 +281,7 @@ impl ChatRepository for SqlChatRepository {
                         chats::last_activity_at.eq(now.naive_utc()),
                     ))
                     .execute(connection)?;
-                if updated == 0 {
-                    return Err(diesel::result::Error::NotFound);
-                }
+                require_row(updated)?;
                 load_chat(connection, chat)
             })
             .await
@@ -330,9 +329,7 @@ impl ChatRepository for SqlChatRepository {
                 let removed =
                     diesel::delete(chat_participants::table.find((chat, DbUuid::from(user_id))))
                         .execute(connection)?;
-                if removed == 0 {
-                    return Err(diesel::result::Error::NotFound);
-                }
+                require_row(removed)?;
                 let remaining = load_members(connection, chat)?;
                 let has_manager = remaining
                     .iter()

@@ -39,3 +39,12 @@ pub(crate) fn map_diesel(error: DieselError) -> PortError {
         other => PortError::internal(other),
     }
 }
+
+/// An update or delete that touched no row addressed a row that is not there.
+pub(crate) fn require_row(rows: usize) -> Result<(), DieselError> {
+    if rows == 0 {
+        Err(DieselError::NotFound)
+    } else {
+        Ok(())
+    }
+}

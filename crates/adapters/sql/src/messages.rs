@@ -8,6 +8,7 @@ use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{Appended, HistoryPage, MessageRepository, NewMessage, PortError};
 
 use crate::chats::corrupt;
+use crate::error::require_row;
 use crate::schema::{chats, messages};
 use crate::types::DbUuid;
 use crate::{AnyConnection, SqlStore};
@@ -102,9 +103,7 @@ impl MessageRepository for SqlMessageRepository {
                         chats::last_activity_at.eq(now),
                     ))
                     .execute(connection)?;
-                if bumped == 0 {
-                    return Err(diesel::result::Error::NotFound);
-                }
+                require_row(bumped)?;
                 let seq: i64 = chats::table
                     .find(chat)
                     .select(chats::last_seq)
@@ -191,9 +190,7 @@ impl MessageRepository for SqlMessageRepository {
                         messages::edited_at.eq(now.naive_utc()),
                     ))
                     .execute(connection)?;
-                if updated == 0 {
-                    return Err(diesel::result::Error::NotFound);
-                }
+                require_row(updated)?;
                 load(connection, key)
             })
             .await

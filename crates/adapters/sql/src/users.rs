@@ -10,6 +10,7 @@ use nerutalk_domain::{
 use nerutalk_ports::{NewUser, PortError, UserCredentials, UserRepository, UserSearch};
 
 use crate::SqlStore;
+use crate::error::require_row;
 use crate::schema::users;
 use crate::types::DbUuid;
 
@@ -118,9 +119,7 @@ impl SqlUserRepository {
         self.store
             .write(move |connection| {
                 let key = DbUuid::from(id);
-                if update(connection, key)? == 0 {
-                    return Err(diesel::result::Error::NotFound);
-                }
+                require_row(update(connection, key)?)?;
                 users::table
                     .find(key)
                     .select(UserRow::as_select())
