@@ -6,9 +6,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use actix_codec::{Framed, FramedParts};
+use actix_web::web::BytesMut;
 use anyhow::{Context, Result, bail};
+use awc::ws::Codec;
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -129,6 +135,41 @@ async fn user(client: &awc::Client, base: &str, name: &str) -> Result<User> {
     })
 }
 
+/// Opens a WebSocket with `TCP_NODELAY` set, which awc's connector does not
+/// do: with Nagle's algorithm on the client, a small frame can wait for the
+/// server's delayed ACK and the benchmark would measure 40 ms of its own.
+async fn websocket(base: &str, path: &str) -> Result<Framed<TcpStream, Codec>> {
+    let authority = base
+        .strip_prefix("http://")
+        .context("--base must be an http:// URL")?
+        .trim_end_matches('/');
+    let mut stream = TcpStream::connect(authority).await?;
+    stream.set_nodelay(true)?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: bmVydXRhbGstYmVuY2g=\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut buffer = BytesMut::with_capacity(1024);
+    let end = loop {
+        if stream.read_buf(&mut buffer).await? == 0 {
+            bail!("the server closed the connection during the handshake");
+        }
+        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = buffer.split_to(end);
+    if !head.starts_with(b"HTTP/1.1 101") {
+        bail!("handshake refused: {}", String::from_utf8_lossy(&head));
+    }
+    // Frames the server sent right after the handshake are already in `buffer`.
+    let parts =
+        FramedParts::with_read_buf(stream, Codec::new().client_mode().max_size(1 << 20), buffer);
+    Ok(Framed::from_parts(parts))
+}
+
 #[derive(Default)]
 struct Tally {
     latencies_us: Vec<u64>,
@@ -185,16 +226,10 @@ async fn run(args: Args) -> Result<()> {
             chat_of[group_index * args.group.max(2) + offset] = chat.clone();
         }
     }
-    let ws_base = args.base.replacen("http", "ws", 1);
     let tally = Rc::new(RefCell::new(Tally::default()));
     let mut senders = Vec::new();
     for user in &users {
-        let (_, framed) = client
-            .ws(format!("{ws_base}/ws?token={}", user.token))
-            .max_frame_size(1 << 20)
-            .connect()
-            .await
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let framed = websocket(&args.base, &format!("/ws?token={}", user.token)).await?;
         let (mut sink, mut stream) = framed.split();
         let (outgoing, mut queue) = tokio::sync::mpsc::unbounded_channel::<String>();
         senders.push(outgoing);
@@ -230,11 +265,7 @@ async fn run(args: Args) -> Result<()> {
     let mut idle = Vec::new();
     for index in 0..args.idle {
         let user = &idle_users[index / 100];
-        if let Ok((_, framed)) = client
-            .ws(format!("{ws_base}/ws?token={}", user.token))
-            .connect()
-            .await
-        {
+        if let Ok(framed) = websocket(&args.base, &format!("/ws?token={}", user.token)).await {
             idle.push(framed);
         }
     }
@@ -295,17 +326,34 @@ async fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Only the fields the tally needs: parsing whole frames into `Value` costs
+/// the load generator CPU that the server, on the same cores, could use.
+#[derive(Deserialize)]
+struct Received<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    #[serde(default, borrow)]
+    data: Option<ReceivedData<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ReceivedData<'a> {
+    #[serde(default, borrow)]
+    text: Option<&'a str>,
+}
+
 fn record(tally: &Rc<RefCell<Tally>>, bytes: &[u8]) {
-    let Ok(frame) = serde_json::from_slice::<Value>(bytes) else {
+    let Ok(frame) = serde_json::from_slice::<Received<'_>>(bytes) else {
         return;
     };
     let mut tally = tally.borrow_mut();
     tally.last_at = Some(Instant::now());
-    match frame["type"].as_str() {
-        Some("new_message") => {
+    match frame.kind {
+        "new_message" => {
             tally.deliveries += 1;
-            let sent_at = frame["data"]["text"]
-                .as_str()
+            let sent_at = frame
+                .data
+                .and_then(|data| data.text)
                 .and_then(|text| text.strip_prefix("t="))
                 .and_then(|micros| micros.parse::<u64>().ok());
             if let Some(sent_at) = sent_at {
@@ -314,8 +362,8 @@ fn record(tally: &Rc<RefCell<Tally>>, bytes: &[u8]) {
                     .push(now_micros().saturating_sub(sent_at));
             }
         }
-        Some("ack") => tally.acks += 1,
-        Some("error") => tally.errors += 1,
+        "ack" => tally.acks += 1,
+        "error" => tally.errors += 1,
         _ => {}
     }
 }

@@ -57,6 +57,10 @@ pub fn serve(
     catalog: Arc<Catalog>,
     settings: &HttpSettings,
 ) -> std::io::Result<Server> {
+    // Chat frames are small and latency-bound: without this, Nagle's
+    // algorithm meets the peer's delayed ACK and a frame can wait 40 ms.
+    // Accepted sockets inherit the option from the listener on Linux.
+    socket2::SockRef::from(&listener).set_tcp_nodelay(true)?;
     let state = web::Data::new(state);
     let catalog = web::Data::from(catalog);
     let openapi = ApiDoc::openapi();

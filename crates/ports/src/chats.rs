@@ -43,6 +43,29 @@ pub struct Removal {
     pub promoted: Option<UserId>,
 }
 
+/// A chat and its members, read together: what a send, a read receipt or a
+/// typing indicator needs to check the sender and reach everyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roster {
+    pub chat: Chat,
+    /// Oldest first.
+    pub members: Vec<Participant>,
+}
+
+impl Roster {
+    /// `user_id`'s membership, if they are in the chat.
+    #[must_use]
+    pub fn member(&self, user_id: UserId) -> Option<&Participant> {
+        self.members.iter().find(|member| member.user_id == user_id)
+    }
+
+    /// Every member's id.
+    #[must_use]
+    pub fn user_ids(&self) -> Vec<UserId> {
+        self.members.iter().map(|member| member.user_id).collect()
+    }
+}
+
 /// Persistence of chats and membership.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -80,6 +103,12 @@ pub trait ChatRepository: Send + Sync {
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be read.
     async fn members(&self, chat_id: ChatId) -> Result<Vec<Participant>, PortError>;
+
+    /// The chat with its members, in one read.
+    ///
+    /// # Errors
+    /// [`PortError::NotFound`] when there is no such chat.
+    async fn roster(&self, chat_id: ChatId) -> Result<Roster, PortError>;
 
     /// Everyone who shares at least one chat with `user_id`, without them.
     ///

@@ -35,9 +35,9 @@ impl RecordingSink {
 }
 
 impl EventSink for RecordingSink {
-    fn deliver(&self, user_id: UserId, event: ChatEvent) {
+    fn deliver(&self, recipients: &[UserId], event: &ChatEvent) {
         if let Ok(mut seen) = self.0.lock() {
-            seen.push((user_id, event));
+            seen.extend(recipients.iter().map(|user| (*user, event.clone())));
         }
     }
 }

@@ -9,8 +9,9 @@ use crate::PortError;
 /// Where an event bus hands the events for users connected to this node.
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait EventSink: Send + Sync {
-    /// Delivers one event to every local connection of `user_id`; must not block.
-    fn deliver(&self, user_id: UserId, event: ChatEvent);
+    /// Delivers one event to every local connection of each recipient, all
+    /// at once so that the sink can encode it once; must not block.
+    fn deliver(&self, recipients: &[UserId], event: &ChatEvent);
 }
 
 /// Carries events to whichever node each recipient is connected to.

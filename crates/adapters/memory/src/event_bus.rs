@@ -30,9 +30,7 @@ impl MemoryEventBus {
 #[async_trait]
 impl EventBus for MemoryEventBus {
     async fn publish(&self, recipients: &[UserId], event: &ChatEvent) -> Result<(), PortError> {
-        for recipient in recipients {
-            self.sink.deliver(*recipient, event.clone());
-        }
+        self.sink.deliver(recipients, event);
         Ok(())
     }
 

@@ -147,7 +147,7 @@ fn deliver(sink: &dyn EventSink, message: &redis::Msg) {
         .ok()
         .and_then(|payload| serde_json::from_str::<ChatEvent>(&payload).ok());
     match (user, event) {
-        (Some(user), Some(event)) => sink.deliver(user, event),
+        (Some(user), Some(event)) => sink.deliver(&[user], &event),
         _ => tracing::warn!(
             channel = message.get_channel_name(),
             "unreadable event on the bus"

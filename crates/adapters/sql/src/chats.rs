@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
 use nerutalk_domain::{ChatId, UserId};
-use nerutalk_ports::{ChatCursor, ChatRepository, ChatSummary, NewChat, PortError, Removal};
+use nerutalk_ports::{
+    ChatCursor, ChatRepository, ChatSummary, NewChat, PortError, Removal, Roster,
+};
 
 use crate::error::require_row;
 use crate::messages::MessageRow;
@@ -206,6 +208,20 @@ impl ChatRepository for SqlChatRepository {
                     .into_iter()
                     .map(ParticipantRow::into_participant)
                     .collect()
+            })
+            .await
+    }
+
+    async fn roster(&self, chat_id: ChatId) -> Result<Roster, PortError> {
+        self.store
+            .run(move |connection| {
+                let key = DbUuid::from(chat_id);
+                let chat = load_chat(connection, key)?;
+                let members = load_members(connection, key)?
+                    .into_iter()
+                    .map(ParticipantRow::into_participant)
+                    .collect::<QueryResult<_>>()?;
+                Ok(Roster { chat, members })
             })
             .await
     }

@@ -1,5 +1,6 @@
 //! The connection pool, and running blocking diesel work off the async executor.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -38,6 +39,9 @@ pub enum StoreError {
 pub struct SqlStore {
     pool: Pool<ConnectionManager>,
     kind: DatabaseKind,
+    /// SQLite has a single writer. Writers queue here, in order, instead of
+    /// in SQLite's busy handler, which sleeps for up to 100 ms between tries.
+    write_turn: Option<Arc<Mutex<()>>>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -71,9 +75,11 @@ impl SqlStore {
                 url: url.redacted(),
                 source,
             })?;
+        let kind = url.kind();
         Ok(Self {
             pool,
-            kind: url.kind(),
+            kind,
+            write_turn: (kind == DatabaseKind::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
     }
 
@@ -134,8 +140,19 @@ impl SqlStore {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
     {
-        self.run(|connection| write_transaction(connection, work))
-            .await
+        let pool = self.pool.clone();
+        let write_turn = self.write_turn.clone();
+        tokio::task::spawn_blocking(move || {
+            // The turn is taken before a connection, so waiting writers do not
+            // hold connections that readers could use.
+            let _turn = write_turn
+                .as_deref()
+                .map(|turn| turn.lock().unwrap_or_else(PoisonError::into_inner));
+            let mut connection = pool.get().map_err(PortError::unavailable)?;
+            write_transaction(&mut connection, work).map_err(map_diesel)
+        })
+        .await
+        .map_err(PortError::internal)?
     }
 }
 

@@ -43,7 +43,7 @@ impl ChatService {
         chat_id: ChatId,
         outgoing: Outgoing,
     ) -> Result<Appended, AppError> {
-        self.membership(actor, chat_id).await?;
+        let (roster, _) = self.roster_for(actor, chat_id).await?;
         let content = MessageContent::parse(
             outgoing.kind,
             outgoing.text.as_deref(),
@@ -54,14 +54,16 @@ impl ChatService {
             .as_deref()
             .map(parse_client_message_id)
             .transpose()?;
-        let chat = self.chat(chat_id).await?;
-        if chat.kind == ChatKind::Direct {
-            let members = self.ports.chats.members(chat_id).await?;
-            for member in members.iter().filter(|member| member.user_id != actor) {
+        if roster.chat.kind == ChatKind::Direct {
+            for other in roster
+                .members
+                .iter()
+                .filter(|member| member.user_id != actor)
+            {
                 if self
                     .ports
                     .blocks
-                    .either_blocks(actor, member.user_id)
+                    .either_blocks(actor, other.user_id)
                     .await?
                 {
                     return Err(AppError::Blocked);
@@ -87,9 +89,14 @@ impl ChatService {
             }
             other => other?,
         };
+        // The members as read before the append: someone who joins in
+        // between finds the message in the history instead.
         if appended.created {
-            self.tell_members(chat_id, ChatEvent::NewMessage(appended.message.clone()))
-                .await;
+            self.tell(
+                &roster.user_ids(),
+                ChatEvent::NewMessage(appended.message.clone()),
+            )
+            .await;
         }
         Ok(appended)
     }
@@ -143,7 +150,7 @@ impl ChatService {
         message_id: MessageId,
         text: &str,
     ) -> Result<Message, AppError> {
-        self.membership(actor, chat_id).await?;
+        let (roster, _) = self.roster_for(actor, chat_id).await?;
         let message = self.message(chat_id, message_id).await?;
         if message.sender_id != actor {
             return Err(AppError::NotMessageAuthor);
@@ -159,8 +166,11 @@ impl ChatService {
             .messages
             .edit(message_id, text, self.ports.clock.now())
             .await?;
-        self.tell_members(chat_id, ChatEvent::MessageUpdated(edited.clone()))
-            .await;
+        self.tell(
+            &roster.user_ids(),
+            ChatEvent::MessageUpdated(edited.clone()),
+        )
+        .await;
         Ok(edited)
     }
 
@@ -174,7 +184,7 @@ impl ChatService {
         chat_id: ChatId,
         message_id: MessageId,
     ) -> Result<Message, AppError> {
-        let me = self.membership(actor, chat_id).await?;
+        let (roster, me) = self.roster_for(actor, chat_id).await?;
         let message = self.message(chat_id, message_id).await?;
         if message.sender_id != actor && !me.role.can_manage() {
             return Err(AppError::NotChatAdmin);
@@ -184,8 +194,8 @@ impl ChatService {
             .messages
             .delete(message_id, self.ports.clock.now())
             .await?;
-        self.tell_members(
-            chat_id,
+        self.tell(
+            &roster.user_ids(),
             ChatEvent::MessageDeleted {
                 chat_id,
                 message_id,
@@ -206,10 +216,10 @@ impl ChatService {
         chat_id: ChatId,
         seq: i64,
     ) -> Result<i64, AppError> {
-        self.membership(actor, chat_id).await?;
+        let (roster, _) = self.roster_for(actor, chat_id).await?;
         let read = self.ports.chats.mark_read(chat_id, actor, seq).await?;
-        self.tell_members(
-            chat_id,
+        self.tell(
+            &roster.user_ids(),
             ChatEvent::MessageRead {
                 chat_id,
                 user_id: actor,
@@ -230,16 +240,9 @@ impl ChatService {
         chat_id: ChatId,
         is_typing: bool,
     ) -> Result<(), AppError> {
-        self.membership(actor, chat_id).await?;
-        let others: Vec<UserId> = self
-            .ports
-            .chats
-            .members(chat_id)
-            .await?
-            .into_iter()
-            .map(|member| member.user_id)
-            .filter(|user| *user != actor)
-            .collect();
+        let (roster, _) = self.roster_for(actor, chat_id).await?;
+        let mut others = roster.user_ids();
+        others.retain(|user| *user != actor);
         self.tell(
             &others,
             ChatEvent::Typing {

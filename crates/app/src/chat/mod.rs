@@ -14,7 +14,7 @@ use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
     BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, PortError, Presence,
-    PresenceStore, UserRepository,
+    PresenceStore, Roster, UserRepository,
 };
 
 pub use conversations::{ChatPage, ChatView, NewConversation};
@@ -66,6 +66,26 @@ impl ChatService {
             .member(chat_id, user)
             .await?
             .ok_or(AppError::ChatNotFound)
+    }
+
+    /// The chat and its members in one read, with the caller's membership;
+    /// "not found" for a non-member, as [`Self::membership`].
+    async fn roster_for(
+        &self,
+        user: UserId,
+        chat_id: ChatId,
+    ) -> Result<(Roster, Participant), AppError> {
+        let roster = self
+            .ports
+            .chats
+            .roster(chat_id)
+            .await
+            .map_err(|error| match error {
+                PortError::NotFound => AppError::ChatNotFound,
+                other => other.into(),
+            })?;
+        let me = roster.member(user).cloned().ok_or(AppError::ChatNotFound)?;
+        Ok((roster, me))
     }
 
     async fn chat(&self, chat_id: ChatId) -> Result<Chat, AppError> {

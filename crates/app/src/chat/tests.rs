@@ -7,7 +7,7 @@ use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, P
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
     Appended, MockBlockRepository, MockChatRepository, MockEventBus, MockMessageRepository,
-    MockPresenceStore, MockUserRepository, SystemClock,
+    MockPresenceStore, MockUserRepository, PortError, Roster, SystemClock,
 };
 
 use super::{ChatPorts, ChatService, Outgoing};
@@ -51,6 +51,16 @@ fn message(chat_id: ChatId, sender_id: UserId, seq: i64) -> Message {
     }
 }
 
+fn roster(chat: Chat, members: &[(UserId, Role)]) -> Roster {
+    Roster {
+        chat,
+        members: members
+            .iter()
+            .map(|(user, role)| member(*user, *role))
+            .collect(),
+    }
+}
+
 fn service(
     chats: MockChatRepository,
     messages: MockMessageRepository,
@@ -81,7 +91,8 @@ fn text(body: &str) -> Outgoing {
 #[tokio::test]
 async fn strangers_get_not_found_and_nothing_is_stored() {
     let mut chats = MockChatRepository::new();
-    chats.expect_member().returning(|_, _| Ok(None));
+    let theirs = roster(chat(ChatKind::Group), &[(UserId::generate(), Role::Owner)]);
+    chats.expect_roster().returning(move |_| Ok(theirs.clone()));
     let mut messages = MockMessageRepository::new();
     messages.expect_append().never();
     let service = service(
@@ -102,13 +113,8 @@ async fn a_new_message_is_published_to_every_member_and_a_retry_is_not() {
     let group = chat(ChatKind::Group);
     let chat_id = group.id;
     let mut chats = MockChatRepository::new();
-    chats
-        .expect_member()
-        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
-    chats.expect_get().returning(move |_| Ok(group.clone()));
-    chats
-        .expect_members()
-        .returning(move |_| Ok(vec![member(me, Role::Owner), member(you, Role::Member)]));
+    let ours = roster(group, &[(me, Role::Owner), (you, Role::Member)]);
+    chats.expect_roster().returning(move |_| Ok(ours.clone()));
     let mut messages = MockMessageRepository::new();
     let stored = message(chat_id, me, 1);
     let first = stored.clone();
@@ -152,13 +158,8 @@ async fn blocked_pairs_cannot_message_in_a_direct_chat() {
     let direct = chat(ChatKind::Direct);
     let chat_id = direct.id;
     let mut chats = MockChatRepository::new();
-    chats
-        .expect_member()
-        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
-    chats.expect_get().returning(move |_| Ok(direct.clone()));
-    chats
-        .expect_members()
-        .returning(move |_| Ok(vec![member(me, Role::Member), member(you, Role::Member)]));
+    let ours = roster(direct, &[(me, Role::Member), (you, Role::Member)]);
+    chats.expect_roster().returning(move |_| Ok(ours.clone()));
     let mut blocks = MockBlockRepository::new();
     blocks.expect_either_blocks().returning(|_, _| Ok(true));
     let mut messages = MockMessageRepository::new();
@@ -175,17 +176,18 @@ async fn blocked_pairs_cannot_message_in_a_direct_chat() {
 
 #[tokio::test]
 async fn empty_and_oversized_messages_are_refused_before_storage() {
+    let me = UserId::generate();
+    let group = chat(ChatKind::Group);
+    let chat_id = group.id;
     let mut chats = MockChatRepository::new();
-    chats
-        .expect_member()
-        .returning(move |_, user| Ok(Some(member(user, Role::Member))));
+    let ours = roster(group, &[(me, Role::Member)]);
+    chats.expect_roster().returning(move |_| Ok(ours.clone()));
     let service = service(
         chats,
         MockMessageRepository::new(),
         MockBlockRepository::new(),
         MockEventBus::new(),
     );
-    let (me, chat_id) = (UserId::generate(), ChatId::generate());
     assert_eq!(
         service
             .send_message(me, chat_id, text("  "))
@@ -240,4 +242,22 @@ async fn only_admins_rename_groups_and_nobody_renames_a_direct_chat() {
             .unwrap_err(),
         AppError::DirectChatFixed
     );
+}
+
+#[tokio::test]
+async fn a_chat_that_does_not_exist_reads_as_not_found() {
+    let mut chats = MockChatRepository::new();
+    chats
+        .expect_roster()
+        .returning(|_| Err(PortError::NotFound));
+    let service = service(
+        chats,
+        MockMessageRepository::new(),
+        MockBlockRepository::new(),
+        MockEventBus::new(),
+    );
+    let error = service
+        .mark_read(UserId::generate(), ChatId::generate(), 3)
+        .await;
+    assert_eq!(error.unwrap_err(), AppError::ChatNotFound);
 }

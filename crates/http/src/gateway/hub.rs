@@ -4,16 +4,25 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
+use bytestring::ByteString;
 use nerutalk_app::EventSink;
 use nerutalk_domain::UserId;
 use nerutalk_domain::event::ChatEvent;
 use tokio::sync::mpsc;
 
+/// One event on its way to sockets: encoded once, shared by every recipient.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    pub(crate) event: ChatEvent,
+    /// The event's frame, `{"type", "data"}`, as sent on the wire.
+    pub(crate) frame: ByteString,
+}
+
 struct Connection {
     id: u64,
-    queue: mpsc::Sender<ChatEvent>,
+    queue: mpsc::Sender<Arc<Delivery>>,
 }
 
 /// The registry of sockets on this node.
@@ -34,7 +43,7 @@ impl std::fmt::Debug for Hub {
 /// A registered connection: its id and the queue of events for it.
 pub(crate) struct Registration {
     pub(crate) id: u64,
-    pub(crate) events: mpsc::Receiver<ChatEvent>,
+    pub(crate) events: mpsc::Receiver<Arc<Delivery>>,
     /// True when this is the user's first connection on this node.
     pub(crate) first: bool,
 }
@@ -90,33 +99,54 @@ impl Hub {
 }
 
 impl EventSink for Hub {
-    fn deliver(&self, user_id: UserId, event: ChatEvent) {
+    fn deliver(&self, recipients: &[UserId], event: &ChatEvent) {
         let mut overflowing = Vec::new();
         {
             let connections = self
                 .connections
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
-            let Some(list) = connections.get(&user_id) else {
-                return;
-            };
-            for connection in list {
-                if connection.queue.try_send(event.clone()).is_err() {
-                    overflowing.push(connection.id);
+            let mut delivery: Option<Arc<Delivery>> = None;
+            for recipient in recipients {
+                let Some(list) = connections.get(recipient) else {
+                    continue;
+                };
+                let delivery = match &delivery {
+                    Some(delivery) => delivery,
+                    None => match serde_json::to_string(event) {
+                        Ok(frame) => delivery.insert(Arc::new(Delivery {
+                            event: event.clone(),
+                            frame: frame.into(),
+                        })),
+                        Err(error) => {
+                            tracing::error!(%error, "event does not serialize");
+                            return;
+                        }
+                    },
+                };
+                for connection in list {
+                    if connection.queue.try_send(delivery.clone()).is_err() {
+                        overflowing.push((*recipient, connection.id));
+                    }
                 }
             }
         }
         if overflowing.is_empty() {
             return;
         }
-        tracing::warn!(%user_id, count = overflowing.len(), "dropping sockets that cannot keep up");
+        tracing::warn!(
+            count = overflowing.len(),
+            "dropping sockets that cannot keep up"
+        );
         let mut connections = self
             .connections
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(list) = connections.get_mut(&user_id) {
-            // Dropping the sender closes the queue; the socket sees that and closes.
-            list.retain(|connection| !overflowing.contains(&connection.id));
+        for (user_id, id) in overflowing {
+            if let Some(list) = connections.get_mut(&user_id) {
+                // Dropping the sender closes the queue; the socket sees that and closes.
+                list.retain(|connection| connection.id != id);
+            }
         }
     }
 }
@@ -142,7 +172,7 @@ mod tests {
         let mut slow = hub.register(user);
         assert!(slow.first);
         for _ in 0..3 {
-            hub.deliver(user, event());
+            hub.deliver(&[user], &event());
         }
         assert!(slow.events.try_recv().is_ok());
         assert!(slow.events.try_recv().is_ok());
@@ -151,6 +181,26 @@ mod tests {
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
         assert!(!hub.online_here(user) || hub.unregister(user, slow.id));
+    }
+
+    #[test]
+    fn one_encoding_is_shared_by_every_recipient() {
+        let hub = Hub::new(8);
+        let (me, you, absent) = (UserId::generate(), UserId::generate(), UserId::generate());
+        let mut mine = hub.register(me);
+        let mut yours = hub.register(you);
+        let sent = event();
+        hub.deliver(&[me, you, absent], &sent);
+        let (mine, yours) = (
+            mine.events.try_recv().unwrap(),
+            yours.events.try_recv().unwrap(),
+        );
+        assert!(Arc::ptr_eq(&mine, &yours));
+        assert_eq!(mine.event, sent);
+        assert_eq!(
+            serde_json::from_str::<ChatEvent>(&mine.frame).unwrap(),
+            sent
+        );
     }
 
     #[test]

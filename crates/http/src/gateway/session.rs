@@ -20,7 +20,7 @@ use super::frames::{
     ChatRef, EditMessage, Inbound, MessageRef, Outbound, ReadUpTo, Resume, SendMessage,
     TypingIndicator,
 };
-use super::hub::Hub;
+use super::hub::{Delivery, Hub};
 use crate::error::{ApiError, RequestError};
 
 /// Limits and timings of the gateway.
@@ -140,7 +140,7 @@ impl Connection {
     async fn serve(
         &mut self,
         mut stream: AggregatedMessageStream,
-        mut events: tokio::sync::mpsc::Receiver<ChatEvent>,
+        mut events: tokio::sync::mpsc::Receiver<Arc<Delivery>>,
     ) -> Option<CloseReason> {
         let greeting = json!({
             "user_id": self.user_id,
@@ -269,23 +269,13 @@ impl Connection {
             .await
     }
 
-    async fn relay(&mut self, event: ChatEvent) -> Result<(), actix_ws::Closed> {
-        if let ChatEvent::NewMessage(message) = &event {
+    async fn relay(&mut self, delivery: Arc<Delivery>) -> Result<(), actix_ws::Closed> {
+        if let ChatEvent::NewMessage(message) = &delivery.event {
             if self.replayed.remove(&(message.chat_id, message.seq)) {
                 return Ok(());
             }
         }
-        match serde_json::to_value(&event) {
-            Ok(Value::Object(mut frame)) => {
-                let kind = frame
-                    .remove("type")
-                    .and_then(|kind| kind.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                let data = frame.remove("data").unwrap_or(Value::Null);
-                self.send(&kind, data, None).await
-            }
-            _ => Ok(()),
-        }
+        self.socket.text(delivery.frame.clone()).await
     }
 
     async fn handle(&mut self, text: &str) -> Result<(), actix_ws::Closed> {
