@@ -137,6 +137,8 @@ impl From<Participant> for ParticipantDto {
 pub(crate) struct ChatDetailsResponse {
     pub chat: ChatDto,
     pub participants: Vec<ParticipantDto>,
+    /// Members typing right now (indicators expire after 5 s without renewal).
+    pub typing: Vec<Uuid>,
 }
 
 impl From<ChatView> for ChatDetailsResponse {
@@ -148,6 +150,7 @@ impl From<ChatView> for ChatDetailsResponse {
                 .into_iter()
                 .map(ParticipantDto::from)
                 .collect(),
+            typing: view.typing.iter().map(|user| *user.as_uuid()).collect(),
         }
     }
 }

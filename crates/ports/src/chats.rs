@@ -149,7 +149,8 @@ pub trait ChatRepository: Send + Sync {
     ) -> Result<Vec<UserId>, PortError>;
 
     /// Removes a member. When the last owner or admin leaves a chat that
-    /// still has members, the oldest member becomes admin, in the same transaction.
+    /// still has members, the oldest member becomes admin, in the same
+    /// transaction; a member without those rights leaving promotes nobody.
     ///
     /// # Errors
     /// [`PortError::NotFound`] when the user is not a member.

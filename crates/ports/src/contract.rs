@@ -8,7 +8,7 @@ use nerutalk_domain::{ChatId, UserId};
 
 use chrono::Utc;
 
-use crate::{EventBus, EventSink, PresenceStore};
+use crate::{EventBus, EventSink, PresenceStore, TypingStore};
 
 /// An [`EventSink`] that remembers what it was given.
 #[derive(Debug, Default)]
@@ -140,6 +140,64 @@ pub async fn presence_store(store: &dyn PresenceStore) {
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(!after[0].online);
     assert_eq!(after[0].last_seen, Some(at));
+}
+
+/// What every typing store must do: an indicator counts from its start
+/// until it is withdrawn or expires, and only a live one reports a stop.
+///
+/// # Panics
+/// When the store breaks the contract.
+pub async fn typing_store(store: &dyn TypingStore) {
+    let (chat, other_chat) = (ChatId::generate(), ChatId::generate());
+    let (ada, bob) = (UserId::generate(), UserId::generate());
+    let now = Utc::now().trunc_subsecs_micros();
+    let later = |seconds| now + chrono::Duration::seconds(seconds);
+    let check =
+        |result: Result<bool, crate::PortError>| result.unwrap_or_else(|error| panic!("{error}"));
+    let typing = |chat, at| async move {
+        let mut users = store
+            .typing_in(chat, at)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        users.sort();
+        users
+    };
+    let start = |user, at, until| async move {
+        store
+            .start(chat, user, at, until)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+    };
+    start(ada, now, later(5)).await;
+    start(ada, later(1), later(6)).await;
+    start(bob, now, later(5)).await;
+    let mut both = vec![ada, bob];
+    both.sort();
+    assert_eq!(typing(chat, later(2)).await, both);
+    assert!(
+        typing(other_chat, later(2)).await.is_empty(),
+        "chats are apart"
+    );
+    assert!(check(store.stop(chat, bob, later(2)).await), "bob stops");
+    assert!(
+        !check(store.stop(chat, bob, later(2)).await),
+        "stopping twice reports once"
+    );
+    assert_eq!(typing(chat, later(3)).await, vec![ada]);
+    assert!(
+        typing(chat, later(7)).await.is_empty(),
+        "ada's renewal ran out at 6 s"
+    );
+    assert!(
+        !check(store.stop(chat, ada, later(7)).await),
+        "an expired indicator was not typing any more"
+    );
+    start(ada, later(8), later(13)).await;
+    assert_eq!(
+        typing(chat, later(9)).await,
+        vec![ada],
+        "typing again after expiry"
+    );
 }
 
 trait TruncMicros {

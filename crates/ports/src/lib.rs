@@ -16,6 +16,7 @@ pub mod messages;
 pub mod presence;
 pub mod sessions;
 pub mod translator;
+pub mod typing;
 pub mod users;
 pub mod verification;
 
@@ -30,6 +31,7 @@ pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
 pub use presence::{Presence, PresenceStore};
 pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};
 pub use translator::{MessageArg, Translator};
+pub use typing::TypingStore;
 pub use users::{NewUser, UserCredentials, UserRepository, UserSearch};
 pub use verification::{EmailVerificationRepository, NewEmailVerification, VerificationOutcome};
 
@@ -45,6 +47,7 @@ pub use {
     presence::MockPresenceStore,
     sessions::MockSessionRepository,
     translator::MockTranslator,
+    typing::MockTypingStore,
     users::MockUserRepository,
     verification::MockEmailVerificationRepository,
 };

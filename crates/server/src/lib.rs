@@ -14,10 +14,10 @@ use nerutalk_app::{
 };
 use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings};
 use nerutalk_i18n::Catalog;
-use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore};
+use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryTypingStore};
 use nerutalk_ports::SystemClock;
-use nerutalk_ports::{EventBus, HealthProbe, PresenceStore};
-use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore};
+use nerutalk_ports::{EventBus, HealthProbe, PresenceStore, TypingStore};
+use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisTypingStore};
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
     SqlEmailVerificationRepository, SqlHealthProbe, SqlMessageRepository, SqlSessionRepository,
@@ -101,18 +101,23 @@ impl Application {
         let hub = Arc::new(Hub::new(realtime.queue_capacity));
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
             vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
-        let (bus, presence): (Arc<dyn EventBus>, Arc<dyn PresenceStore>) = match &settings.redis_url
-        {
+        let (bus, presence, typing): (
+            Arc<dyn EventBus>,
+            Arc<dyn PresenceStore>,
+            Arc<dyn TypingStore>,
+        ) = match &settings.redis_url {
             Some(url) => {
                 let bus = RedisEventBus::start(url.expose_secret(), hub.clone())?;
                 probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));
-                tracing::info!("live events and presence go through Redis (multi-node)");
+                tracing::info!("live events, presence and typing go through Redis (multi-node)");
                 let presence = Arc::new(RedisPresenceStore::new(&bus));
-                (Arc::new(bus), presence)
+                let typing = Arc::new(RedisTypingStore::new(&bus));
+                (Arc::new(bus), presence, typing)
             }
             None => (
                 Arc::new(MemoryEventBus::new(hub.clone())),
                 Arc::new(MemoryPresenceStore::new()),
+                Arc::new(MemoryTypingStore::new()),
             ),
         };
         let chat = ChatService::new(ChatPorts {
@@ -122,6 +127,7 @@ impl Application {
             users: users.clone(),
             bus,
             presence,
+            typing,
             clock: clock.clone(),
         });
         let state = AppState {

@@ -1,5 +1,5 @@
 //! NeruTalk's Redis adapter: carries live events between nodes and keeps
-//! presence for all of them. Publishing
+//! presence and typing indicators for all of them. Publishing
 //! goes through a deadpool-redis pool; each node keeps one dedicated pub/sub
 //! connection, subscribed to the channels of the users connected to it, and
 //! re-establishes it (and every subscription) by itself when Redis returns.
@@ -7,7 +7,9 @@
 mod event_bus;
 mod health;
 mod presence;
+mod typing;
 
 pub use event_bus::{RedisError, RedisEventBus};
 pub use health::RedisHealthProbe;
 pub use presence::RedisPresenceStore;
+pub use typing::RedisTypingStore;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::EventBus;
-use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store};
-use nerutalk_redis::{RedisEventBus, RedisPresenceStore};
+use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
+use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisTypingStore};
 
 fn redis_url() -> String {
     std::env::var("NERUTALK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -67,4 +67,11 @@ async fn subscriptions_survive_a_dropped_connection() {
 async fn the_redis_store_satisfies_the_presence_contract() {
     let (bus, _) = bus().await;
     presence_store(&RedisPresenceStore::new(&bus)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn the_redis_store_satisfies_the_typing_contract() {
+    let (bus, _) = bus().await;
+    typing_store(&RedisTypingStore::new(&bus)).await;
 }

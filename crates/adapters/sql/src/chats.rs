@@ -342,10 +342,17 @@ impl ChatRepository for SqlChatRepository {
         self.store
             .write(move |connection| {
                 let chat = DbUuid::from(chat_id);
-                let removed =
-                    diesel::delete(chat_participants::table.find((chat, DbUuid::from(user_id))))
-                        .execute(connection)?;
-                require_row(removed)?;
+                let key = (chat, DbUuid::from(user_id));
+                let leaving: ParticipantRow = chat_participants::table
+                    .find(key)
+                    .select(ParticipantRow::as_select())
+                    .first(connection)?;
+                diesel::delete(chat_participants::table.find(key)).execute(connection)?;
+                // Only a leaving manager can leave a chat without one; a
+                // direct chat never had one and must not grow one.
+                if !Role::from_name(&leaving.role).is_some_and(Role::can_manage) {
+                    return Ok(Removal { promoted: None });
+                }
                 let remaining = load_members(connection, chat)?;
                 let has_manager = remaining
                     .iter()

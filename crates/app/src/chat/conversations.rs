@@ -27,6 +27,8 @@ pub struct NewConversation {
 pub struct ChatView {
     pub chat: Chat,
     pub participants: Vec<Participant>,
+    /// Members typing right now.
+    pub typing: Vec<UserId>,
 }
 
 /// A page of the caller's chats.
@@ -153,7 +155,21 @@ impl ChatService {
 
     async fn view(&self, chat: Chat) -> Result<ChatView, AppError> {
         let participants = self.ports.chats.members(chat.id).await?;
-        Ok(ChatView { chat, participants })
+        // Who is typing is a nicety: without the store the chat still opens.
+        let typing = self
+            .ports
+            .typing
+            .typing_in(chat.id, self.ports.clock.now())
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(chat_id = %chat.id, %error, "typing indicators unavailable");
+                Vec::new()
+            });
+        Ok(ChatView {
+            chat,
+            participants,
+            typing,
+        })
     }
 
     /// The caller's chats, newest activity first.

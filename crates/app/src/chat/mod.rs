@@ -14,7 +14,7 @@ use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
     BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, PortError, Presence,
-    PresenceStore, Roster, UserRepository,
+    PresenceStore, Roster, TypingStore, UserRepository,
 };
 
 pub use conversations::{ChatPage, ChatView, NewConversation};
@@ -31,6 +31,7 @@ pub struct ChatPorts {
     pub users: Arc<dyn UserRepository>,
     pub bus: Arc<dyn EventBus>,
     pub presence: Arc<dyn PresenceStore>,
+    pub typing: Arc<dyn TypingStore>,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -7,7 +7,7 @@ use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, P
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
     Appended, MockBlockRepository, MockChatRepository, MockEventBus, MockMessageRepository,
-    MockPresenceStore, MockUserRepository, PortError, Roster, SystemClock,
+    MockPresenceStore, MockTypingStore, MockUserRepository, PortError, Roster, SystemClock,
 };
 
 use super::{ChatPorts, ChatService, Outgoing};
@@ -74,6 +74,7 @@ fn service(
         users: Arc::new(MockUserRepository::new()),
         bus: Arc::new(bus),
         presence: Arc::new(MockPresenceStore::new()),
+        typing: Arc::new(MockTypingStore::new()),
         clock: Arc::new(SystemClock),
     })
 }

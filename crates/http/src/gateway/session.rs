@@ -34,8 +34,6 @@ pub struct RealtimeSettings {
     pub max_frame_bytes: usize,
     /// Events queued per socket before it is cut off as too slow.
     pub queue_capacity: usize,
-    /// A typing indicator not renewed within this time is withdrawn.
-    pub typing_ttl: Duration,
 }
 
 impl Default for RealtimeSettings {
@@ -45,7 +43,6 @@ impl Default for RealtimeSettings {
             client_timeout: Duration::from_secs(45),
             max_frame_bytes: 64 * 1024,
             queue_capacity: 256,
-            typing_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -320,7 +317,9 @@ impl Connection {
                         },
                     )
                     .await?;
-                self.typing.remove(&data.chat_id);
+                if self.typing.remove(&data.chat_id).is_some() {
+                    chat.typing_ended_by_message(me, data.chat_id).await;
+                }
                 ack(json!({ "message": appended.message, "created": appended.created }))
             }
             "edit_message" => {
@@ -357,7 +356,11 @@ impl Connection {
                 let view = chat.get_chat(me, data.chat_id).await?;
                 Ok(Some((
                     "chat_joined",
-                    json!({ "chat_id": data.chat_id, "last_seq": view.chat.last_seq }),
+                    json!({
+                        "chat_id": data.chat_id,
+                        "last_seq": view.chat.last_seq,
+                        "typing": view.typing,
+                    }),
                 )))
             }
             "leave_chat" => {
@@ -417,7 +420,9 @@ impl Connection {
     }
 
     async fn expire_typing(&mut self) {
-        let ttl = self.context.settings.typing_ttl;
+        let ttl = ChatService::TYPING_TTL
+            .to_std()
+            .unwrap_or(Duration::from_secs(5));
         let expired: Vec<ChatId> = self
             .typing
             .iter()
