@@ -147,7 +147,7 @@ async fn websocket(base: &str, path: &str) -> Result<Framed<TcpStream, Codec>> {
     stream.set_nodelay(true)?;
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: bmVydXRhbGstYmVuY2g=\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: bmVydXRhbGstYmVuY2gtaw==\r\n\
          Sec-WebSocket-Version: 13\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await?;

@@ -38,6 +38,8 @@ pub struct Settings {
     pub ws_max_frame_bytes: usize,
     /// Events queued per socket before a slow socket is closed.
     pub ws_queue_capacity: usize,
+    /// How often a socket checks that its session was not revoked.
+    pub ws_session_check_seconds: u64,
 }
 
 impl Default for Settings {
@@ -61,6 +63,7 @@ impl Default for Settings {
             ws_client_timeout_seconds: 45,
             ws_max_frame_bytes: 64 * 1024,
             ws_queue_capacity: 256,
+            ws_session_check_seconds: 30,
         }
     }
 }
@@ -182,6 +185,9 @@ impl Settings {
         }
         if let Some(value) = var("WS_QUEUE_CAPACITY") {
             self.ws_queue_capacity = parsed("WS_QUEUE_CAPACITY", value)?;
+        }
+        if let Some(value) = var("WS_SESSION_CHECK_SECONDS") {
+            self.ws_session_check_seconds = parsed("WS_SESSION_CHECK_SECONDS", value)?;
         }
         Ok(self)
     }

@@ -96,7 +96,7 @@ impl Application {
             client_timeout: Duration::from_secs(settings.ws_client_timeout_seconds.max(1)),
             max_frame_bytes: settings.ws_max_frame_bytes,
             queue_capacity: settings.ws_queue_capacity,
-            ..RealtimeSettings::default()
+            session_check_interval: Duration::from_secs(settings.ws_session_check_seconds.max(1)),
         };
         let hub = Arc::new(Hub::new(realtime.queue_capacity));
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =

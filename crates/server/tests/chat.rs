@@ -20,6 +20,8 @@ on_every_backend!(
     bad_tokens_close_with_4001_and_bad_frames_get_localized_errors,
     silent_sockets_and_oversized_frames_are_closed,
     presence_is_shown_on_connect_and_when_it_changes,
+    typing_is_listed_while_it_lasts_and_withdrawn_once,
+    a_socket_closes_when_its_session_ends,
 );
 
 struct People {
@@ -573,4 +575,60 @@ async fn presence_is_shown_on_connect_and_when_it_changes(backend: Backend) {
         "offline only when the last socket closes"
     );
     assert!(offline["data"]["last_seen"].is_string());
+}
+
+async fn typing_is_listed_while_it_lasts_and_withdrawn_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let p = people(&app).await;
+    let chat = chat_id(&direct(&app, &p.ada.0, &p.bob.1).await);
+    let details = format!("/api/v1/chats/{chat}");
+    let mut ada = app.connect(&format!("token={}", p.ada.0)).await;
+    ada.until("connection_established").await;
+    let mut bob = app.connect(&format!("token={}", p.bob.0)).await;
+    bob.until("connection_established").await;
+
+    bob.send(json!({ "type": "typing_indicator", "id": 1, "data": { "chat_id": chat } }))
+        .await;
+    bob.until("ack").await;
+    assert_eq!(ada.until("typing").await["data"]["is_typing"], true);
+    let listed = app.get(&details, Some(&p.ada.0)).await;
+    assert_eq!(listed.body["data"]["typing"], json!([p.bob.1]));
+    ada.send(json!({ "type": "join_chat", "id": "j", "data": { "chat_id": chat } }))
+        .await;
+    assert_eq!(ada.until("chat_joined").await["data"]["typing"], json!([p.bob.1]));
+
+    for id in [2, 3] {
+        bob.send(json!({ "type": "typing_indicator", "id": id, "data": { "chat_id": chat, "is_typing": false } }))
+            .await;
+        bob.until("ack").await;
+    }
+    assert_eq!(ada.until("typing").await["data"]["is_typing"], false);
+    let cleared = app.get(&details, Some(&p.ada.0)).await;
+    assert_eq!(cleared.body["data"]["typing"], json!([]));
+    // The second stop was not announced: the next frame Ada gets is the pong.
+    ada.send(json!({ "type": "ping", "id": "p" })).await;
+    assert_eq!(ada.next().await.unwrap()["type"], "pong");
+}
+
+async fn a_socket_closes_when_its_session_ends(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.ws_session_check_seconds = 1;
+    })
+    .await;
+    let (ada, _) = app.signed_in("ada").await;
+    let (other_device, _) = app.login("ada", support::PASSWORD).await;
+    let mut socket = app.connect(&format!("token={ada}")).await;
+    socket.until("connection_established").await;
+    let mut elsewhere = app.connect(&format!("token={other_device}")).await;
+    elsewhere.until("connection_established").await;
+    let logout = app
+        .post("/api/v1/auth/logout", Some(&ada), json!({}))
+        .await;
+    assert_eq!(logout.status.as_u16(), 200);
+    assert_eq!(socket.close_code().await, Some(4001), "its session ended");
+    elsewhere.send(json!({ "type": "ping", "id": "still" })).await;
+    assert_eq!(
+        elsewhere.until("pong").await["id"], "still",
+        "another session of the same user stays"
+    );
 }

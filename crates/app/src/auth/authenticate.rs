@@ -1,5 +1,7 @@
 //! Checking an access token on a request.
 
+use nerutalk_domain::user::User;
+use nerutalk_domain::{SessionId, UserId};
 use nerutalk_ports::PortError;
 
 use super::{AuthService, AuthenticatedUser};
@@ -15,15 +17,37 @@ impl AuthService {
     /// [`AppError::SessionRevoked`] or [`AppError::AccountDisabled`].
     pub async fn authenticate(&self, access_token: &str) -> Result<AuthenticatedUser, AppError> {
         let claims = self.access_tokens.verify(access_token)?;
-        let session = match self.ports.sessions.state(claims.session_id).await {
+        let user = self.live_session(claims.user_id, claims.session_id).await?;
+        Ok(AuthenticatedUser {
+            user,
+            session_id: claims.session_id,
+        })
+    }
+
+    /// Whether a sign-in still holds: its session is not revoked (logout,
+    /// password change, refresh-token reuse) and the account is active.
+    /// Long-lived connections ask this from time to time, since their token
+    /// was checked only when they opened.
+    ///
+    /// # Errors
+    /// [`AppError::SessionRevoked`], [`AppError::AccountDisabled`], or
+    /// [`AppError::Unavailable`] when that cannot be known now.
+    pub async fn still_signed_in(&self, signed_in: &AuthenticatedUser) -> Result<(), AppError> {
+        self.live_session(signed_in.user.id, signed_in.session_id)
+            .await
+            .map(|_| ())
+    }
+
+    async fn live_session(&self, user_id: UserId, session_id: SessionId) -> Result<User, AppError> {
+        let session = match self.ports.sessions.state(session_id).await {
             Ok(session) => session,
             Err(PortError::NotFound) => return Err(AppError::SessionRevoked),
             Err(other) => return Err(other.into()),
         };
-        if session.revoked || session.user_id != claims.user_id {
+        if session.revoked || session.user_id != user_id {
             return Err(AppError::SessionRevoked);
         }
-        let user = match self.ports.users.get(claims.user_id).await {
+        let user = match self.ports.users.get(user_id).await {
             Ok(user) => user,
             Err(PortError::NotFound) => return Err(AppError::SessionRevoked),
             Err(other) => return Err(other.into()),
@@ -31,10 +55,7 @@ impl AuthService {
         if !user.is_active {
             return Err(AppError::AccountDisabled);
         }
-        Ok(AuthenticatedUser {
-            user,
-            session_id: claims.session_id,
-        })
+        Ok(user)
     }
 }
 

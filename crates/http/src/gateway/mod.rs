@@ -66,6 +66,7 @@ pub(crate) async fn upgrade(
     let (response, socket, stream) = actix_ws::handle(&request, body)
         .map_err(|error| ApiError::request(crate::RequestError::MalformedJson, error))?;
     let context = session::Context {
+        auth: state.auth.clone(),
         chat: state.chat.clone(),
         hub: state.hub.clone(),
         catalog: catalog.into_inner(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use futures_util::StreamExt;
 use nerutalk_app::chat::{HistoryQuery, Outgoing};
-use nerutalk_app::{AppError, AuthenticatedUser, ChatService};
+use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService};
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, Language, UserId};
 use nerutalk_i18n::Catalog;
@@ -34,6 +34,9 @@ pub struct RealtimeSettings {
     pub max_frame_bytes: usize,
     /// Events queued per socket before it is cut off as too slow.
     pub queue_capacity: usize,
+    /// How often a socket checks that its sign-in still holds; one whose
+    /// session was revoked (logout, password change) is closed with 4001.
+    pub session_check_interval: Duration,
 }
 
 impl Default for RealtimeSettings {
@@ -43,6 +46,7 @@ impl Default for RealtimeSettings {
             client_timeout: Duration::from_secs(45),
             max_frame_bytes: 64 * 1024,
             queue_capacity: 256,
+            session_check_interval: Duration::from_secs(30),
         }
     }
 }
@@ -53,6 +57,7 @@ const CLOSE_UNAUTHENTICATED: u16 = 4001;
 const RESUME_LIMIT_PER_CHAT: usize = 1_000;
 
 pub(crate) struct Context {
+    pub(crate) auth: AuthService,
     pub(crate) chat: ChatService,
     pub(crate) hub: Arc<Hub>,
     pub(crate) catalog: Arc<Catalog>,
@@ -63,6 +68,7 @@ pub(crate) struct Context {
 
 struct Connection {
     context: Context,
+    signed_in: AuthenticatedUser,
     user_id: UserId,
     socket: Session,
     /// Messages sent during a resume replay, so their live copies are not sent twice.
@@ -82,12 +88,7 @@ pub(crate) async fn run(
     let user = match authentication {
         Ok(user) => user,
         Err(error) => {
-            let (description, _) =
-                localize(&context.catalog, context.language, &ApiError::from(error));
-            let reason = CloseReason {
-                code: CloseCode::Other(CLOSE_UNAUTHENTICATED),
-                description: Some(fit_close_reason(description)),
-            };
+            let reason = unauthenticated(&context, error);
             let _closed = socket.close(Some(reason)).await;
             return;
         }
@@ -115,6 +116,7 @@ pub(crate) async fn run(
     let mut connection = Connection {
         holding,
         context,
+        signed_in: user,
         user_id,
         socket,
         replayed: HashSet::new(),
@@ -157,6 +159,7 @@ impl Connection {
         }
         let mut last_heard = Instant::now();
         let mut last_ping = Instant::now();
+        let mut last_session_check = Instant::now();
         let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
@@ -206,9 +209,28 @@ impl Connection {
                             return None;
                         }
                     }
+                    if last_session_check.elapsed() >= self.context.settings.session_check_interval {
+                        last_session_check = Instant::now();
+                        if let Some(reason) = self.sign_in_ended().await {
+                            return Some(reason);
+                        }
+                    }
                     self.expire_typing().await;
                 }
             }
+        }
+    }
+
+    /// Why to close when the socket's sign-in no longer holds. A store that
+    /// cannot answer right now is not a reason: the next check will tell.
+    async fn sign_in_ended(&self) -> Option<CloseReason> {
+        match self.context.auth.still_signed_in(&self.signed_in).await {
+            Ok(()) => None,
+            Err(AppError::Unavailable) => {
+                tracing::debug!(user_id = %self.user_id, "sign-in not checked; will retry");
+                None
+            }
+            Err(error) => Some(unauthenticated(&self.context, error)),
         }
     }
 
@@ -435,6 +457,15 @@ impl Connection {
                 tracing::debug!(%error, "typing indicator not withdrawn");
             }
         }
+    }
+}
+
+/// The close for a socket without a valid sign-in, as the original service sent it.
+fn unauthenticated(context: &Context, error: AppError) -> CloseReason {
+    let (description, _) = localize(&context.catalog, context.language, &ApiError::from(error));
+    CloseReason {
+        code: CloseCode::Other(CLOSE_UNAUTHENTICATED),
+        description: Some(fit_close_reason(description)),
     }
 }
 
