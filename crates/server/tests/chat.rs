@@ -595,7 +595,10 @@ async fn typing_is_listed_while_it_lasts_and_withdrawn_once(backend: Backend) {
     assert_eq!(listed.body["data"]["typing"], json!([p.bob.1]));
     ada.send(json!({ "type": "join_chat", "id": "j", "data": { "chat_id": chat } }))
         .await;
-    assert_eq!(ada.until("chat_joined").await["data"]["typing"], json!([p.bob.1]));
+    assert_eq!(
+        ada.until("chat_joined").await["data"]["typing"],
+        json!([p.bob.1])
+    );
 
     for id in [2, 3] {
         bob.send(json!({ "type": "typing_indicator", "id": id, "data": { "chat_id": chat, "is_typing": false } }))
@@ -621,14 +624,15 @@ async fn a_socket_closes_when_its_session_ends(backend: Backend) {
     socket.until("connection_established").await;
     let mut elsewhere = app.connect(&format!("token={other_device}")).await;
     elsewhere.until("connection_established").await;
-    let logout = app
-        .post("/api/v1/auth/logout", Some(&ada), json!({}))
-        .await;
+    let logout = app.post("/api/v1/auth/logout", Some(&ada), json!({})).await;
     assert_eq!(logout.status.as_u16(), 200);
     assert_eq!(socket.close_code().await, Some(4001), "its session ended");
-    elsewhere.send(json!({ "type": "ping", "id": "still" })).await;
+    elsewhere
+        .send(json!({ "type": "ping", "id": "still" }))
+        .await;
     assert_eq!(
-        elsewhere.until("pong").await["id"], "still",
+        elsewhere.until("pong").await["id"],
+        "still",
         "another session of the same user stays"
     );
 }

@@ -1,6 +1,7 @@
 //! NeruTalk's SQL adapter: diesel over PostgreSQL (production) and SQLite
 //! (the embedded default), one code path for both through `MultiConnection`.
 
+mod batch;
 mod blocks;
 mod chats;
 mod connection;

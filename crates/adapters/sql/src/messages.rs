@@ -7,11 +7,14 @@ use nerutalk_domain::chat::{Message, MessageKind};
 use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{Appended, HistoryPage, MessageRepository, NewMessage, PortError};
 
+use std::sync::Arc;
+
+use crate::batch::WriteBatcher;
 use crate::chats::corrupt;
 use crate::error::require_row;
 use crate::schema::{chats, messages};
 use crate::types::DbUuid;
-use crate::{AnyConnection, SqlStore};
+use crate::{AnyConnection, DatabaseKind, SqlStore};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
@@ -50,16 +53,30 @@ impl MessageRow {
     }
 }
 
-/// Messages in `messages`.
+/// Messages in `messages`. Appends are group-committed (see [`crate::batch`]).
 #[derive(Debug, Clone)]
 pub struct SqlMessageRepository {
     store: SqlStore,
+    appends: Arc<WriteBatcher<NewMessage, Appended>>,
 }
 
 impl SqlMessageRepository {
+    /// Starts the append workers: one for SQLite, which has a single writer
+    /// anyway; a few for PostgreSQL, whose row locks let batches for
+    /// different chats commit side by side.
     #[must_use]
     pub fn new(store: SqlStore) -> Self {
-        Self { store }
+        let workers = match store.kind() {
+            DatabaseKind::Sqlite => 1,
+            DatabaseKind::Postgres => 4,
+        };
+        let appends = WriteBatcher::start(&store, workers, append_one, |message: &NewMessage| {
+            message.chat_id
+        });
+        Self {
+            store,
+            appends: Arc::new(appends),
+        }
     }
 }
 
@@ -71,66 +88,67 @@ fn load(connection: &mut AnyConnection, message: DbUuid) -> QueryResult<Message>
         .into_message()
 }
 
+/// One append inside a (possibly shared) write transaction.
+fn append_one(connection: &mut AnyConnection, message: NewMessage) -> QueryResult<Appended> {
+    let chat = DbUuid::from(message.chat_id);
+    let sender = DbUuid::from(message.sender_id);
+    if let Some(key) = &message.client_message_id {
+        let earlier = messages::table
+            .filter(messages::chat_id.eq(chat))
+            .filter(messages::sender_id.eq(sender))
+            .filter(messages::client_message_id.eq(key))
+            .select(MessageRow::as_select())
+            .first(connection)
+            .optional()?;
+        if let Some(earlier) = earlier {
+            return Ok(Appended {
+                message: earlier.into_message()?,
+                created: false,
+            });
+        }
+    }
+    let now = message.created_at.naive_utc();
+    // The row lock this update takes (PostgreSQL) or the write
+    // lock of the immediate transaction (SQLite) serializes senders,
+    // so each gets the next seq and none is skipped or shared.
+    let bumped = diesel::update(chats::table.find(chat))
+        .set((
+            chats::last_seq.eq(chats::last_seq + 1),
+            chats::last_activity_at.eq(now),
+        ))
+        .execute(connection)?;
+    require_row(bumped)?;
+    let seq: i64 = chats::table
+        .find(chat)
+        .select(chats::last_seq)
+        .first(connection)?;
+    let row = MessageRow {
+        id: message.id.into(),
+        chat_id: chat,
+        seq,
+        sender_id: sender,
+        kind: message.content.kind.as_str().to_owned(),
+        text: message.content.text,
+        media_url: message.content.media_url,
+        reply_to: message.reply_to.map(DbUuid::from),
+        client_message_id: message.client_message_id,
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+    };
+    diesel::insert_into(messages::table)
+        .values(&row)
+        .execute(connection)?;
+    Ok(Appended {
+        message: row.into_message()?,
+        created: true,
+    })
+}
+
 #[async_trait]
 impl MessageRepository for SqlMessageRepository {
     async fn append(&self, message: NewMessage) -> Result<Appended, PortError> {
-        self.store
-            .write(move |connection| {
-                let chat = DbUuid::from(message.chat_id);
-                let sender = DbUuid::from(message.sender_id);
-                if let Some(key) = &message.client_message_id {
-                    let earlier = messages::table
-                        .filter(messages::chat_id.eq(chat))
-                        .filter(messages::sender_id.eq(sender))
-                        .filter(messages::client_message_id.eq(key))
-                        .select(MessageRow::as_select())
-                        .first(connection)
-                        .optional()?;
-                    if let Some(earlier) = earlier {
-                        return Ok(Appended {
-                            message: earlier.into_message()?,
-                            created: false,
-                        });
-                    }
-                }
-                let now = message.created_at.naive_utc();
-                // The row lock this update takes (PostgreSQL) or the write
-                // lock of the immediate transaction (SQLite) serializes senders,
-                // so each gets the next seq and none is skipped or shared.
-                let bumped = diesel::update(chats::table.find(chat))
-                    .set((
-                        chats::last_seq.eq(chats::last_seq + 1),
-                        chats::last_activity_at.eq(now),
-                    ))
-                    .execute(connection)?;
-                require_row(bumped)?;
-                let seq: i64 = chats::table
-                    .find(chat)
-                    .select(chats::last_seq)
-                    .first(connection)?;
-                let row = MessageRow {
-                    id: message.id.into(),
-                    chat_id: chat,
-                    seq,
-                    sender_id: sender,
-                    kind: message.content.kind.as_str().to_owned(),
-                    text: message.content.text,
-                    media_url: message.content.media_url,
-                    reply_to: message.reply_to.map(DbUuid::from),
-                    client_message_id: message.client_message_id,
-                    created_at: now,
-                    edited_at: None,
-                    deleted_at: None,
-                };
-                diesel::insert_into(messages::table)
-                    .values(&row)
-                    .execute(connection)?;
-                Ok(Appended {
-                    message: row.into_message()?,
-                    created: true,
-                })
-            })
-            .await
+        self.appends.submit(message).await
     }
 
     async fn history(&self, chat_id: ChatId, page: HistoryPage) -> Result<Vec<Message>, PortError> {

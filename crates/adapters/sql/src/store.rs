@@ -140,19 +140,25 @@ impl SqlStore {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let write_turn = self.write_turn.clone();
-        tokio::task::spawn_blocking(move || {
-            // The turn is taken before a connection, so waiting writers do not
-            // hold connections that readers could use.
-            let _turn = write_turn
-                .as_deref()
-                .map(|turn| turn.lock().unwrap_or_else(PoisonError::into_inner));
-            let mut connection = pool.get().map_err(PortError::unavailable)?;
-            write_transaction(&mut connection, work).map_err(map_diesel)
-        })
-        .await
-        .map_err(PortError::internal)?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_blocking(work))
+            .await
+            .map_err(PortError::internal)?
+    }
+
+    /// [`Self::write`] on the calling thread, for threads that may block.
+    pub(crate) fn write_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, DieselError>,
+    ) -> Result<T, PortError> {
+        // The turn is taken before a connection, so waiting writers do not
+        // hold connections that readers could use.
+        let _turn = self
+            .write_turn
+            .as_deref()
+            .map(|turn| turn.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut connection = self.pool.get().map_err(PortError::unavailable)?;
+        write_transaction(&mut connection, work).map_err(map_diesel)
     }
 }
 

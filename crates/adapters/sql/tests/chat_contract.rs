@@ -212,6 +212,26 @@ async fn concurrent_appends_share_no_seq(repos: &Repositories) {
     assigned.sort_unstable();
     assert_eq!(assigned, (1..=20).collect::<Vec<_>>());
     assert_eq!(repos.chats.get(chat.id).await.unwrap().last_seq, 20);
+
+    // Appends that travel together (group commit) fail alone: a send to a
+    // chat that does not exist costs the others neither their message nor a seq.
+    let lost = message(ChatId::generate(), eve, "nowhere");
+    let mixed = (0..10).map(|i| {
+        let to_chat = if i == 5 {
+            lost.clone()
+        } else {
+            message(chat.id, eve, &format!("n{i}"))
+        };
+        repos.messages.append(to_chat)
+    });
+    let outcomes = join_all(mixed).await;
+    assert!(matches!(outcomes[5], Err(PortError::NotFound)));
+    let mut assigned: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().ok().map(|a| a.message.seq))
+        .collect();
+    assigned.sort_unstable();
+    assert_eq!(assigned, (21..=29).collect::<Vec<_>>());
 }
 
 async fn history_pages_read_oldest_first(repos: &Repositories) {
