@@ -3,16 +3,20 @@
 //! A commit costs far more than the statements in it (a WAL write on
 //! SQLite, a WAL flush and a round trip on PostgreSQL), and with one commit
 //! per chat message the database, not the server, sets the send rate. Here
-//! callers queue their writes; a few worker threads take whatever is waiting
-//! (up to [`MAX_BATCH`]) and run it in one transaction. Each caller still
+//! callers queue their writes; a worker thread takes whatever is waiting
+//! (up to [`MAX_BATCH`]) and runs it in one transaction. Each caller still
 //! hears back only after the commit, so an answer still means "stored".
+//!
+//! With several workers, each owns a shard of the keys (chats, for
+//! messages): batches on different workers never touch the same rows, so
+//! they commit side by side instead of queueing on each other's row locks.
 //!
 //! When anything in a batch fails, the batch is rolled back and each write
 //! is run again in its own transaction, so one caller's bad input is only
 //! that caller's error, and no write is half done.
 
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use diesel::QueryResult;
 use nerutalk_ports::PortError;
@@ -23,17 +27,18 @@ use crate::{AnyConnection, SqlStore};
 /// The most writes one transaction takes.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// One write: what to write in a transaction that may hold others too.
-pub(crate) type Step<I, O> = fn(&mut AnyConnection, I) -> QueryResult<O>;
+/// Writes a batch inside one transaction: one output per input, in order.
+pub(crate) type Step<I, O> = fn(&mut AnyConnection, Vec<I>) -> QueryResult<Vec<O>>;
 
 struct Job<I, O> {
     input: I,
     reply: oneshot::Sender<Result<O, PortError>>,
 }
 
-/// The queue of one kind of write, and the workers that commit it.
+/// The queues of one kind of write, one per worker.
 pub(crate) struct WriteBatcher<I, O> {
-    queue: Sender<Job<I, O>>,
+    shards: Vec<Sender<Job<I, O>>>,
+    shard_of: fn(&I) -> u64,
 }
 
 impl<I, O> std::fmt::Debug for WriteBatcher<I, O> {
@@ -47,34 +52,36 @@ where
     I: Clone + Send + 'static,
     O: Send + 'static,
 {
-    /// Starts `workers` threads that run `step` for queued writes. Within a
-    /// batch, writes are taken in the order of `lock_order` (stable, so
-    /// writes with equal keys keep their arrival order): every worker then
-    /// locks rows in the same order and two batches cannot deadlock.
-    pub(crate) fn start<K: Ord + 'static>(
+    /// Starts `workers` threads that run `step` for queued writes; writes
+    /// with the same `key` always go to the same worker, in arrival order.
+    pub(crate) fn start(
         store: &SqlStore,
         workers: usize,
         step: Step<I, O>,
-        lock_order: fn(&I) -> K,
+        shard_of: fn(&I) -> u64,
     ) -> Self {
-        let (queue, jobs) = mpsc::channel();
-        let jobs = Arc::new(Mutex::new(jobs));
-        for index in 0..workers.max(1) {
-            let (store, jobs) = (store.clone(), jobs.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("sql-batch-{index}"))
-                .spawn(move || work(&store, &jobs, step, lock_order));
-            if let Err(error) = spawned {
-                tracing::error!(%error, "cannot start a write worker");
-            }
-        }
-        Self { queue }
+        let shards = (0..workers.max(1))
+            .map(|index| {
+                let (queue, jobs) = mpsc::channel();
+                let store = store.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("sql-batch-{index}"))
+                    .spawn(move || work(&store, &jobs, step));
+                if let Err(error) = spawned {
+                    tracing::error!(%error, "cannot start a write worker");
+                }
+                queue
+            })
+            .collect();
+        Self { shards, shard_of }
     }
 
     /// Queues `input` and waits until it is committed (or refused).
     pub(crate) async fn submit(&self, input: I) -> Result<O, PortError> {
+        let shard =
+            usize::try_from((self.shard_of)(&input) % self.shards.len() as u64).unwrap_or_default();
         let (reply, answer) = oneshot::channel();
-        self.queue
+        self.shards[shard]
             .send(Job { input, reply })
             .map_err(|_| PortError::unavailable("the write workers stopped"))?;
         answer
@@ -83,35 +90,35 @@ where
     }
 }
 
-/// A worker: runs until every [`WriteBatcher`] handle is dropped.
-fn work<I, O, K: Ord>(
-    store: &SqlStore,
-    jobs: &Mutex<Receiver<Job<I, O>>>,
-    step: Step<I, O>,
-    lock_order: fn(&I) -> K,
-) where
-    I: Clone,
-{
-    while let Some(mut batch) = next_batch(jobs) {
-        batch.sort_by(|a, b| lock_order(&a.input).cmp(&lock_order(&b.input)));
+/// A stable shard key for anything hashable (the same within a process).
+pub(crate) fn shard_key(key: &impl Hash) -> u64 {
+    static HASHER: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
+    HASHER.hash_one(key)
+}
+
+/// A worker: runs until its [`WriteBatcher`] is dropped.
+fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Job<I, O>>, step: Step<I, O>) {
+    while let Some(batch) = next_batch(jobs) {
         let inputs: Vec<I> = batch.iter().map(|job| job.input.clone()).collect();
-        let together = store.write_blocking(move |connection| {
-            inputs
-                .into_iter()
-                .map(|input| step(connection, input))
-                .collect::<QueryResult<Vec<O>>>()
-        });
+        let together = store.write_blocking(move |connection| step(connection, inputs));
         match together {
-            Ok(outputs) => {
+            Ok(outputs) if outputs.len() == batch.len() => {
                 for (job, output) in batch.into_iter().zip(outputs) {
                     // A caller that gave up waiting does not undo the write.
                     let _ = job.reply.send(Ok(output));
                 }
             }
-            Err(_) => {
+            _ => {
                 for job in batch {
                     let input = job.input;
-                    let alone = store.write_blocking(move |connection| step(connection, input));
+                    let alone = store
+                        .write_blocking(move |connection| step(connection, vec![input]))
+                        .and_then(|outputs| {
+                            outputs
+                                .into_iter()
+                                .next()
+                                .ok_or_else(|| PortError::internal("a write gave no answer"))
+                        });
                     let _ = job.reply.send(alone);
                 }
             }
@@ -120,8 +127,7 @@ fn work<I, O, K: Ord>(
 }
 
 /// Waits for one write, then takes whatever else is already waiting.
-fn next_batch<I, O>(jobs: &Mutex<Receiver<Job<I, O>>>) -> Option<Vec<Job<I, O>>> {
-    let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+fn next_batch<I, O>(jobs: &Receiver<Job<I, O>>) -> Option<Vec<Job<I, O>>> {
     let first = jobs.recv().ok()?;
     let mut batch = vec![first];
     while batch.len() < MAX_BATCH {

@@ -215,11 +215,29 @@ impl ChatRepository for SqlChatRepository {
     async fn roster(&self, chat_id: ChatId) -> Result<Roster, PortError> {
         self.store
             .run(move |connection| {
+                // One query on the hot path of every send: members joined with their chat.
                 let key = DbUuid::from(chat_id);
-                let chat = load_chat(connection, key)?;
-                let members = load_members(connection, key)?
+                let rows: Vec<(ChatRow, ParticipantRow)> = chat_participants::table
+                    .inner_join(chats::table)
+                    .filter(chat_participants::chat_id.eq(key))
+                    .order((
+                        chat_participants::joined_at.asc(),
+                        chat_participants::user_id.asc(),
+                    ))
+                    .select((ChatRow::as_select(), ParticipantRow::as_select()))
+                    .load(connection)?;
+                let Some((chat, _)) = rows.first() else {
+                    // No members: the chat may still exist, empty.
+                    let chat = load_chat(connection, key)?;
+                    return Ok(Roster {
+                        chat,
+                        members: Vec::new(),
+                    });
+                };
+                let chat = chat.clone().into_chat()?;
+                let members = rows
                     .into_iter()
-                    .map(ParticipantRow::into_participant)
+                    .map(|(_, member)| member.into_participant())
                     .collect::<QueryResult<_>>()?;
                 Ok(Roster { chat, members })
             })

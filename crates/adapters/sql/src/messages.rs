@@ -7,9 +7,10 @@ use nerutalk_domain::chat::{Message, MessageKind};
 use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{Appended, HistoryPage, MessageRepository, NewMessage, PortError};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::batch::WriteBatcher;
+use crate::batch::{WriteBatcher, shard_key};
 use crate::chats::corrupt;
 use crate::error::require_row;
 use crate::schema::{chats, messages};
@@ -62,16 +63,15 @@ pub struct SqlMessageRepository {
 
 impl SqlMessageRepository {
     /// Starts the append workers: one for SQLite, which has a single writer
-    /// anyway; a few for PostgreSQL, whose row locks let batches for
-    /// different chats commit side by side.
+    /// anyway; a few for PostgreSQL, each owning a shard of the chats.
     #[must_use]
     pub fn new(store: SqlStore) -> Self {
         let workers = match store.kind() {
             DatabaseKind::Sqlite => 1,
             DatabaseKind::Postgres => 4,
         };
-        let appends = WriteBatcher::start(&store, workers, append_one, |message: &NewMessage| {
-            message.chat_id
+        let appends = WriteBatcher::start(&store, workers, append_batch, |message: &NewMessage| {
+            shard_key(&message.chat_id)
         });
         Self {
             store,
@@ -88,61 +88,163 @@ fn load(connection: &mut AnyConnection, message: DbUuid) -> QueryResult<Message>
         .into_message()
 }
 
-/// One append inside a (possibly shared) write transaction.
-fn append_one(connection: &mut AnyConnection, message: NewMessage) -> QueryResult<Appended> {
-    let chat = DbUuid::from(message.chat_id);
-    let sender = DbUuid::from(message.sender_id);
-    if let Some(key) = &message.client_message_id {
-        let earlier = messages::table
-            .filter(messages::chat_id.eq(chat))
-            .filter(messages::sender_id.eq(sender))
-            .filter(messages::client_message_id.eq(key))
-            .select(MessageRow::as_select())
-            .first(connection)
-            .optional()?;
-        if let Some(earlier) = earlier {
-            return Ok(Appended {
-                message: earlier.into_message()?,
-                created: false,
-            });
+/// Who sent which key in which chat: what makes a retry a retry.
+type RetryKey = (DbUuid, DbUuid, String);
+
+fn retry_key(message: &NewMessage) -> Option<RetryKey> {
+    let key = message.client_message_id.clone()?;
+    Some((message.chat_id.into(), message.sender_id.into(), key))
+}
+
+/// Appends a batch inside one write transaction, in a handful of statements
+/// whatever its size: one lookup of retried keys, then per chat one bump of
+/// `last_seq` by the number of new messages, then one multi-row insert.
+/// Messages of one chat get consecutive seqs in the batch's order.
+fn append_batch(
+    connection: &mut AnyConnection,
+    batch: Vec<NewMessage>,
+) -> QueryResult<Vec<Appended>> {
+    let earlier = stored_retries(connection, &batch)?;
+    // Which message each input becomes: a stored one, or the n-th new one.
+    enum Outcome {
+        Earlier(Message),
+        New(usize),
+        SameAsNew(usize),
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut fresh: Vec<NewMessage> = Vec::new();
+    let mut fresh_keys: HashMap<RetryKey, usize> = HashMap::new();
+    for message in batch {
+        let key = retry_key(&message);
+        if let Some(stored) = key.as_ref().and_then(|key| earlier.get(key)) {
+            outcomes.push(Outcome::Earlier(stored.clone()));
+        } else if let Some(index) = key.as_ref().and_then(|key| fresh_keys.get(key)) {
+            outcomes.push(Outcome::SameAsNew(*index));
+        } else {
+            if let Some(key) = key {
+                fresh_keys.insert(key, fresh.len());
+            }
+            outcomes.push(Outcome::New(fresh.len()));
+            fresh.push(message);
         }
     }
-    let now = message.created_at.naive_utc();
-    // The row lock this update takes (PostgreSQL) or the write
-    // lock of the immediate transaction (SQLite) serializes senders,
-    // so each gets the next seq and none is skipped or shared.
-    let bumped = diesel::update(chats::table.find(chat))
-        .set((
-            chats::last_seq.eq(chats::last_seq + 1),
-            chats::last_activity_at.eq(now),
-        ))
-        .execute(connection)?;
-    require_row(bumped)?;
-    let seq: i64 = chats::table
-        .find(chat)
-        .select(chats::last_seq)
-        .first(connection)?;
-    let row = MessageRow {
-        id: message.id.into(),
-        chat_id: chat,
-        seq,
-        sender_id: sender,
-        kind: message.content.kind.as_str().to_owned(),
-        text: message.content.text,
-        media_url: message.content.media_url,
-        reply_to: message.reply_to.map(DbUuid::from),
-        client_message_id: message.client_message_id,
-        created_at: now,
-        edited_at: None,
-        deleted_at: None,
+    let rows = number_and_insert(connection, fresh)?;
+    let messages: Vec<Message> = rows
+        .into_iter()
+        .map(MessageRow::into_message)
+        .collect::<QueryResult<_>>()?;
+    outcomes
+        .into_iter()
+        .map(|outcome| {
+            let (message, created) = match outcome {
+                Outcome::Earlier(message) => (Some(message), false),
+                Outcome::New(index) => (messages.get(index).cloned(), true),
+                Outcome::SameAsNew(index) => (messages.get(index).cloned(), false),
+            };
+            let message = message.ok_or(diesel::result::Error::NotFound)?;
+            Ok(Appended { message, created })
+        })
+        .collect()
+}
+
+/// The stored messages whose sender, chat and key match a message in `batch`.
+fn stored_retries(
+    connection: &mut AnyConnection,
+    batch: &[NewMessage],
+) -> QueryResult<HashMap<RetryKey, Message>> {
+    let keys: Vec<&str> = batch
+        .iter()
+        .filter_map(|message| message.client_message_id.as_deref())
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let chats: Vec<DbUuid> = batch.iter().map(|message| message.chat_id.into()).collect();
+    let rows: Vec<MessageRow> = messages::table
+        .filter(messages::client_message_id.eq_any(keys))
+        .filter(messages::chat_id.eq_any(chats))
+        .select(MessageRow::as_select())
+        .load(connection)?;
+    let mut stored = HashMap::new();
+    for row in rows {
+        if let Some(key) = row.client_message_id.clone() {
+            stored.insert((row.chat_id, row.sender_id, key), row.into_message()?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Gives each new message the next seq of its chat and inserts them all.
+fn number_and_insert(
+    connection: &mut AnyConnection,
+    fresh: Vec<NewMessage>,
+) -> QueryResult<Vec<MessageRow>> {
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Chats in the order they first appear; the count and newest time of each.
+    let mut chats_in_batch: Vec<(DbUuid, i64, NaiveDateTime)> = Vec::new();
+    for message in &fresh {
+        let chat = DbUuid::from(message.chat_id);
+        let at = message.created_at.naive_utc();
+        match chats_in_batch.iter_mut().find(|(id, _, _)| *id == chat) {
+            Some((_, count, newest)) => {
+                *count += 1;
+                *newest = (*newest).max(at);
+            }
+            None => chats_in_batch.push((chat, 1, at)),
+        }
+    }
+    let mut next_seq: HashMap<DbUuid, i64> = HashMap::new();
+    for (chat, count, newest) in chats_in_batch {
+        // The row lock this update takes (PostgreSQL) or the write lock of
+        // the immediate transaction (SQLite) serializes appenders, so each
+        // seq is handed out once and none is skipped.
+        let bumped = diesel::update(chats::table.find(chat))
+            .set((
+                chats::last_seq.eq(chats::last_seq + count),
+                chats::last_activity_at.eq(newest),
+            ))
+            .execute(connection)?;
+        require_row(bumped)?;
+        let last: i64 = chats::table
+            .find(chat)
+            .select(chats::last_seq)
+            .first(connection)?;
+        next_seq.insert(chat, last - count + 1);
+    }
+    let mut rows = Vec::with_capacity(fresh.len());
+    for message in fresh {
+        let chat = DbUuid::from(message.chat_id);
+        let seq = next_seq
+            .get_mut(&chat)
+            .ok_or(diesel::result::Error::NotFound)?;
+        rows.push(MessageRow {
+            id: message.id.into(),
+            chat_id: chat,
+            seq: *seq,
+            sender_id: message.sender_id.into(),
+            kind: message.content.kind.as_str().to_owned(),
+            text: message.content.text,
+            media_url: message.content.media_url,
+            reply_to: message.reply_to.map(DbUuid::from),
+            client_message_id: message.client_message_id,
+            created_at: message.created_at.naive_utc(),
+            edited_at: None,
+            deleted_at: None,
+        });
+        *seq += 1;
+    }
+    // Multi-row inserts do not pass through MultiBackend; each backend takes them itself.
+    match connection {
+        AnyConnection::Postgresql(postgres) => diesel::insert_into(messages::table)
+            .values(&rows)
+            .execute(postgres)?,
+        AnyConnection::Sqlite(sqlite) => diesel::insert_into(messages::table)
+            .values(&rows)
+            .execute(sqlite)?,
     };
-    diesel::insert_into(messages::table)
-        .values(&row)
-        .execute(connection)?;
-    Ok(Appended {
-        message: row.into_message()?,
-        created: true,
-    })
+    Ok(rows)
 }
 
 #[async_trait]

@@ -201,6 +201,21 @@ async fn retried_appends_return_the_first_message(repos: &Repositories) {
     let mut moved = keyed(cat, "hello", "k1");
     moved.chat_id = elsewhere.id;
     assert!(append(repos, moved).await.created);
+
+    // Retries that arrive together (and may share a batch) store one message.
+    let at_once =
+        join_all((0..5).map(|i| append(repos, keyed(dan, &format!("try {i}"), "k2")))).await;
+    assert_eq!(
+        at_once.iter().filter(|appended| appended.created).count(),
+        1
+    );
+    assert!(
+        at_once
+            .iter()
+            .all(|appended| appended.message == at_once[0].message)
+    );
+    assert_eq!(at_once[0].message.seq, 5);
+    assert_eq!(repos.chats.get(chat.id).await.unwrap().last_seq, 5);
 }
 
 async fn concurrent_appends_share_no_seq(repos: &Repositories) {
