@@ -26,6 +26,8 @@ pub struct Appended {
     /// False when the sender's `client_message_id` was seen before and this
     /// is the message stored then.
     pub created: bool,
+    /// The chat's members when the message was stored, oldest first: who to tell.
+    pub audience: Vec<UserId>,
 }
 
 /// Which slice of a chat's history: by `seq`, at most `limit` messages,
@@ -43,12 +45,16 @@ pub struct HistoryPage {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
-    /// In one transaction: returns the sender's earlier message with the same
+    /// In one transaction: checks that the sender is a member of the chat;
+    /// returns the sender's earlier message with the same
     /// `client_message_id` if there is one; otherwise assigns the chat's next
-    /// `seq`, stores the message and bumps the chat's activity.
+    /// `seq`, stores the message and bumps the chat's activity. Checking
+    /// membership here, not before, means a member removed a moment earlier
+    /// cannot slip a message in.
     ///
     /// # Errors
-    /// [`PortError::NotFound`] when the chat does not exist.
+    /// [`PortError::NotFound`] when the chat does not exist or the sender is
+    /// not one of its members.
     async fn append(&self, message: NewMessage) -> Result<Appended, PortError>;
 
     /// # Errors

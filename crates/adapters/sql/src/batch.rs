@@ -27,8 +27,11 @@ use crate::{AnyConnection, SqlStore};
 /// The most writes one transaction takes.
 pub(crate) const MAX_BATCH: usize = 256;
 
-/// Writes a batch inside one transaction: one output per input, in order.
-pub(crate) type Step<I, O> = fn(&mut AnyConnection, Vec<I>) -> QueryResult<Vec<O>>;
+/// Writes a batch inside one transaction: one answer per input, in order.
+/// An input refused on its own merits is an `Err` answer; an `Err` for the
+/// whole step rolls the batch back.
+pub(crate) type Step<I, O> =
+    fn(&mut AnyConnection, Vec<I>) -> QueryResult<Vec<Result<O, PortError>>>;
 
 struct Job<I, O> {
     input: I,
@@ -102,10 +105,10 @@ fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Job<I, O>>, step: Step<I,
         let inputs: Vec<I> = batch.iter().map(|job| job.input.clone()).collect();
         let together = store.write_blocking(move |connection| step(connection, inputs));
         match together {
-            Ok(outputs) if outputs.len() == batch.len() => {
-                for (job, output) in batch.into_iter().zip(outputs) {
+            Ok(answers) if answers.len() == batch.len() => {
+                for (job, answer) in batch.into_iter().zip(answers) {
                     // A caller that gave up waiting does not undo the write.
-                    let _ = job.reply.send(Ok(output));
+                    let _ = job.reply.send(answer);
                 }
             }
             _ => {
@@ -113,11 +116,10 @@ fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Job<I, O>>, step: Step<I,
                     let input = job.input;
                     let alone = store
                         .write_blocking(move |connection| step(connection, vec![input]))
-                        .and_then(|outputs| {
-                            outputs
-                                .into_iter()
-                                .next()
-                                .ok_or_else(|| PortError::internal("a write gave no answer"))
+                        .and_then(|answers| {
+                            answers.into_iter().next().unwrap_or_else(|| {
+                                Err(PortError::internal("a write gave no answer"))
+                            })
                         });
                     let _ = job.reply.send(alone);
                 }

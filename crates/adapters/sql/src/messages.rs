@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::batch::{WriteBatcher, shard_key};
 use crate::chats::corrupt;
 use crate::error::require_row;
-use crate::schema::{chats, messages};
+use crate::schema::{chat_participants, chats, messages};
 use crate::types::DbUuid;
 use crate::{AnyConnection, DatabaseKind, SqlStore};
 
@@ -97,26 +97,37 @@ fn retry_key(message: &NewMessage) -> Option<RetryKey> {
 }
 
 /// Appends a batch inside one write transaction, in a handful of statements
-/// whatever its size: one lookup of retried keys, then per chat one bump of
-/// `last_seq` by the number of new messages, then one multi-row insert.
-/// Messages of one chat get consecutive seqs in the batch's order.
+/// whatever its size: one read of the chats' members, one lookup of retried
+/// keys, then per chat one bump of `last_seq` by the number of new messages,
+/// then one multi-row insert. Messages of one chat get consecutive seqs in
+/// the batch's order; a sender who is not a member is refused alone.
 fn append_batch(
     connection: &mut AnyConnection,
     batch: Vec<NewMessage>,
-) -> QueryResult<Vec<Appended>> {
+) -> QueryResult<Vec<Result<Appended, PortError>>> {
+    let audiences = members_of(connection, &batch)?;
     let earlier = stored_retries(connection, &batch)?;
-    // Which message each input becomes: a stored one, or the n-th new one.
+    // What each input becomes: refused, a stored message, or the n-th new one.
     enum Outcome {
+        Refused,
         Earlier(Message),
         New(usize),
         SameAsNew(usize),
     }
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut chat_of = Vec::with_capacity(batch.len());
     let mut fresh: Vec<NewMessage> = Vec::new();
     let mut fresh_keys: HashMap<RetryKey, usize> = HashMap::new();
     for message in batch {
+        let chat = DbUuid::from(message.chat_id);
+        chat_of.push(chat);
         let key = retry_key(&message);
-        if let Some(stored) = key.as_ref().and_then(|key| earlier.get(key)) {
+        let is_member = audiences
+            .get(&chat)
+            .is_some_and(|members| members.contains(&message.sender_id));
+        if !is_member {
+            outcomes.push(Outcome::Refused);
+        } else if let Some(stored) = key.as_ref().and_then(|key| earlier.get(key)) {
             outcomes.push(Outcome::Earlier(stored.clone()));
         } else if let Some(index) = key.as_ref().and_then(|key| fresh_keys.get(key)) {
             outcomes.push(Outcome::SameAsNew(*index));
@@ -135,16 +146,50 @@ fn append_batch(
         .collect::<QueryResult<_>>()?;
     outcomes
         .into_iter()
-        .map(|outcome| {
+        .zip(chat_of)
+        .map(|(outcome, chat)| {
             let (message, created) = match outcome {
+                Outcome::Refused => return Ok(Err(PortError::NotFound)),
                 Outcome::Earlier(message) => (Some(message), false),
                 Outcome::New(index) => (messages.get(index).cloned(), true),
                 Outcome::SameAsNew(index) => (messages.get(index).cloned(), false),
             };
             let message = message.ok_or(diesel::result::Error::NotFound)?;
-            Ok(Appended { message, created })
+            let audience = audiences.get(&chat).cloned().unwrap_or_default();
+            Ok(Ok(Appended {
+                message,
+                created,
+                audience,
+            }))
         })
         .collect()
+}
+
+/// The members of every chat in `batch`, oldest first.
+fn members_of(
+    connection: &mut AnyConnection,
+    batch: &[NewMessage],
+) -> QueryResult<HashMap<DbUuid, Vec<UserId>>> {
+    let mut chats: Vec<DbUuid> = batch.iter().map(|message| message.chat_id.into()).collect();
+    chats.sort_unstable_by_key(|chat| chat.0);
+    chats.dedup();
+    let rows: Vec<(DbUuid, DbUuid)> = chat_participants::table
+        .filter(chat_participants::chat_id.eq_any(chats))
+        .order((
+            chat_participants::chat_id,
+            chat_participants::joined_at,
+            chat_participants::user_id,
+        ))
+        .select((chat_participants::chat_id, chat_participants::user_id))
+        .load(connection)?;
+    let mut members: HashMap<DbUuid, Vec<UserId>> = HashMap::new();
+    for (chat, user) in rows {
+        members
+            .entry(chat)
+            .or_default()
+            .push(UserId::from_uuid(user.0));
+    }
+    Ok(members)
 }
 
 /// The stored messages whose sender, chat and key match a message in `batch`.

@@ -167,6 +167,20 @@ async fn appends_number_each_chat_from_one_without_gaps(repos: &Repositories) {
 
     let nowhere = message(ChatId::generate(), ann, "x");
     not_found(repos.messages.append(nowhere).await);
+
+    // The append tells who to notify: the members, oldest first.
+    let told = append(repos, message(first.id, ben, "four")).await;
+    assert_eq!(told.audience, [ann, ben]);
+    // Someone outside the chat is refused as the append happens, and the
+    // refusal costs the chat no seq.
+    let [zed] = users(repos, ["zed"]).await;
+    not_found(
+        repos
+            .messages
+            .append(message(first.id, zed, "let me in"))
+            .await,
+    );
+    assert_eq!(send(repos, first.id, ann, "five").await.seq, 5);
 }
 
 async fn retried_appends_return_the_first_message(repos: &Repositories) {

@@ -36,6 +36,9 @@ impl ChatService {
     /// after the commit, so an acknowledged message is never lost; a retry
     /// with the same `client_message_id` returns the first message.
     ///
+    /// The store checks membership as it appends, so a group send costs no
+    /// read before it; a direct chat is read first for the block rule.
+    ///
     /// # Errors
     /// [`AppError::ChatNotFound`], [`AppError::Invalid`], [`AppError::Blocked`],
     /// [`AppError::MessageNotFound`] for a `reply_to` outside the chat.
@@ -45,7 +48,6 @@ impl ChatService {
         chat_id: ChatId,
         outgoing: Outgoing,
     ) -> Result<Appended, AppError> {
-        let (roster, _) = self.roster_for(actor, chat_id).await?;
         let content = MessageContent::parse(
             outgoing.kind,
             outgoing.text.as_deref(),
@@ -56,7 +58,8 @@ impl ChatService {
             .as_deref()
             .map(parse_client_message_id)
             .transpose()?;
-        if roster.chat.kind == ChatKind::Direct {
+        if self.kind_of(chat_id).await? == ChatKind::Direct {
+            let (roster, _) = self.roster_for(actor, chat_id).await?;
             for other in roster
                 .members
                 .iter()
@@ -85,17 +88,16 @@ impl ChatService {
             created_at: self.ports.clock.now(),
         };
         let appended = match self.ports.messages.append(message.clone()).await {
+            Err(PortError::NotFound) => return Err(AppError::ChatNotFound),
             // Two sends with one key raced; the loser's retry finds the winner's message.
             Err(PortError::Conflict(_)) if message.client_message_id.is_some() => {
                 self.ports.messages.append(message).await?
             }
             other => other?,
         };
-        // The members as read before the append: someone who joins in
-        // between finds the message in the history instead.
         if appended.created {
             self.tell(
-                &roster.user_ids(),
+                &appended.audience,
                 ChatEvent::NewMessage(appended.message.clone()),
             )
             .await;

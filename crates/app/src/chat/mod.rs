@@ -3,13 +3,14 @@
 
 mod blocks;
 mod conversations;
+mod kinds;
 mod messages;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
-use nerutalk_domain::chat::{Chat, Participant};
+use nerutalk_domain::chat::{Chat, ChatKind, Participant};
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
@@ -45,6 +46,7 @@ impl std::fmt::Debug for ChatPorts {
 #[derive(Clone)]
 pub struct ChatService {
     ports: ChatPorts,
+    kinds: Arc<kinds::ChatKinds>,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -56,7 +58,10 @@ impl std::fmt::Debug for ChatService {
 impl ChatService {
     #[must_use]
     pub fn new(ports: ChatPorts) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            kinds: Arc::default(),
+        }
     }
 
     /// The caller's membership. A chat the caller is not in answers "not
@@ -87,6 +92,17 @@ impl ChatService {
             })?;
         let me = roster.member(user).cloned().ok_or(AppError::ChatNotFound)?;
         Ok((roster, me))
+    }
+
+    /// Whether `chat_id` is a direct chat or a group ("not found" when it
+    /// does not exist); read once per chat, since it never changes.
+    async fn kind_of(&self, chat_id: ChatId) -> Result<ChatKind, AppError> {
+        if let Some(kind) = self.kinds.get(chat_id) {
+            return Ok(kind);
+        }
+        let kind = self.chat(chat_id).await?.kind;
+        self.kinds.remember(chat_id, kind);
+        Ok(kind)
     }
 
     async fn chat(&self, chat_id: ChatId) -> Result<Chat, AppError> {

@@ -91,17 +91,18 @@ fn text(body: &str) -> Outgoing {
 
 #[tokio::test]
 async fn strangers_get_not_found_and_nothing_is_stored() {
+    let group = chat(ChatKind::Group);
     let mut chats = MockChatRepository::new();
-    let theirs = roster(chat(ChatKind::Group), &[(UserId::generate(), Role::Owner)]);
-    chats.expect_roster().returning(move |_| Ok(theirs.clone()));
+    chats.expect_get().returning(move |_| Ok(group.clone()));
+    // The store refuses a sender who is not a member, as it appends.
     let mut messages = MockMessageRepository::new();
-    messages.expect_append().never();
-    let service = service(
-        chats,
-        messages,
-        MockBlockRepository::new(),
-        MockEventBus::new(),
-    );
+    messages
+        .expect_append()
+        .times(1)
+        .returning(|_| Err(PortError::NotFound));
+    let mut bus = MockEventBus::new();
+    bus.expect_publish().never();
+    let service = service(chats, messages, MockBlockRepository::new(), bus);
     let error = service
         .send_message(UserId::generate(), ChatId::generate(), text("hi"))
         .await;
@@ -114,8 +115,11 @@ async fn a_new_message_is_published_to_every_member_and_a_retry_is_not() {
     let group = chat(ChatKind::Group);
     let chat_id = group.id;
     let mut chats = MockChatRepository::new();
-    let ours = roster(group, &[(me, Role::Owner), (you, Role::Member)]);
-    chats.expect_roster().returning(move |_| Ok(ours.clone()));
+    // A group's kind is read once; its members come back with the append.
+    chats
+        .expect_get()
+        .times(1)
+        .returning(move |_| Ok(group.clone()));
     let mut messages = MockMessageRepository::new();
     let stored = message(chat_id, me, 1);
     let first = stored.clone();
@@ -123,12 +127,14 @@ async fn a_new_message_is_published_to_every_member_and_a_retry_is_not() {
         Ok(Appended {
             message: first.clone(),
             created: true,
+            audience: vec![me, you],
         })
     });
     messages.expect_append().times(1).returning(move |_| {
         Ok(Appended {
             message: stored.clone(),
             created: false,
+            audience: vec![me, you],
         })
     });
     let mut bus = MockEventBus::new();
@@ -159,6 +165,8 @@ async fn blocked_pairs_cannot_message_in_a_direct_chat() {
     let direct = chat(ChatKind::Direct);
     let chat_id = direct.id;
     let mut chats = MockChatRepository::new();
+    let kind = direct.clone();
+    chats.expect_get().returning(move |_| Ok(kind.clone()));
     let ours = roster(direct, &[(me, Role::Member), (you, Role::Member)]);
     chats.expect_roster().returning(move |_| Ok(ours.clone()));
     let mut blocks = MockBlockRepository::new();
@@ -177,14 +185,9 @@ async fn blocked_pairs_cannot_message_in_a_direct_chat() {
 
 #[tokio::test]
 async fn empty_and_oversized_messages_are_refused_before_storage() {
-    let me = UserId::generate();
-    let group = chat(ChatKind::Group);
-    let chat_id = group.id;
-    let mut chats = MockChatRepository::new();
-    let ours = roster(group, &[(me, Role::Member)]);
-    chats.expect_roster().returning(move |_| Ok(ours.clone()));
+    let (me, chat_id) = (UserId::generate(), ChatId::generate());
     let service = service(
-        chats,
+        MockChatRepository::new(),
         MockMessageRepository::new(),
         MockBlockRepository::new(),
         MockEventBus::new(),
