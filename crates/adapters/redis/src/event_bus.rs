@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_redis::{Pool, Runtime};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use nerutalk_domain::UserId;
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_ports::{EventBus, EventSink, PortError};
@@ -127,8 +127,17 @@ async fn subscriber(
         }
         backoff = Duration::from_millis(100);
         drop(shared);
-        while let Some(message) = messages.next().await {
-            deliver(sink.as_ref(), &message);
+        while let Some(first) = messages.next().await {
+            // Take whatever else has arrived too: one event for several local
+            // users arrives as consecutive copies, decoded and handed over once.
+            let mut ready = vec![first];
+            while ready.len() < MAX_READY {
+                match messages.next().now_or_never() {
+                    Some(Some(message)) => ready.push(message),
+                    _ => break,
+                }
+            }
+            deliver(sink.as_ref(), &ready);
         }
         if let Some(shared) = subscriptions.upgrade() {
             *shared.sink.lock().unwrap_or_else(PoisonError::into_inner) = None;
@@ -137,21 +146,29 @@ async fn subscriber(
     }
 }
 
-fn deliver(sink: &dyn EventSink, message: &redis::Msg) {
-    let user = message
-        .get_channel_name()
-        .strip_prefix(CHANNEL_PREFIX)
-        .and_then(|id| id.parse::<UserId>().ok());
-    let event = message
-        .get_payload::<String>()
-        .ok()
-        .and_then(|payload| serde_json::from_str::<ChatEvent>(&payload).ok());
-    match (user, event) {
-        (Some(user), Some(event)) => sink.deliver(&[user], &event),
-        _ => tracing::warn!(
-            channel = message.get_channel_name(),
-            "unreadable event on the bus"
-        ),
+/// The most pub/sub messages handed to the sink in one go.
+const MAX_READY: usize = 1_024;
+
+/// Hands `ready` messages to the sink, one call per run of identical payloads.
+fn deliver(sink: &dyn EventSink, ready: &[redis::Msg]) {
+    for run in ready.chunk_by(|a, b| a.get_payload_bytes() == b.get_payload_bytes()) {
+        let Some(first) = run.first() else {
+            continue;
+        };
+        let Ok(event) = serde_json::from_slice::<ChatEvent>(first.get_payload_bytes()) else {
+            tracing::warn!(channel = first.get_channel_name(), "unreadable event on the bus");
+            continue;
+        };
+        let recipients: Vec<UserId> = run
+            .iter()
+            .filter_map(|message| {
+                message
+                    .get_channel_name()
+                    .strip_prefix(CHANNEL_PREFIX)
+                    .and_then(|id| id.parse().ok())
+            })
+            .collect();
+        sink.deliver(&recipients, &event);
     }
 }
 
