@@ -130,6 +130,16 @@ pub async fn presence_store(store: &dyn PresenceStore) {
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(both[0].online && both[0].user_id == ada);
     assert!(!both[1].online && both[1].last_seen.is_none(), "never seen");
+    store
+        .refresh(vec![ada, bob])
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let renewed = store
+        .presence(vec![ada, bob])
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(renewed[0].online, "a renewal keeps an online user online");
+    assert!(!renewed[1].online, "a renewal brings nobody online");
     assert!(
         check(store.disconnected(ada, at).await),
         "the last socket takes the user offline"

@@ -15,6 +15,9 @@ pub struct Presence {
     pub last_seen: Option<DateTime<Utc>>,
 }
 
+/// How often each node renews the presence of its connected users.
+pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Counts each user's open sockets on all nodes together.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -30,6 +33,15 @@ pub trait PresenceStore: Send + Sync {
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be reached.
     async fn disconnected(&self, user_id: UserId, at: DateTime<Utc>) -> Result<bool, PortError>;
+
+    /// These users still have sockets on this node. A store shared by
+    /// several nodes forgets counts that no node renews, so the sockets of a
+    /// node that died stop counting; each node calls this every
+    /// [`REFRESH_EVERY`].
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be reached.
+    async fn refresh(&self, users: Vec<UserId>) -> Result<(), PortError>;
 
     /// The presence of each user, in the order asked.
     ///

@@ -130,6 +130,14 @@ impl Application {
             typing,
             clock: clock.clone(),
         });
+        let (present, here) = (chat.clone(), hub.clone());
+        actix_web::rt::spawn(async move {
+            let mut every = tokio::time::interval(nerutalk_ports::presence::REFRESH_EVERY);
+            loop {
+                every.tick().await;
+                present.keep_present(here.local_users()).await;
+            }
+        });
         let state = AppState {
             auth,
             chat,

@@ -46,6 +46,11 @@ impl PresenceStore for MemoryPresenceStore {
         Ok(entry.sockets == 0)
     }
 
+    /// One node holds every count: nothing to renew.
+    async fn refresh(&self, _users: Vec<UserId>) -> Result<(), PortError> {
+        Ok(())
+    }
+
     async fn presence(&self, users: Vec<UserId>) -> Result<Vec<Presence>, PortError> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(users

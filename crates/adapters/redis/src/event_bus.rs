@@ -156,7 +156,10 @@ fn deliver(sink: &dyn EventSink, ready: &[redis::Msg]) {
             continue;
         };
         let Ok(event) = serde_json::from_slice::<ChatEvent>(first.get_payload_bytes()) else {
-            tracing::warn!(channel = first.get_channel_name(), "unreadable event on the bus");
+            tracing::warn!(
+                channel = first.get_channel_name(),
+                "unreadable event on the bus"
+            );
             continue;
         };
         let recipients: Vec<UserId> = run

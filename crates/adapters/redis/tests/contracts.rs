@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
-use nerutalk_ports::EventBus;
+use nerutalk_ports::{EventBus, PresenceStore};
 use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
 use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisTypingStore};
 
@@ -74,4 +74,24 @@ async fn the_redis_store_satisfies_the_presence_contract() {
 async fn the_redis_store_satisfies_the_typing_contract() {
     let (bus, _) = bus().await;
     typing_store(&RedisTypingStore::new(&bus)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn sockets_of_a_node_that_stops_renewing_stop_counting() {
+    let (bus, _) = bus().await;
+    let store = RedisPresenceStore::with_ttl(&bus, Duration::from_secs(1));
+    let (kept, abandoned) = (UserId::generate(), UserId::generate());
+    assert!(store.connected(kept).await.unwrap());
+    assert!(store.connected(abandoned).await.unwrap());
+    // One node keeps renewing its user; the other node died.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        store.refresh(vec![kept]).await.unwrap();
+    }
+    let now = store.presence(vec![kept, abandoned]).await.unwrap();
+    assert!(now[0].online, "renewed");
+    assert!(!now[1].online, "nobody renewed: the count ran out");
+    // When the abandoned user comes back, that is a first socket again.
+    assert!(store.connected(abandoned).await.unwrap());
 }

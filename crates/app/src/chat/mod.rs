@@ -174,6 +174,14 @@ impl ChatService {
         }
     }
 
+    /// Renews the presence of the users connected to this node, so that
+    /// theirs is not taken for the leftovers of a node that died.
+    pub async fn keep_present(&self, users: Vec<UserId>) {
+        if let Err(error) = self.ports.presence.refresh(users).await {
+            tracing::warn!(%error, "presence not renewed; will retry");
+        }
+    }
+
     /// The presence of everyone who shares a chat with `user`.
     ///
     /// # Errors

@@ -88,7 +88,18 @@ impl Hub {
         last
     }
 
-    /// Users with at least one socket on this node.
+    /// Every user with at least one socket on this node.
+    #[must_use]
+    pub fn local_users(&self) -> Vec<UserId> {
+        self.connections
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Whether `user_id` has at least one socket on this node.
     #[must_use]
     pub fn online_here(&self, user_id: UserId) -> bool {
         self.connections
