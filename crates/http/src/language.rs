@@ -4,7 +4,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use nerutalk_app::{AppError, AuthenticatedUser};
@@ -86,7 +86,11 @@ pub(crate) async fn middleware(
     let Some(catalog) = response.request().app_data::<web::Data<Catalog>>().cloned() else {
         return Ok(response);
     };
-    let localized = error_response(&catalog, negotiated.language, &api_error);
+    let mut localized = error_response(&catalog, negotiated.language, &api_error);
+    // A 405 names the methods the path does answer.
+    if let Some(allow) = response.headers().get(header::ALLOW).cloned() {
+        localized.headers_mut().insert(header::ALLOW, allow);
+    }
     Ok(response.into_response(localized))
 }
 

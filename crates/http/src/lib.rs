@@ -8,6 +8,7 @@ mod dto_chat;
 mod envelope;
 mod error;
 pub mod gateway;
+mod known_routes;
 mod language;
 mod notice;
 pub mod openapi;

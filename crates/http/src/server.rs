@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use nerutalk_app::{AuthService, ChatService, HealthService, UserService};
 use nerutalk_i18n::Catalog;
 use tracing_actix_web::TracingLogger;
@@ -14,6 +16,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, RequestError};
+use crate::known_routes::KnownRoutes;
 use crate::openapi::ApiDoc;
 use crate::{language, routes};
 
@@ -64,11 +67,13 @@ pub fn serve(
     let state = web::Data::new(state);
     let catalog = web::Data::from(catalog);
     let openapi = ApiDoc::openapi();
+    let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
     let json_limit = settings.json_limit;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(catalog.clone())
+            .app_data(known_routes.clone())
             .app_data(json_config(json_limit))
             .app_data(
                 web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
@@ -85,7 +90,7 @@ pub fn serve(
             .configure(routes::configure)
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
-            .default_service(web::to(route_not_found))
+            .default_service(web::to(unrouted))
     });
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
@@ -109,9 +114,26 @@ fn json_config(limit: usize) -> web::JsonConfig {
         })
 }
 
-async fn route_not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::request(
-        RequestError::RouteNotFound,
-        "no route matches this path and method",
-    ))
+/// No handler took the request: `405` with `Allow` for a known path asked
+/// with another method, `404` otherwise.
+async fn unrouted(request: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {
+    let Some(allowed) = known.allowed(request.path()) else {
+        return HttpResponse::from_error(ApiError::request(
+            RequestError::RouteNotFound,
+            "no route matches this path",
+        ));
+    };
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = HttpResponse::from_error(ApiError::request(
+        RequestError::MethodNotAllowed,
+        format!("this path answers {allow}"),
+    ));
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }

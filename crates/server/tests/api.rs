@@ -382,6 +382,18 @@ async fn actix_errors_use_the_envelope(backend: Backend) {
     app.get("/api/v1/nowhere", None)
         .await
         .assert_error(404, "request.route_not_found");
+    let wrong_method = app
+        .send(
+            "DELETE",
+            "/api/v1/auth/login",
+            None,
+            &[("X-Language", "ja")],
+            None,
+        )
+        .await;
+    wrong_method.assert_error(405, "request.method_not_allowed");
+    assert_eq!(wrong_method.allow.as_deref(), Some("POST"));
+    assert_eq!(wrong_method.body["language"], "ja");
 
     let (access, _) = app.signed_in("pathy").await;
     app.get("/api/v1/auth/user/not-a-uuid", Some(&access))

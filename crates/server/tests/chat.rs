@@ -611,6 +611,16 @@ async fn typing_is_listed_while_it_lasts_and_withdrawn_once(backend: Backend) {
     // The second stop was not announced: the next frame Ada gets is the pong.
     ada.send(json!({ "type": "ping", "id": "p" })).await;
     assert_eq!(ada.next().await.unwrap()["type"], "pong");
+
+    // An indicator nobody renews is withdrawn by the server after 5 to 6 s.
+    bob.send(json!({ "type": "typing_indicator", "id": 4, "data": { "chat_id": chat } }))
+        .await;
+    assert_eq!(ada.until("typing").await["data"]["is_typing"], true);
+    let started = std::time::Instant::now();
+    assert_eq!(ada.until("typing").await["data"]["is_typing"], false);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(4));
+    let expired = app.get(&details, Some(&p.ada.0)).await;
+    assert_eq!(expired.body["data"]["typing"], json!([]));
 }
 
 async fn a_socket_closes_when_its_session_ends(backend: Backend) {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
-use nerutalk_ports::{EventBus, PresenceStore};
 use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
+use nerutalk_ports::{EventBus, PresenceStore};
 use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisTypingStore};
 
 fn redis_url() -> String {

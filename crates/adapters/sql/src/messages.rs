@@ -227,7 +227,7 @@ fn number_and_insert(
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
-    // Chats in the order they first appear; the count and newest time of each.
+    // The chats, with the count and newest time of each.
     let mut chats_in_batch: Vec<(DbUuid, i64, NaiveDateTime)> = Vec::new();
     for message in &fresh {
         let chat = DbUuid::from(message.chat_id);
@@ -240,6 +240,9 @@ fn number_and_insert(
             None => chats_in_batch.push((chat, 1, at)),
         }
     }
+    // Every batch, on every node, locks chat rows in one order: two batches
+    // cannot each hold a row the other waits for.
+    chats_in_batch.sort_unstable_by_key(|(chat, _, _)| chat.0);
     let mut next_seq: HashMap<DbUuid, i64> = HashMap::new();
     for (chat, count, newest) in chats_in_batch {
         // The row lock this update takes (PostgreSQL) or the write lock of

@@ -39,8 +39,9 @@ pub enum StoreError {
 pub struct SqlStore {
     pool: Pool<ConnectionManager>,
     kind: DatabaseKind,
-    /// SQLite has a single writer. Writers queue here, in order, instead of
-    /// in SQLite's busy handler, which sleeps for up to 100 ms between tries.
+    /// SQLite has a single writer. Writers wait here, woken as soon as the
+    /// lock is free, instead of in SQLite's busy handler, which sleeps for up
+    /// to 100 ms between tries.
     write_turn: Option<Arc<Mutex<()>>>,
 }
 

@@ -58,20 +58,25 @@ impl ChatService {
             .as_deref()
             .map(parse_client_message_id)
             .transpose()?;
-        if self.kind_of(chat_id).await? == ChatKind::Direct {
+        let direct = self.kind_of(chat_id).await? == ChatKind::Direct;
+        // The block rule needs the other member; a reply must not reveal to
+        // a stranger whether the chat exists, so membership comes first.
+        if direct || outgoing.reply_to.is_some() {
             let (roster, _) = self.roster_for(actor, chat_id).await?;
-            for other in roster
-                .members
-                .iter()
-                .filter(|member| member.user_id != actor)
-            {
-                if self
-                    .ports
-                    .blocks
-                    .either_blocks(actor, other.user_id)
-                    .await?
+            if direct {
+                for other in roster
+                    .members
+                    .iter()
+                    .filter(|member| member.user_id != actor)
                 {
-                    return Err(AppError::Blocked);
+                    if self
+                        .ports
+                        .blocks
+                        .either_blocks(actor, other.user_id)
+                        .await?
+                    {
+                        return Err(AppError::Blocked);
+                    }
                 }
             }
         }
@@ -103,6 +108,38 @@ impl ChatService {
             .await;
         }
         Ok(appended)
+    }
+
+    /// A socket's indicator ran out without renewal: tells the others that
+    /// the caller stopped, unless they are still typing by the store (they
+    /// renewed it from another socket).
+    ///
+    /// # Errors
+    /// [`AppError::ChatNotFound`] (say, they left), [`AppError::Unavailable`].
+    pub async fn typing_ran_out(&self, actor: UserId, chat_id: ChatId) -> Result<(), AppError> {
+        let (roster, _) = self.roster_for(actor, chat_id).await?;
+        let now = self.ports.clock.now();
+        if self
+            .ports
+            .typing
+            .typing_in(chat_id, now)
+            .await?
+            .contains(&actor)
+        {
+            return Ok(());
+        }
+        let mut others = roster.user_ids();
+        others.retain(|user| *user != actor);
+        self.tell(
+            &others,
+            ChatEvent::Typing {
+                chat_id,
+                user_id: actor,
+                is_typing: false,
+            },
+        )
+        .await;
+        Ok(())
     }
 
     /// A message ends its sender's typing indicator without a `typing`

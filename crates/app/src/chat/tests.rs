@@ -265,3 +265,29 @@ async fn a_chat_that_does_not_exist_reads_as_not_found() {
         .await;
     assert_eq!(error.unwrap_err(), AppError::ChatNotFound);
 }
+
+#[tokio::test]
+async fn a_reply_from_a_stranger_does_not_reveal_the_chat() {
+    let group = chat(ChatKind::Group);
+    let chat_id = group.id;
+    let mut chats = MockChatRepository::new();
+    let kind = group.clone();
+    chats.expect_get().returning(move |_| Ok(kind.clone()));
+    let theirs = roster(group, &[(UserId::generate(), Role::Owner)]);
+    chats.expect_roster().returning(move |_| Ok(theirs.clone()));
+    let mut messages = MockMessageRepository::new();
+    messages.expect_get().never();
+    messages.expect_append().never();
+    let service = service(
+        chats,
+        messages,
+        MockBlockRepository::new(),
+        MockEventBus::new(),
+    );
+    let mut reply = text("hi");
+    reply.reply_to = Some(MessageId::generate());
+    let error = service
+        .send_message(UserId::generate(), chat_id, reply)
+        .await;
+    assert_eq!(error.unwrap_err(), AppError::ChatNotFound);
+}

@@ -453,7 +453,12 @@ impl Connection {
             .collect();
         for chat_id in expired {
             self.typing.remove(&chat_id);
-            if let Err(error) = self.context.chat.typing(self.user_id, chat_id, false).await {
+            if let Err(error) = self
+                .context
+                .chat
+                .typing_ran_out(self.user_id, chat_id)
+                .await
+            {
                 tracing::debug!(%error, "typing indicator not withdrawn");
             }
         }

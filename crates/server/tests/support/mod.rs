@@ -69,6 +69,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
     pub www_authenticate: Option<String>,
+    pub allow: Option<String>,
 }
 
 impl Reply {
@@ -170,6 +171,11 @@ impl TestApp {
                 .get("www-authenticate")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
+            allow: response
+                .headers()
+                .get("allow")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
         }
     }
 
@@ -187,6 +193,7 @@ impl TestApp {
             status: response.status(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             www_authenticate: None,
+            allow: None,
         }
     }
 
