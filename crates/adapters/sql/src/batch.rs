@@ -55,8 +55,8 @@ where
     I: Clone + Send + 'static,
     O: Send + 'static,
 {
-    /// Starts `workers` threads that run `step` for queued writes; writes
-    /// with the same `key` always go to the same worker, in arrival order.
+    /// Starts `workers` threads that run `step` for queued writes. Writes
+    /// with the same `shard_of` go to the same worker, in arrival order.
     pub(crate) fn start(
         store: &SqlStore,
         workers: usize,
