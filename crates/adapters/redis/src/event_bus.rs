@@ -1,6 +1,7 @@
 //! [`EventBus`] over Redis pub/sub, one channel per user.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use nerutalk_domain::UserId;
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_ports::{EventBus, EventSink, PortError};
 use redis::aio::PubSubSink;
+use tokio::sync::watch;
 
 const CHANNEL_PREFIX: &str = "nerutalk:user:";
 
@@ -25,21 +27,32 @@ pub enum RedisError {
     Url(#[source] redis::RedisError),
     #[error("cannot build the Redis pool: {0}")]
     Pool(#[source] deadpool_redis::CreatePoolError),
+    #[error("cannot start a Redis subscriber thread: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
-/// State shared between the bus and its subscriber task.
+/// Pub/sub connections per node, each with its own thread: decoding one
+/// message per recipient is the node's busiest single task, and one thread
+/// would cap the node's delivery rate at what one core can decode.
+const SUBSCRIBER_SHARDS: usize = 2;
+
+/// State shared between the bus and one subscriber thread.
 struct Subscriptions {
     /// Users whose events this node wants: resubscribed after every reconnect.
     wanted: Mutex<HashSet<UserId>>,
     /// The live pub/sub connection's command half, while there is one.
     sink: Mutex<Option<PubSubSink>>,
+    /// Dropped with the last handle of the bus, which stops the thread.
+    _alive: watch::Sender<()>,
 }
 
 /// The cross-node event bus.
 #[derive(Clone)]
 pub struct RedisEventBus {
     pool: Pool,
-    subscriptions: Arc<Subscriptions>,
+    /// Each user's channel is on the shard their id hashes to.
+    shards: Arc<[Arc<Subscriptions>]>,
+    hasher: RandomState,
 }
 
 impl std::fmt::Debug for RedisEventBus {
@@ -49,33 +62,60 @@ impl std::fmt::Debug for RedisEventBus {
 }
 
 impl RedisEventBus {
-    /// Connects lazily to `url` and starts this node's subscriber task, which
-    /// hands incoming events to `sink`. Must be called inside a Tokio runtime.
+    /// Connects lazily to `url` and starts this node's subscriber threads,
+    /// which hand incoming events to `sink`.
     ///
     /// # Errors
-    /// [`RedisError`] for a malformed URL.
+    /// [`RedisError`] for a malformed URL, or when a thread cannot start.
     pub fn start(url: &str, sink: Arc<dyn EventSink>) -> Result<Self, RedisError> {
         let client = redis::Client::open(url).map_err(RedisError::Url)?;
         let pool = deadpool_redis::Config::from_url(url)
             .create_pool(Some(Runtime::Tokio1))
             .map_err(RedisError::Pool)?;
-        let subscriptions = Arc::new(Subscriptions {
-            wanted: Mutex::new(HashSet::new()),
-            sink: Mutex::new(None),
-        });
-        tokio::spawn(subscriber(client, sink, Arc::downgrade(&subscriptions)));
+        let mut shards = Vec::with_capacity(SUBSCRIBER_SHARDS);
+        for index in 0..SUBSCRIBER_SHARDS {
+            let (alive, stopped) = watch::channel(());
+            let shard = Arc::new(Subscriptions {
+                wanted: Mutex::new(HashSet::new()),
+                sink: Mutex::new(None),
+                _alive: alive,
+            });
+            let (client, sink, weak) = (client.clone(), sink.clone(), Arc::downgrade(&shard));
+            std::thread::Builder::new()
+                .name(format!("redis-pubsub-{index}"))
+                .spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => runtime.block_on(subscriber(client, sink, weak, stopped)),
+                        Err(error) => {
+                            tracing::error!(%error, "no runtime for the Redis subscriber")
+                        }
+                    }
+                })
+                .map_err(RedisError::Thread)?;
+            shards.push(shard);
+        }
         Ok(Self {
             pool,
-            subscriptions,
+            shards: shards.into(),
+            hasher: RandomState::new(),
         })
+    }
+
+    fn shard(&self, user_id: UserId) -> &Subscriptions {
+        let index = usize::try_from(self.hasher.hash_one(user_id) % self.shards.len() as u64)
+            .unwrap_or_default();
+        &self.shards[index]
     }
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
 
-    fn current_sink(&self) -> Option<PubSubSink> {
-        self.subscriptions
+    fn current_sink(&self, user_id: UserId) -> Option<PubSubSink> {
+        self.shard(user_id)
             .sink
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -88,6 +128,7 @@ async fn subscriber(
     client: redis::Client,
     sink: Arc<dyn EventSink>,
     subscriptions: std::sync::Weak<Subscriptions>,
+    mut stopped: watch::Receiver<()>,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -127,7 +168,15 @@ async fn subscriber(
         }
         backoff = Duration::from_millis(100);
         drop(shared);
-        while let Some(first) = messages.next().await {
+        loop {
+            let first = tokio::select! {
+                message = messages.next() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+                // The bus is gone: no one wants these events any more.
+                _ = stopped.changed() => return,
+            };
             // Take whatever else has arrived too: one event for several local
             // users arrives as consecutive copies, decoded and handed over once.
             let mut ready = vec![first];
@@ -194,13 +243,13 @@ impl EventBus for RedisEventBus {
     }
 
     async fn subscribe(&self, user_id: UserId) -> Result<(), PortError> {
-        self.subscriptions
+        self.shard(user_id)
             .wanted
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(user_id);
-        // Without a live connection the subscriber task subscribes on reconnect.
-        if let Some(mut sink) = self.current_sink() {
+        // Without a live connection the subscriber subscribes on reconnect.
+        if let Some(mut sink) = self.current_sink(user_id) {
             sink.subscribe(channel(user_id))
                 .await
                 .map_err(PortError::unavailable)?;
@@ -209,12 +258,12 @@ impl EventBus for RedisEventBus {
     }
 
     async fn unsubscribe(&self, user_id: UserId) -> Result<(), PortError> {
-        self.subscriptions
+        self.shard(user_id)
             .wanted
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&user_id);
-        if let Some(mut sink) = self.current_sink() {
+        if let Some(mut sink) = self.current_sink(user_id) {
             sink.unsubscribe(channel(user_id))
                 .await
                 .map_err(PortError::unavailable)?;

@@ -1,8 +1,9 @@
 //! NeruTalk's Redis adapter: carries live events between nodes and keeps
 //! presence and typing indicators for all of them. Publishing
-//! goes through a deadpool-redis pool; each node keeps one dedicated pub/sub
-//! connection, subscribed to the channels of the users connected to it, and
-//! re-establishes it (and every subscription) by itself when Redis returns.
+//! goes through a deadpool-redis pool; each node keeps two dedicated pub/sub
+//! connections on threads of their own, between them subscribed to the
+//! channels of the users connected to it, and re-establishes them (and every
+//! subscription) by itself when Redis returns.
 
 mod event_bus;
 mod health;
