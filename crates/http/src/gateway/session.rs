@@ -1,12 +1,14 @@
 //! One socket's life: greet, relay events out, handle frames in, keep the
 //! heartbeat, expire typing, and leave cleanly.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
-use futures_util::StreamExt;
+use bytestring::ByteString;
+use futures_util::future::LocalBoxFuture;
+use futures_util::{FutureExt, StreamExt};
 use nerutalk_app::chat::{HistoryQuery, Outgoing};
 use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService};
 use nerutalk_domain::event::ChatEvent;
@@ -77,6 +79,36 @@ struct Connection {
     typing: HashMap<ChatId, Instant>,
     /// Live events wait in the queue until the client's `resume` is answered.
     holding: bool,
+    /// Client frames read but not yet handled, oldest first.
+    inbox: VecDeque<ByteString>,
+    /// Whether the frame being handled is a `send_message`: its `ack` must
+    /// come before the socket sees the message as an event.
+    sending: bool,
+    /// The user's own new messages that arrived while a send was in flight.
+    deferred: Vec<Arc<Delivery>>,
+}
+
+/// Frames read ahead of the one being handled; beyond, the socket is not
+/// read until the queue drains, so a flooding client is slowed, not buffered.
+const MAX_INBOX: usize = 32;
+
+/// A client frame handled on its own, while events keep flowing out.
+type Handling = LocalBoxFuture<'static, Handled>;
+
+/// What handling one client frame came to.
+struct Handled {
+    id: Option<Value>,
+    reply: Result<Option<(&'static str, Value)>, ApiError>,
+    effect: Effect,
+}
+
+/// What a handled frame changes in the socket's own state.
+enum Effect {
+    Nothing,
+    /// A message went out in this chat: it ends the socket's typing there.
+    MessageSent(ChatId),
+    /// The socket's typing indicator in this chat started (or was renewed) or stopped.
+    Typing(ChatId, bool),
 }
 
 pub(crate) async fn run(
@@ -121,6 +153,9 @@ pub(crate) async fn run(
         socket,
         replayed: HashSet::new(),
         typing: HashMap::new(),
+        inbox: VecDeque::new(),
+        sending: false,
+        deferred: Vec::new(),
     };
     let reason = connection.serve(stream, registration.events).await;
     let _closed = connection.socket.close(reason).await;
@@ -161,16 +196,19 @@ impl Connection {
         let mut last_ping = Instant::now();
         let mut last_session_check = Instant::now();
         let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
+        // One frame is handled at a time, in order, but beside the relay of
+        // events: a send waiting for the database does not hold up this
+        // socket's events until its queue overflows.
+        let mut handling: Option<Handling> = None;
         loop {
+            if self.take_up_next(&mut handling).await.is_err() {
+                return None;
+            }
             tokio::select! {
-                incoming = stream.next() => {
+                incoming = stream.next(), if self.inbox.len() < MAX_INBOX => {
                     last_heard = Instant::now();
                     match incoming {
-                        Some(Ok(AggregatedMessage::Text(text))) => {
-                            if self.handle(&text).await.is_err() {
-                                return None;
-                            }
-                        }
+                        Some(Ok(AggregatedMessage::Text(text))) => self.inbox.push_back(text),
                         Some(Ok(AggregatedMessage::Binary(_))) => {
                             if self.error(None, ApiError::request(RequestError::MalformedJson, "binary frames are not used")).await.is_err() {
                                 return None;
@@ -188,6 +226,15 @@ impl Connection {
                             return Some(self.close_reason(CloseCode::Size, CloseText::FrameTooLarge));
                         }
                         None => return None,
+                    }
+                }
+                handled = async { match handling.as_mut() {
+                    Some(handling) => handling.await,
+                    None => std::future::pending().await,
+                } }, if handling.is_some() => {
+                    handling = None;
+                    if self.finish(handled).await.is_err() {
+                        return None;
                     }
                 }
                 event = events.recv(), if !self.holding => match event {
@@ -293,110 +340,83 @@ impl Connection {
             if self.replayed.remove(&(message.chat_id, message.seq)) {
                 return Ok(());
             }
+            if self.sending && message.sender_id == self.user_id {
+                self.deferred.push(delivery);
+                return Ok(());
+            }
         }
         self.socket.text(delivery.frame.clone()).await
     }
 
-    async fn handle(&mut self, text: &str) -> Result<(), actix_ws::Closed> {
-        let frame: Inbound = match serde_json::from_str(text) {
-            Ok(frame) => frame,
-            Err(error) => {
-                return self
-                    .error(None, ApiError::request(RequestError::MalformedFrame, error))
-                    .await;
+    /// When no frame is being handled, starts on the next one in the inbox.
+    /// Malformed frames are answered at once; `resume` is handled inline,
+    /// since its replay must reach the socket before any live event.
+    async fn take_up_next(
+        &mut self,
+        handling: &mut Option<Handling>,
+    ) -> Result<(), actix_ws::Closed> {
+        while handling.is_none() {
+            let Some(text) = self.inbox.pop_front() else {
+                return Ok(());
+            };
+            let frame: Inbound = match serde_json::from_str(&text) {
+                Ok(frame) => frame,
+                Err(error) => {
+                    self.error(None, ApiError::request(RequestError::MalformedFrame, error))
+                        .await?;
+                    continue;
+                }
+            };
+            if frame.kind == "resume" {
+                let id = frame.id.clone();
+                match parse::<Resume>(frame.data) {
+                    Ok(resume) => {
+                        let (replayed, unavailable) = self.replay(resume).await;
+                        self.holding = false;
+                        let ack = json!({ "replayed": replayed, "unavailable": unavailable });
+                        self.send("ack", ack, id).await?;
+                    }
+                    Err(error) => self.error(id, error).await?,
+                }
+                continue;
             }
-        };
-        let id = frame.id.clone();
-        match self.dispatch(frame).await {
-            Ok(Some((kind, data))) => self.send(kind, data, id).await,
-            Ok(None) => Ok(()),
-            Err(error) => self.error(id, error).await,
+            self.sending = frame.kind == "send_message";
+            *handling = Some(handle(self.context.chat.clone(), self.user_id, frame).boxed_local());
         }
+        Ok(())
     }
 
-    /// Runs one client frame; returns the reply frame, if any.
-    async fn dispatch(
-        &mut self,
-        frame: Inbound,
-    ) -> Result<Option<(&'static str, Value)>, ApiError> {
-        let chat = self.context.chat.clone();
-        let me = self.user_id;
-        let ack = |data: Value| Ok(Some(("ack", data)));
-        match frame.kind.as_str() {
-            "ping" => Ok(Some(("pong", json!({ "at": chrono::Utc::now() })))),
-            "send_message" => {
-                let data: SendMessage = parse(frame.data)?;
-                let appended = chat
-                    .send_message(
-                        me,
-                        data.chat_id,
-                        Outgoing {
-                            kind: data.kind,
-                            text: data.text,
-                            media_url: data.media_url,
-                            reply_to: data.reply_to,
-                            client_message_id: data.client_message_id,
-                        },
-                    )
-                    .await?;
-                if self.typing.remove(&data.chat_id).is_some() {
-                    chat.typing_ended_by_message(me, data.chat_id).await;
+    /// Answers a handled frame and applies what it changed; after a send,
+    /// lets out the user's own messages held back until its `ack`.
+    async fn finish(&mut self, handled: Handled) -> Result<(), actix_ws::Closed> {
+        match handled.effect {
+            Effect::Nothing => {}
+            Effect::MessageSent(chat_id) => {
+                if self.typing.remove(&chat_id).is_some() {
+                    self.context
+                        .chat
+                        .typing_ended_by_message(self.user_id, chat_id)
+                        .await;
                 }
-                ack(json!({ "message": appended.message, "created": appended.created }))
             }
-            "edit_message" => {
-                let data: EditMessage = parse(frame.data)?;
-                let message = chat
-                    .edit_message(me, data.chat_id, data.message_id, &data.text)
-                    .await?;
-                ack(json!({ "message": message }))
+            Effect::Typing(chat_id, true) => {
+                self.typing.insert(chat_id, Instant::now());
             }
-            "delete_message" => {
-                let data: MessageRef = parse(frame.data)?;
-                let message = chat
-                    .delete_message(me, data.chat_id, data.message_id)
-                    .await?;
-                ack(json!({ "message": message }))
+            Effect::Typing(chat_id, false) => {
+                self.typing.remove(&chat_id);
             }
-            "message_read" => {
-                let data: ReadUpTo = parse(frame.data)?;
-                let seq = chat.mark_read(me, data.chat_id, data.seq).await?;
-                ack(json!({ "chat_id": data.chat_id, "seq": seq }))
-            }
-            "typing_indicator" => {
-                let data: TypingIndicator = parse(frame.data)?;
-                chat.typing(me, data.chat_id, data.is_typing).await?;
-                if data.is_typing {
-                    self.typing.insert(data.chat_id, Instant::now());
-                } else {
-                    self.typing.remove(&data.chat_id);
-                }
-                ack(json!({ "chat_id": data.chat_id, "is_typing": data.is_typing }))
-            }
-            "join_chat" => {
-                let data: ChatRef = parse(frame.data)?;
-                let view = chat.get_chat(me, data.chat_id).await?;
-                Ok(Some((
-                    "chat_joined",
-                    json!({
-                        "chat_id": data.chat_id,
-                        "last_seq": view.chat.last_seq,
-                        "typing": view.typing,
-                    }),
-                )))
-            }
-            "leave_chat" => {
-                let data: ChatRef = parse(frame.data)?;
-                Ok(Some(("chat_left", json!({ "chat_id": data.chat_id }))))
-            }
-            "resume" => {
-                let data: Resume = parse(frame.data)?;
-                let (replayed, unavailable) = self.replay(data).await;
-                self.holding = false;
-                ack(json!({ "replayed": replayed, "unavailable": unavailable }))
-            }
-            _ => Err(ApiError::request(RequestError::UnknownFrame, frame.kind)),
         }
+        match handled.reply {
+            Ok(Some((kind, data))) => self.send(kind, data, handled.id).await?,
+            Ok(None) => {}
+            Err(error) => self.error(handled.id, error).await?,
+        }
+        if std::mem::take(&mut self.sending) {
+            for delivery in std::mem::take(&mut self.deferred) {
+                self.relay(delivery).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Sends, oldest first, every message after the client's last seen `seq`
@@ -463,6 +483,80 @@ impl Connection {
             }
         }
     }
+}
+
+/// Runs one client frame (any but `resume`) through its use case.
+async fn handle(chat: ChatService, me: UserId, frame: Inbound) -> Handled {
+    let id = frame.id;
+    let mut effect = Effect::Nothing;
+    let ack = |data: Value| Ok(Some(("ack", data)));
+    let reply = async {
+        match frame.kind.as_str() {
+            "ping" => Ok(Some(("pong", json!({ "at": chrono::Utc::now() })))),
+            "send_message" => {
+                let data: SendMessage = parse(frame.data)?;
+                let appended = chat
+                    .send_message(
+                        me,
+                        data.chat_id,
+                        Outgoing {
+                            kind: data.kind,
+                            text: data.text,
+                            media_url: data.media_url,
+                            reply_to: data.reply_to,
+                            client_message_id: data.client_message_id,
+                        },
+                    )
+                    .await?;
+                effect = Effect::MessageSent(data.chat_id);
+                ack(json!({ "message": appended.message, "created": appended.created }))
+            }
+            "edit_message" => {
+                let data: EditMessage = parse(frame.data)?;
+                let message = chat
+                    .edit_message(me, data.chat_id, data.message_id, &data.text)
+                    .await?;
+                ack(json!({ "message": message }))
+            }
+            "delete_message" => {
+                let data: MessageRef = parse(frame.data)?;
+                let message = chat
+                    .delete_message(me, data.chat_id, data.message_id)
+                    .await?;
+                ack(json!({ "message": message }))
+            }
+            "message_read" => {
+                let data: ReadUpTo = parse(frame.data)?;
+                let seq = chat.mark_read(me, data.chat_id, data.seq).await?;
+                ack(json!({ "chat_id": data.chat_id, "seq": seq }))
+            }
+            "typing_indicator" => {
+                let data: TypingIndicator = parse(frame.data)?;
+                chat.typing(me, data.chat_id, data.is_typing).await?;
+                effect = Effect::Typing(data.chat_id, data.is_typing);
+                ack(json!({ "chat_id": data.chat_id, "is_typing": data.is_typing }))
+            }
+            "join_chat" => {
+                let data: ChatRef = parse(frame.data)?;
+                let view = chat.get_chat(me, data.chat_id).await?;
+                Ok(Some((
+                    "chat_joined",
+                    json!({
+                        "chat_id": data.chat_id,
+                        "last_seq": view.chat.last_seq,
+                        "typing": view.typing,
+                    }),
+                )))
+            }
+            "leave_chat" => {
+                let data: ChatRef = parse(frame.data)?;
+                Ok(Some(("chat_left", json!({ "chat_id": data.chat_id }))))
+            }
+            _ => Err(ApiError::request(RequestError::UnknownFrame, frame.kind)),
+        }
+    }
+    .await;
+    Handled { id, reply, effect }
 }
 
 /// The close for a socket without a valid sign-in, as the original service sent it.
