@@ -1,4 +1,4 @@
-//! Sending, reading, editing and deleting messages; read receipts; typing.
+//! Sending, reading, editing and deleting messages; read receipts.
 
 use nerutalk_domain::chat::ChatKind;
 use nerutalk_domain::chat::{Message, MessageContent, MessageKind, parse_client_message_id};
@@ -29,8 +29,6 @@ pub struct HistoryQuery {
 
 impl ChatService {
     pub const MAX_HISTORY_PAGE: u32 = 100;
-    /// How long a typing indicator lasts without renewal.
-    pub const TYPING_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
     /// Stores a message and tells every member. The reply is sent only
     /// after the commit, so an acknowledged message is never lost; a retry
@@ -108,47 +106,6 @@ impl ChatService {
             .await;
         }
         Ok(appended)
-    }
-
-    /// A socket's indicator ran out without renewal: tells the others that
-    /// the caller stopped, unless they are still typing by the store (they
-    /// renewed it from another socket).
-    ///
-    /// # Errors
-    /// [`AppError::ChatNotFound`] (say, they left), [`AppError::Unavailable`].
-    pub async fn typing_ran_out(&self, actor: UserId, chat_id: ChatId) -> Result<(), AppError> {
-        let (roster, _) = self.roster_for(actor, chat_id).await?;
-        let now = self.ports.clock.now();
-        if self
-            .ports
-            .typing
-            .typing_in(chat_id, now)
-            .await?
-            .contains(&actor)
-        {
-            return Ok(());
-        }
-        let mut others = roster.user_ids();
-        others.retain(|user| *user != actor);
-        self.tell(
-            &others,
-            ChatEvent::Typing {
-                chat_id,
-                user_id: actor,
-                is_typing: false,
-            },
-        )
-        .await;
-        Ok(())
-    }
-
-    /// A message ends its sender's typing indicator without a `typing`
-    /// event: receivers clear the indicator when the message arrives.
-    pub async fn typing_ended_by_message(&self, actor: UserId, chat_id: ChatId) {
-        let now = self.ports.clock.now();
-        if let Err(error) = self.ports.typing.stop(chat_id, actor, now).await {
-            tracing::debug!(%chat_id, %error, "typing indicator left to expire");
-        }
     }
 
     async fn message(&self, chat_id: ChatId, message_id: MessageId) -> Result<Message, AppError> {
@@ -278,40 +235,5 @@ impl ChatService {
         )
         .await;
         Ok(read)
-    }
-
-    /// Records that the caller is typing (a start or a renewal, each told to
-    /// the other members so that they can drop an indicator nobody renews)
-    /// or stopped (told only when an indicator was running, so the several
-    /// ways of stopping never repeat themselves).
-    ///
-    /// # Errors
-    /// [`AppError::ChatNotFound`], [`AppError::Unavailable`].
-    pub async fn typing(
-        &self,
-        actor: UserId,
-        chat_id: ChatId,
-        is_typing: bool,
-    ) -> Result<(), AppError> {
-        let (roster, _) = self.roster_for(actor, chat_id).await?;
-        let now = self.ports.clock.now();
-        if is_typing {
-            let until = now + Self::TYPING_TTL;
-            self.ports.typing.start(chat_id, actor, now, until).await?;
-        } else if !self.ports.typing.stop(chat_id, actor, now).await? {
-            return Ok(());
-        }
-        let mut others = roster.user_ids();
-        others.retain(|user| *user != actor);
-        self.tell(
-            &others,
-            ChatEvent::Typing {
-                chat_id,
-                user_id: actor,
-                is_typing,
-            },
-        )
-        .await;
-        Ok(())
     }
 }

@@ -7,6 +7,7 @@ mod kinds;
 mod messages;
 #[cfg(test)]
 mod tests;
+mod typing;
 
 use std::sync::Arc;
 
