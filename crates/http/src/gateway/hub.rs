@@ -98,15 +98,6 @@ impl Hub {
             .copied()
             .collect()
     }
-
-    /// Whether `user_id` has at least one socket on this node.
-    #[must_use]
-    pub fn online_here(&self, user_id: UserId) -> bool {
-        self.connections
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&user_id)
-    }
 }
 
 impl EventSink for Hub {
@@ -191,7 +182,7 @@ mod tests {
             slow.events.try_recv(),
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
-        assert!(!hub.online_here(user) || hub.unregister(user, slow.id));
+        assert!(!hub.local_users().contains(&user) || hub.unregister(user, slow.id));
     }
 
     #[test]
@@ -223,6 +214,6 @@ mod tests {
         assert!(!second.first);
         assert!(!hub.unregister(user, first.id));
         assert!(hub.unregister(user, second.id));
-        assert!(!hub.online_here(user));
+        assert!(!hub.local_users().contains(&user));
     }
 }

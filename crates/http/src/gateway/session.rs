@@ -71,7 +71,6 @@ pub(crate) struct Context {
 struct Connection {
     context: Context,
     signed_in: AuthenticatedUser,
-    user_id: UserId,
     socket: Session,
     /// Messages sent during a resume replay, so their live copies are not sent twice.
     replayed: HashSet<(ChatId, i64)>,
@@ -149,7 +148,6 @@ pub(crate) async fn run(
         holding,
         context,
         signed_in: user,
-        user_id,
         socket,
         replayed: HashSet::new(),
         typing: HashMap::new(),
@@ -170,6 +168,10 @@ pub(crate) async fn run(
 }
 
 impl Connection {
+    fn user_id(&self) -> UserId {
+        self.signed_in.user.id
+    }
+
     /// Runs until the socket ends; returns how to close it.
     async fn serve(
         &mut self,
@@ -177,7 +179,7 @@ impl Connection {
         mut events: tokio::sync::mpsc::Receiver<Arc<Delivery>>,
     ) -> Option<CloseReason> {
         let greeting = json!({
-            "user_id": self.user_id,
+            "user_id": self.user_id(),
             "language": self.context.language.code(),
             "heartbeat_interval_ms": self.context.settings.heartbeat_interval.as_millis(),
             "max_frame_bytes": self.context.settings.max_frame_bytes,
@@ -274,7 +276,7 @@ impl Connection {
         match self.context.auth.still_signed_in(&self.signed_in).await {
             Ok(()) => None,
             Err(AppError::Unavailable) => {
-                tracing::debug!(user_id = %self.user_id, "sign-in not checked; will retry");
+                tracing::debug!(user_id = %self.user_id(), "sign-in not checked; will retry");
                 None
             }
             Err(error) => Some(unauthenticated(&self.context, error)),
@@ -299,7 +301,7 @@ impl Connection {
 
     /// Who among the people this user shares a chat with is online now.
     async fn send_presence_snapshot(&mut self) -> Result<(), actix_ws::Closed> {
-        let contacts = match self.context.chat.contacts_presence(self.user_id).await {
+        let contacts = match self.context.chat.contacts_presence(self.user_id()).await {
             Ok(contacts) => contacts,
             Err(error) => {
                 tracing::warn!(%error, "no presence snapshot");
@@ -340,7 +342,7 @@ impl Connection {
             if self.replayed.remove(&(message.chat_id, message.seq)) {
                 return Ok(());
             }
-            if self.sending && message.sender_id == self.user_id {
+            if self.sending && message.sender_id == self.user_id() {
                 self.deferred.push(delivery);
                 return Ok(());
             }
@@ -381,7 +383,8 @@ impl Connection {
                 continue;
             }
             self.sending = frame.kind == "send_message";
-            *handling = Some(handle(self.context.chat.clone(), self.user_id, frame).boxed_local());
+            *handling =
+                Some(handle(self.context.chat.clone(), self.user_id(), frame).boxed_local());
         }
         Ok(())
     }
@@ -395,7 +398,7 @@ impl Connection {
                 if self.typing.remove(&chat_id).is_some() {
                     self.context
                         .chat
-                        .typing_ended_by_message(self.user_id, chat_id)
+                        .typing_ended_by_message(self.user_id(), chat_id)
                         .await;
                 }
             }
@@ -434,7 +437,7 @@ impl Connection {
                     after_seq: Some(last_seq),
                     limit: Some(100),
                 };
-                let page = match chat.history(self.user_id, chat_id, query).await {
+                let page = match chat.history(self.user_id(), chat_id, query).await {
                     Ok(page) => page,
                     Err(error) => {
                         tracing::debug!(%chat_id, %error, "chat not replayed");
@@ -476,7 +479,7 @@ impl Connection {
             if let Err(error) = self
                 .context
                 .chat
-                .typing_ran_out(self.user_id, chat_id)
+                .typing_ran_out(self.user_id(), chat_id)
                 .await
             {
                 tracing::debug!(%error, "typing indicator not withdrawn");
