@@ -1,7 +1,8 @@
 //! [`EventBus`] within one process: publishing hands the event straight to
-//! this node's sink, which knows which users have sockets here.
+//! this node's sink, for the recipients who are subscribed here.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use nerutalk_domain::UserId;
@@ -12,6 +13,14 @@ use nerutalk_ports::{EventBus, EventSink, PortError};
 #[derive(Clone)]
 pub struct MemoryEventBus {
     sink: Arc<dyn EventSink>,
+    /// Subscriptions per user, counted rather than flagged: the gateway
+    /// subscribes on a user's first socket and unsubscribes on their last,
+    /// and when a last socket closes as a new first one opens, the two
+    /// calls can arrive in either order. A count nets out the same way in
+    /// both orders, where a flag would end unsubscribed. Read on every
+    /// publish and written only on those rare transitions, hence a read
+    /// lock.
+    subscribed: Arc<RwLock<HashMap<UserId, u32>>>,
 }
 
 impl std::fmt::Debug for MemoryEventBus {
@@ -23,24 +32,94 @@ impl std::fmt::Debug for MemoryEventBus {
 impl MemoryEventBus {
     #[must_use]
     pub fn new(sink: Arc<dyn EventSink>) -> Self {
-        Self { sink }
+        Self {
+            sink,
+            subscribed: Arc::default(),
+        }
     }
 }
 
 #[async_trait]
 impl EventBus for MemoryEventBus {
+    /// Hands the event to the sink in one call, with those of its
+    /// recipients who are subscribed here.
     async fn publish(&self, recipients: &[UserId], event: &ChatEvent) -> Result<(), PortError> {
-        self.sink.deliver(recipients, event);
+        let reachable: Vec<UserId> = {
+            let subscribed = self
+                .subscribed
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            recipients
+                .iter()
+                .filter(|user| subscribed.contains_key(user))
+                .copied()
+                .collect()
+        };
+        if !reachable.is_empty() {
+            self.sink.deliver(&reachable, event);
+        }
         Ok(())
     }
 
-    /// Every user is "subscribed": the sink drops events for users with no
-    /// socket here, and there is no other node to route between.
-    async fn subscribe(&self, _user_id: UserId) -> Result<(), PortError> {
+    async fn subscribe(&self, user_id: UserId) -> Result<(), PortError> {
+        *self
+            .subscribed
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(user_id)
+            .or_default() += 1;
         Ok(())
     }
 
-    async fn unsubscribe(&self, _user_id: UserId) -> Result<(), PortError> {
+    async fn unsubscribe(&self, user_id: UserId) -> Result<(), PortError> {
+        let mut subscribed = self
+            .subscribed
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = subscribed.get_mut(&user_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                subscribed.remove(&user_id);
+            }
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use nerutalk_domain::event::ChatEvent;
+    use nerutalk_domain::{ChatId, UserId};
+    use nerutalk_ports::EventBus;
+    use nerutalk_ports::contract::RecordingSink;
+
+    use super::MemoryEventBus;
+
+    #[tokio::test]
+    async fn a_new_first_socket_survives_the_late_unsubscribe_of_the_last_one() {
+        let sink = Arc::new(RecordingSink::default());
+        let bus = MemoryEventBus::new(sink.clone());
+        let ada = UserId::generate();
+        let typing = ChatEvent::Typing {
+            chat_id: ChatId::generate(),
+            user_id: ada,
+            is_typing: true,
+        };
+        bus.subscribe(ada).await.unwrap_or_else(|e| panic!("{e}"));
+        // Ada's last socket closed and a new one opened; the new socket's
+        // subscribe ran before the old one's unsubscribe.
+        bus.subscribe(ada).await.unwrap_or_else(|e| panic!("{e}"));
+        bus.unsubscribe(ada).await.unwrap_or_else(|e| panic!("{e}"));
+        bus.publish(&[ada], &typing)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sink.seen().len(), 1, "the new socket is still subscribed");
+        bus.unsubscribe(ada).await.unwrap_or_else(|e| panic!("{e}"));
+        bus.publish(&[ada], &typing)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sink.seen().len(), 1, "and nothing once both are gone");
     }
 }
