@@ -16,12 +16,45 @@ fn redis_url() -> String {
     std::env::var("NERUTALK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
+/// A bus whose pub/sub connections are open: until they are, a subscribe
+/// only takes note and events published meanwhile are lost.
 async fn bus() -> (RedisEventBus, Arc<RecordingSink>) {
     let sink = Arc::new(RecordingSink::default());
     let bus = RedisEventBus::start(&redis_url(), sink.clone()).unwrap();
-    // Let the subscriber task open its connection.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Users are spread over the bus's connections by a hash of their id;
+    // with 32 probes, every connection has one but with odds of 2^-31.
+    let probes: Vec<UserId> = (0..32).map(|_| UserId::generate()).collect();
+    for probe in &probes {
+        bus.subscribe(*probe).await.unwrap();
+    }
+    let hello = ChatEvent::Typing {
+        chat_id: ChatId::generate(),
+        user_id: probes[0],
+        is_typing: true,
+    };
+    let all_heard = |seen: &[(UserId, ChatEvent)]| {
+        probes
+            .iter()
+            .all(|probe| seen.iter().any(|(to, _)| to == probe))
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !all_heard(&sink.seen()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bus's pub/sub connections never opened"
+        );
+        bus.publish(&probes, &hello).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for probe in &probes {
+        bus.unsubscribe(*probe).await.unwrap();
+    }
     (bus, sink)
+}
+
+/// A bus for the stores, which use its pool and never its pub/sub.
+fn pool_only() -> RedisEventBus {
+    RedisEventBus::start(&redis_url(), Arc::new(RecordingSink::default())).unwrap()
 }
 
 // One test, not two: killing pub/sub clients would also cut a concurrently
@@ -53,45 +86,56 @@ async fn subscriptions_survive_a_dropped_connection() {
         user_id: user,
         is_typing: true,
     };
-    for _ in 0..100 {
+    let heard = |seen: &[(UserId, ChatEvent)]| seen.iter().any(|(to, _)| *to == user);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !heard(&sink.seen()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node did not resubscribe by itself"
+        );
+        // Published again and again: pub/sub keeps nothing for a node
+        // that is still reconnecting.
         bus.publish(&[user], &event).await.unwrap();
-        if !sink.wait_for(1).await.is_empty() {
-            break;
-        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(!sink.seen().is_empty(), "the node resubscribed by itself");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: cargo xtask test"]
 async fn the_redis_store_satisfies_the_presence_contract() {
-    let (bus, _) = bus().await;
-    presence_store(&RedisPresenceStore::new(&bus)).await;
+    presence_store(&RedisPresenceStore::new(&pool_only())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: cargo xtask test"]
 async fn the_redis_store_satisfies_the_typing_contract() {
-    let (bus, _) = bus().await;
-    typing_store(&RedisTypingStore::new(&bus)).await;
+    typing_store(&RedisTypingStore::new(&pool_only())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: cargo xtask test"]
 async fn sockets_of_a_node_that_stops_renewing_stop_counting() {
-    let (bus, _) = bus().await;
-    let store = RedisPresenceStore::with_ttl(&bus, Duration::from_secs(1));
+    let store = RedisPresenceStore::with_ttl(&pool_only(), Duration::from_secs(1));
     let (kept, abandoned) = (UserId::generate(), UserId::generate());
     assert!(store.connected(kept).await.unwrap());
     assert!(store.connected(abandoned).await.unwrap());
-    // One node keeps renewing its user; the other node died.
-    for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    // One node keeps renewing its user, well within the expiry; the other
+    // node died. Time passing is what is tested here: the loop renews and
+    // looks until the abandoned count has run out.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
         store.refresh(vec![kept]).await.unwrap();
+        let now = store.presence(vec![kept, abandoned]).await.unwrap();
+        assert!(now[0].online, "renewed");
+        if !now[1].online {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nobody renewed, yet the count did not run out"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let now = store.presence(vec![kept, abandoned]).await.unwrap();
-    assert!(now[0].online, "renewed");
-    assert!(!now[1].online, "nobody renewed: the count ran out");
     // When the abandoned user comes back, that is a first socket again.
     assert!(store.connected(abandoned).await.unwrap());
 }
