@@ -26,11 +26,22 @@ use nerutalk_sql::{
 use secrecy::ExposeSecret;
 
 pub use config::Settings;
+pub use nerutalk_sql::DatabaseKind;
 
 /// A server bound to its port and ready to run.
 pub struct Application {
     port: u16,
+    backends: Backends,
     server: Server,
+}
+
+/// What a built server runs on, as its wiring chose it, so that a test
+/// asked to run on PostgreSQL or Redis can tell that it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backends {
+    pub database: DatabaseKind,
+    /// Live events, presence and typing go through Redis.
+    pub redis: bool,
 }
 
 impl std::fmt::Debug for Application {
@@ -58,6 +69,10 @@ impl Application {
     /// When the database, the key file, the catalogues or the port fail.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings)?;
+        let backends = Backends {
+            database: store.kind(),
+            redis: settings.redis_url.is_some(),
+        };
         if settings.auto_migrate {
             let applied = store.migrate().await?;
             if !applied.is_empty() {
@@ -154,12 +169,21 @@ impl Application {
         };
         let server = nerutalk_http::serve(listener, state, catalog, &http)?;
         tracing::info!(host = %settings.host, port, "NeruTalk is listening; API docs at /docs/");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            backends,
+            server,
+        })
     }
 
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    #[must_use]
+    pub fn backends(&self) -> Backends {
+        self.backends
     }
 
     /// Serves until the process is told to stop.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use awc::http::StatusCode;
-use nerutalk_server::{Application, Settings};
+use nerutalk_server::{Application, DatabaseKind, Settings};
 use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{DatabaseUrl, OutboxMailer, SqlStore};
 use serde_json::{Value, json};
@@ -131,15 +131,46 @@ impl TestApp {
         };
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");
+        let backends = app.backends();
         let base = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        Self {
+        let app = Self {
             base,
             client: awc::Client::default(),
             database_url,
             data_dir,
             _database: database,
-        }
+        };
+        app.assert_runs_on(backend, backends.database, backends.redis)
+            .await;
+        app
+    }
+
+    /// Fails the test loudly when the server does not run on the backend
+    /// the test was named for: a PostgreSQL variant that fell back to a
+    /// SQLite file, or a Redis variant whose Redis does not answer, would
+    /// otherwise pass as if it had tested them.
+    async fn assert_runs_on(&self, backend: Backend, database: DatabaseKind, redis: bool) {
+        let (expected_database, expected_redis) = match backend {
+            Backend::Sqlite => (DatabaseKind::Sqlite, false),
+            Backend::Postgres => (DatabaseKind::Postgres, false),
+            Backend::PostgresRedis => (DatabaseKind::Postgres, true),
+        };
+        assert_eq!(
+            (database, redis),
+            (expected_database, expected_redis),
+            "the {backend:?} variant runs on {database:?} (Redis: {redis}); \
+             is NERUTALK_TEST_POSTGRES_URL a postgres:// URL?"
+        );
+        // Readiness probes every backing service the server uses, Redis
+        // included: a 200 means they all answer.
+        let ready = self.get("/health/ready", None).await;
+        assert_eq!(
+            ready.status,
+            StatusCode::OK,
+            "the {backend:?} variant's services do not answer: {:#}",
+            ready.body
+        );
     }
 
     pub async fn send(
