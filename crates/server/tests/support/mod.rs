@@ -105,6 +105,38 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with settings adjusted first.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let (app, backends) = Self::start(backend, adjust).await;
+        app.assert_runs_on(backend, backends.database, backends.redis)
+            .await;
+        app
+    }
+
+    /// A server on `backend`'s database whose live events, presence and
+    /// typing are set to go through a Redis that is not there (a port
+    /// nothing listens on): for what a backing service that is down does.
+    pub async fn spawn_with_redis_down(backend: Backend) -> Self {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let (app, backends) = Self::start(backend, |settings| {
+            settings.redis_url = Some(secrecy::SecretString::from(format!(
+                "redis://127.0.0.1:{closed}"
+            )));
+        })
+        .await;
+        let expected = match backend {
+            Backend::Sqlite => DatabaseKind::Sqlite,
+            Backend::Postgres | Backend::PostgresRedis => DatabaseKind::Postgres,
+        };
+        assert_eq!((backends.database, backends.redis), (expected, true));
+        app
+    }
+
+    async fn start(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> (Self, nerutalk_server::Backends) {
         let data_dir = std::env::temp_dir().join(format!("nerutalk-api-{}", uuid::Uuid::now_v7()));
         let (database_url, database) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/nerutalk.db", data_dir.display()), None),
@@ -141,9 +173,7 @@ impl TestApp {
             data_dir,
             _database: database,
         };
-        app.assert_runs_on(backend, backends.database, backends.redis)
-            .await;
-        app
+        (app, backends)
     }
 
     /// Fails the test loudly when the server does not run on the backend
@@ -381,4 +411,59 @@ async fn tokio_timeout<F: std::future::Future>(future: F) -> Option<F::Output> {
     actix_web::rt::time::timeout(std::time::Duration::from_secs(10), future)
         .await
         .ok()
+}
+
+impl TestApp {
+    /// The database the server runs on, for a test that must reach past
+    /// the API (a state no route can make, a database that goes away).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// Opens `/ws` with the token in an `Authorization: Bearer` header.
+    pub async fn connect_with_bearer(&self, query: &str, token: &str) -> Socket {
+        let url = format!("{}/ws?{query}", self.base.replacen("http", "ws", 1));
+        let (_, framed) = self
+            .client
+            .ws(url)
+            .bearer_auth(token)
+            .connect()
+            .await
+            .unwrap();
+        Socket { framed }
+    }
+}
+
+impl Socket {
+    /// Every text frame until the server closes the socket, and the code
+    /// it closed with.
+    pub async fn frames_until_closed(&mut self) -> (Vec<Value>, Option<u16>) {
+        use futures_util::StreamExt;
+        let mut frames = Vec::new();
+        loop {
+            match tokio_timeout(self.framed.next()).await.flatten() {
+                Some(Ok(awc::ws::Frame::Text(bytes))) => {
+                    frames.push(serde_json::from_slice(&bytes).unwrap_or(Value::Null));
+                }
+                Some(Ok(awc::ws::Frame::Close(reason))) => {
+                    return (frames, reason.map(|r| u16::from(r.code)));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return (frames, None),
+            }
+        }
+    }
+
+    /// Every frame up to and including the first of `kind`.
+    pub async fn frames_until(&mut self, kind: &str) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await.expect("socket open");
+            let done = frame["type"] == kind;
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
 }

@@ -1,0 +1,762 @@
+//! Every frame and every error code that no other suite reached, end to
+//! end over REST and real WebSockets, on SQLite and (with `cargo xtask
+//! test`) on PostgreSQL, alone and with Redis.
+
+#![expect(clippy::unwrap_used, reason = "tests unwrap")]
+#![expect(clippy::expect_used, reason = "tests expect")]
+
+#[macro_use]
+mod support;
+
+use serde_json::{Value, json};
+use support::{Backend, Socket, TestApp};
+
+on_every_backend!(
+    message_frames_reach_every_member_and_only_admins_delete_for_others,
+    message_rules_answer_their_codes,
+    chat_updated_tells_creation_and_renaming,
+    participant_added_tells_every_member_the_new_one_included,
+    participant_removed_tells_the_one_who_left_and_the_owner_stays,
+    leave_chat_answers_and_changes_nothing,
+    resume_reports_what_it_replayed_and_what_it_could_not_read,
+    the_upgrade_takes_a_bearer_header,
+    a_socket_whose_queue_overflows_is_closed_with_1013,
+    typing_ends_without_a_frame_when_the_typist_sends,
+    the_chat_list_pages_by_cursor,
+    a_group_over_the_member_cap_is_refused,
+);
+
+struct Person {
+    token: String,
+    id: String,
+}
+
+async fn person(app: &TestApp, name: &str) -> Person {
+    let token = app.signed_in(name).await.0;
+    let id = app.user_id(&token).await;
+    Person { token, id }
+}
+
+async fn group(app: &TestApp, owner: &Person, name: &str, members: &[&str]) -> String {
+    let created = app
+        .post(
+            "/api/v1/chats",
+            Some(&owner.token),
+            json!({ "kind": "group", "name": name, "member_ids": members }),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
+    created.body["data"]["chat"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn direct(app: &TestApp, from: &Person, to: &Person) -> String {
+    let created = app
+        .post(
+            "/api/v1/chats",
+            Some(&from.token),
+            json!({ "kind": "direct", "member_ids": [to.id] }),
+        )
+        .await;
+    assert!(created.status.is_success(), "{:#}", created.body);
+    created.body["data"]["chat"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn say(app: &TestApp, who: &Person, chat: &str, text: &str) -> Value {
+    let sent = app
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&who.token),
+            json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(sent.status.as_u16(), 201, "{:#}", sent.body);
+    sent.body["data"].clone()
+}
+
+/// A socket past its greeting.
+async fn online(app: &TestApp, who: &Person) -> Socket {
+    let mut socket = app.connect(&format!("token={}", who.token)).await;
+    socket.until("connection_established").await;
+    socket
+}
+
+/// The `data` of the answer to a frame: its `ack`, or its `error`.
+async fn answer(socket: &mut Socket, kind: &str, id: &str, data: Value) -> Value {
+    socket
+        .send(json!({ "type": kind, "id": id, "data": data }))
+        .await;
+    loop {
+        let frame = socket.next().await.expect("socket open");
+        if frame["id"] == id {
+            return frame;
+        }
+    }
+}
+
+async fn message_frames_reach_every_member_and_only_admins_delete_for_others(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob, eve) = (
+        person(&app, "ada").await,
+        person(&app, "bob").await,
+        person(&app, "eve").await,
+    );
+    let chat = group(&app, &ada, "Crew", &[&bob.id, &eve.id]).await;
+    let (mut ada_ws, mut bob_ws, mut eve_ws) = (
+        online(&app, &ada).await,
+        online(&app, &bob).await,
+        online(&app, &eve).await,
+    );
+    let first = say(&app, &ada, &chat, "first").await;
+    let first_id = first["id"].as_str().unwrap();
+
+    let reply = answer(
+        &mut bob_ws,
+        "send_message",
+        "s1",
+        json!({ "chat_id": chat, "text": "a reply", "reply_to": first_id, "client_message_id": "b1" }),
+    )
+    .await;
+    assert_eq!(reply["type"], "ack", "{reply:#}");
+    assert_eq!(reply["data"]["message"]["reply_to"], first_id);
+    let replied = eve_ws.until("new_message").await;
+    let replied = if replied["data"]["seq"] == 1 {
+        eve_ws.until("new_message").await
+    } else {
+        replied
+    };
+    assert_eq!(replied["data"]["reply_to"], first_id, "{replied:#}");
+    let reply_id = reply["data"]["message"]["id"].as_str().unwrap().to_owned();
+
+    let edited = answer(
+        &mut bob_ws,
+        "edit_message",
+        "e1",
+        json!({ "chat_id": chat, "message_id": reply_id, "text": "a better reply" }),
+    )
+    .await;
+    assert_eq!(edited["type"], "ack", "{edited:#}");
+    assert_eq!(edited["data"]["message"]["text"], "a better reply");
+    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+        let updated = socket.until("message_updated").await;
+        assert_eq!(updated["data"]["id"], reply_id.as_str());
+        assert_eq!(updated["data"]["text"], "a better reply");
+        assert!(updated["data"]["edited_at"].is_string());
+    }
+
+    let deleted = answer(
+        &mut bob_ws,
+        "delete_message",
+        "d1",
+        json!({ "chat_id": chat, "message_id": reply_id }),
+    )
+    .await;
+    assert_eq!(deleted["type"], "ack", "{deleted:#}");
+    assert!(deleted["data"]["message"]["text"].is_null());
+    assert!(deleted["data"]["message"]["deleted_at"].is_string());
+    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+        let gone = socket.until("message_deleted").await;
+        assert_eq!(
+            gone["data"],
+            json!({ "chat_id": chat, "message_id": reply_id, "seq": 2 })
+        );
+    }
+
+    // A member may not delete someone else's message, by frame or by REST.
+    let refused = answer(
+        &mut eve_ws,
+        "delete_message",
+        "d2",
+        json!({ "chat_id": chat, "message_id": first_id }),
+    )
+    .await;
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["data"]["code"], "chat.not_admin");
+    app.send(
+        "DELETE",
+        &format!("/api/v1/chats/{chat}/messages/{first_id}"),
+        Some(&eve.token),
+        &[],
+        None,
+    )
+    .await
+    .assert_error(403, "chat.not_admin");
+    let history = app
+        .get(&format!("/api/v1/chats/{chat}/messages"), Some(&ada.token))
+        .await;
+    assert_eq!(history.body["data"][0]["text"], "first", "still there");
+
+    // The owner may.
+    let eves = say(&app, &eve, &chat, "eve's").await;
+    let eves_id = eves["id"].as_str().unwrap();
+    let removed = answer(
+        &mut ada_ws,
+        "delete_message",
+        "d3",
+        json!({ "chat_id": chat, "message_id": eves_id }),
+    )
+    .await;
+    assert_eq!(removed["type"], "ack", "{removed:#}");
+    assert_eq!(removed["data"]["message"]["sender_id"], eve.id.as_str());
+    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+        let gone = socket.until("message_deleted").await;
+        assert_eq!(gone["data"]["message_id"], eves_id);
+    }
+}
+
+async fn message_rules_answer_their_codes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+    let chat = direct(&app, &ada, &bob).await;
+    let mut ada_ws = online(&app, &ada).await;
+    let message = say(&app, &ada, &chat, "soon gone").await;
+    let message_id = message["id"].as_str().unwrap();
+    let path = format!("/api/v1/chats/{chat}/messages/{message_id}");
+    let nowhere = format!("/api/v1/chats/{chat}/messages/{}", uuid::Uuid::now_v7());
+
+    app.send(
+        "PUT",
+        &nowhere,
+        Some(&ada.token),
+        &[],
+        Some(json!({ "text": "x" })),
+    )
+    .await
+    .assert_error(404, "chat.message_not_found");
+    let missing = answer(
+        &mut ada_ws,
+        "edit_message",
+        "e0",
+        json!({ "chat_id": chat, "message_id": uuid::Uuid::now_v7(), "text": "x" }),
+    )
+    .await;
+    assert_eq!(missing["data"]["code"], "chat.message_not_found");
+    app.post(
+        &format!("/api/v1/chats/{chat}/messages"),
+        Some(&ada.token),
+        json!({ "text": "re: nothing", "reply_to": uuid::Uuid::now_v7() }),
+    )
+    .await
+    .assert_error(404, "chat.message_not_found");
+
+    let deleted = app.send("DELETE", &path, Some(&ada.token), &[], None).await;
+    assert_eq!(deleted.status.as_u16(), 200, "{:#}", deleted.body);
+    app.send(
+        "PUT",
+        &path,
+        Some(&ada.token),
+        &[],
+        Some(json!({ "text": "back" })),
+    )
+    .await
+    .assert_error(422, "chat.message_not_editable");
+    let not_editable = answer(
+        &mut ada_ws,
+        "edit_message",
+        "e1",
+        json!({ "chat_id": chat, "message_id": message_id, "text": "back" }),
+    )
+    .await;
+    assert_eq!(not_editable["data"]["code"], "chat.message_not_editable");
+    let image = app
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&ada.token),
+            json!({ "kind": "image", "media_url": "https://example.com/a.png" }),
+        )
+        .await;
+    assert_eq!(image.status.as_u16(), 201, "{:#}", image.body);
+    let image_path = format!(
+        "/api/v1/chats/{chat}/messages/{}",
+        image.body["data"]["id"].as_str().unwrap()
+    );
+    app.send(
+        "PUT",
+        &image_path,
+        Some(&ada.token),
+        &[],
+        Some(json!({ "text": "caption" })),
+    )
+    .await
+    .assert_error(422, "chat.message_not_editable");
+
+    for key in ["", &"k".repeat(65)] {
+        app.post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&ada.token),
+            json!({ "text": "keyed", "client_message_id": key }),
+        )
+        .await
+        .assert_error(422, "validation.client_message_id_invalid");
+    }
+    let bad_key = answer(
+        &mut ada_ws,
+        "send_message",
+        "s1",
+        json!({ "chat_id": chat, "text": "keyed", "client_message_id": "k".repeat(65) }),
+    )
+    .await;
+    assert_eq!(
+        bad_key["data"]["code"],
+        "validation.client_message_id_invalid"
+    );
+    let history = app
+        .get(&format!("/api/v1/chats/{chat}/messages"), Some(&ada.token))
+        .await;
+    assert_eq!(
+        history.body["data"].as_array().unwrap().len(),
+        2,
+        "no refused send was stored: {:#}",
+        history.body
+    );
+}
+
+async fn chat_updated_tells_creation_and_renaming(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob, eve) = (
+        person(&app, "ada").await,
+        person(&app, "bob").await,
+        person(&app, "eve").await,
+    );
+    let (mut bob_ws, mut eve_ws) = (online(&app, &bob).await, online(&app, &eve).await);
+    let chat = group(&app, &ada, "Crew", &[&bob.id]).await;
+    let created = bob_ws.until("chat_updated").await;
+    assert_eq!(created["data"]["id"], chat.as_str());
+    assert_eq!(created["data"]["kind"], "group");
+    assert_eq!(created["data"]["details"]["name"], "Crew");
+    assert_eq!(created["data"]["created_by"], ada.id.as_str());
+    assert_eq!(created["data"]["last_seq"], 0);
+
+    let renamed = app
+        .send(
+            "PUT",
+            &format!("/api/v1/chats/{chat}"),
+            Some(&ada.token),
+            &[],
+            Some(json!({ "name": "Crew 2", "description": "the second" })),
+        )
+        .await;
+    assert_eq!(renamed.status.as_u16(), 200, "{:#}", renamed.body);
+    let updated = bob_ws.until("chat_updated").await;
+    assert_eq!(updated["data"]["id"], chat.as_str());
+    assert_eq!(updated["data"]["details"]["name"], "Crew 2");
+    assert_eq!(updated["data"]["details"]["description"], "the second");
+
+    // Eve, who is in neither, hears only of the direct chat made with her,
+    // and only once: asking for it again returns it without an event.
+    let with_eve = direct(&app, &ada, &eve).await;
+    assert_eq!(direct(&app, &eve, &ada).await, with_eve);
+    say(&app, &ada, &with_eve, "hello eve").await;
+    let frames = eve_ws.frames_until("new_message").await;
+    let updates: Vec<&Value> = frames
+        .iter()
+        .filter(|frame| frame["type"] == "chat_updated")
+        .collect();
+    assert_eq!(updates.len(), 1, "{frames:#?}");
+    assert_eq!(updates[0]["data"]["id"], with_eve.as_str());
+    assert_eq!(updates[0]["data"]["kind"], "direct");
+}
+
+/// The event as it is shaped today: one per added user.
+async fn participant_added_tells_every_member_the_new_one_included(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob, eve) = (
+        person(&app, "ada").await,
+        person(&app, "bob").await,
+        person(&app, "eve").await,
+    );
+    let chat = group(&app, &ada, "Crew", &[&bob.id]).await;
+    let (mut ada_ws, mut bob_ws, mut eve_ws) = (
+        online(&app, &ada).await,
+        online(&app, &bob).await,
+        online(&app, &eve).await,
+    );
+    let added = app
+        .post(
+            &format!("/api/v1/chats/{chat}/participants"),
+            Some(&ada.token),
+            json!({ "user_ids": [eve.id] }),
+        )
+        .await;
+    assert_eq!(added.status.as_u16(), 200, "{:#}", added.body);
+    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+        let frame = socket.until("participant_added").await;
+        assert_eq!(
+            frame["data"],
+            json!({ "chat_id": chat, "user_id": eve.id, "role": "member" })
+        );
+    }
+
+    // The last manager leaving promotes the oldest member, told the same way.
+    let left = app
+        .send(
+            "DELETE",
+            &format!("/api/v1/chats/{chat}/participants/{}", ada.id),
+            Some(&ada.token),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(left.status.as_u16(), 200, "{:#}", left.body);
+    for socket in [&mut bob_ws, &mut eve_ws] {
+        let frame = socket.until("participant_added").await;
+        assert_eq!(
+            frame["data"],
+            json!({ "chat_id": chat, "user_id": bob.id, "role": "admin" })
+        );
+    }
+}
+
+async fn participant_removed_tells_the_one_who_left_and_the_owner_stays(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob, eve) = (
+        person(&app, "ada").await,
+        person(&app, "bob").await,
+        person(&app, "eve").await,
+    );
+    let chat = group(&app, &ada, "Crew", &[&bob.id, &eve.id]).await;
+    // No route makes an admin beside an owner (admins are only ever
+    // promoted once no manager is left), so the test sets the role itself.
+    make_admin(&app, &chat, &bob.id);
+    let (mut ada_ws, mut bob_ws, mut eve_ws) = (
+        online(&app, &ada).await,
+        online(&app, &bob).await,
+        online(&app, &eve).await,
+    );
+    let participant = |user: &str| format!("/api/v1/chats/{chat}/participants/{user}");
+    app.send("DELETE", &participant(&ada.id), Some(&bob.token), &[], None)
+        .await
+        .assert_error(403, "chat.cannot_remove_owner");
+
+    let removed = app
+        .send("DELETE", &participant(&eve.id), Some(&bob.token), &[], None)
+        .await;
+    assert_eq!(removed.status.as_u16(), 200, "{:#}", removed.body);
+    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+        let frame = socket.until("participant_removed").await;
+        assert_eq!(frame["data"], json!({ "chat_id": chat, "user_id": eve.id }));
+    }
+    let left = app
+        .send("DELETE", &participant(&bob.id), Some(&bob.token), &[], None)
+        .await;
+    assert_eq!(left.status.as_u16(), 200, "{:#}", left.body);
+    for socket in [&mut ada_ws, &mut bob_ws] {
+        let frame = socket.until("participant_removed").await;
+        assert_eq!(frame["data"], json!({ "chat_id": chat, "user_id": bob.id }));
+    }
+    let view = app
+        .get(&format!("/api/v1/chats/{chat}"), Some(&ada.token))
+        .await;
+    let members = view.body["data"]["participants"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{:#}", view.body);
+    assert_eq!(members[0]["user_id"], ada.id.as_str());
+    assert_eq!(members[0]["role"], "owner");
+}
+
+fn make_admin(app: &TestApp, chat: &str, user: &str) {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let statement = format!(
+        "UPDATE chat_participants SET role = 'admin' WHERE chat_id = '{chat}' AND user_id = '{user}'"
+    );
+    match nerutalk_sql::DatabaseUrl::parse(app.database_url()) {
+        nerutalk_sql::DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(&url)
+            .unwrap()
+            .batch_execute(&statement),
+        nerutalk_sql::DatabaseUrl::Sqlite(path) => {
+            diesel::SqliteConnection::establish(path.to_str().unwrap())
+                .unwrap()
+                .batch_execute(&statement)
+        }
+    }
+    .unwrap();
+}
+
+async fn leave_chat_answers_and_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+    let chat = direct(&app, &ada, &bob).await;
+    let mut bob_ws = online(&app, &bob).await;
+    let left = answer(&mut bob_ws, "leave_chat", "l1", json!({ "chat_id": chat })).await;
+    assert_eq!(left["type"], "chat_left", "{left:#}");
+    assert_eq!(left["data"], json!({ "chat_id": chat }));
+    say(&app, &ada, &chat, "still reaching you").await;
+    assert_eq!(
+        bob_ws.until("new_message").await["data"]["text"],
+        "still reaching you"
+    );
+    let view = app
+        .get(&format!("/api/v1/chats/{chat}"), Some(&bob.token))
+        .await;
+    assert_eq!(view.status.as_u16(), 200, "still a member");
+}
+
+async fn resume_reports_what_it_replayed_and_what_it_could_not_read(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob, eve) = (
+        person(&app, "ada").await,
+        person(&app, "bob").await,
+        person(&app, "eve").await,
+    );
+    let chat = direct(&app, &ada, &bob).await;
+    for text in ["one", "two", "three"] {
+        say(&app, &ada, &chat, text).await;
+    }
+    let not_bobs = group(&app, &ada, "Without Bob", &[&eve.id]).await;
+    let nowhere = uuid::Uuid::now_v7().to_string();
+    let mut bob_ws = app
+        .connect(&format!("token={}&resume=true", bob.token))
+        .await;
+    bob_ws.until("connection_established").await;
+    bob_ws
+        .send(json!({ "type": "resume", "id": "r1", "data": { "chats": {
+            chat.clone(): 1, not_bobs.clone(): 0, nowhere.clone(): 0 } } }))
+        .await;
+    let frames = bob_ws.frames_until("ack").await;
+    let replayed: Vec<i64> = frames
+        .iter()
+        .filter(|frame| frame["type"] == "new_message")
+        .map(|frame| frame["data"]["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(replayed, [2, 3]);
+    let ack = frames.last().unwrap();
+    assert_eq!(ack["id"], "r1");
+    assert_eq!(ack["data"]["replayed"], 2);
+    let mut unavailable: Vec<String> = ack["data"]["unavailable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    unavailable.sort();
+    let mut expected = vec![not_bobs, nowhere];
+    expected.sort();
+    assert_eq!(unavailable, expected);
+}
+
+async fn the_upgrade_takes_a_bearer_header(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = person(&app, "ada").await;
+    let mut by_header = app.connect_with_bearer("", &ada.token).await;
+    let hello = by_header.until("connection_established").await;
+    assert_eq!(hello["data"]["user_id"], ada.id.as_str());
+    let mut bad_header = app.connect_with_bearer("", "not-a-token").await;
+    assert_eq!(bad_header.close_code().await, Some(4001));
+    // When both are sent, the query's token is the one checked.
+    let mut bad_query = app
+        .connect_with_bearer("token=not-a-token", &ada.token)
+        .await;
+    assert_eq!(bad_query.close_code().await, Some(4001));
+    let mut good_query = app
+        .connect_with_bearer(&format!("token={}", ada.token), "not-a-token")
+        .await;
+    good_query.until("connection_established").await;
+}
+
+async fn a_socket_whose_queue_overflows_is_closed_with_1013(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| settings.ws_queue_capacity = 2).await;
+    let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+    let chat = direct(&app, &ada, &bob).await;
+    // A socket that holds its events until its `resume` does not read its
+    // queue: the surest way to be a socket that cannot keep up.
+    let mut bob_ws = app
+        .connect(&format!("token={}&resume=true", bob.token))
+        .await;
+    bob_ws.until("connection_established").await;
+    for text in ["one", "two", "three", "four"] {
+        say(&app, &ada, &chat, text).await;
+    }
+    let confirm = answer(&mut bob_ws, "resume", "r", json!({ "chats": {} })).await;
+    assert_eq!(confirm["type"], "ack", "{confirm:#}");
+    // What was queued before the overflow is still written, then the close.
+    let (frames, code) = bob_ws.frames_until_closed().await;
+    let seen: Vec<i64> = frames
+        .iter()
+        .filter(|frame| frame["type"] == "new_message")
+        .map(|frame| frame["data"]["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seen, [1, 2], "{frames:#?}");
+    assert_eq!(code, Some(1013));
+}
+
+async fn typing_ends_without_a_frame_when_the_typist_sends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+    let chat = direct(&app, &ada, &bob).await;
+    let mut ada_ws = online(&app, &ada).await;
+    let mut bob_ws = online(&app, &bob).await;
+    let started = answer(
+        &mut bob_ws,
+        "typing_indicator",
+        "t",
+        json!({ "chat_id": chat }),
+    )
+    .await;
+    assert_eq!(started["type"], "ack");
+    assert_eq!(ada_ws.until("typing").await["data"]["is_typing"], true);
+    let sent = answer(
+        &mut bob_ws,
+        "send_message",
+        "s",
+        json!({ "chat_id": chat, "text": "done typing" }),
+    )
+    .await;
+    assert_eq!(sent["type"], "ack");
+    let details = app
+        .get(&format!("/api/v1/chats/{chat}"), Some(&ada.token))
+        .await;
+    assert_eq!(
+        details.body["data"]["typing"],
+        json!([]),
+        "the store forgot it"
+    );
+    // Closing the socket withdraws the indicators it still has running;
+    // the send ended Bob's, so nothing is withdrawn and Ada hears of Bob
+    // only that he went offline.
+    drop(bob_ws);
+    let frames = ada_ws.frames_until("presence").await;
+    let kinds: Vec<&str> = frames
+        .iter()
+        .map(|frame| frame["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["new_message", "presence"], "{frames:#?}");
+    assert_eq!(frames[1]["data"]["online"], false);
+}
+
+async fn the_chat_list_pages_by_cursor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = person(&app, "ada").await;
+    let mut made = Vec::new();
+    for name in ["bea", "ben", "bess", "bill", "bob"] {
+        let other = person(&app, name).await;
+        made.push(direct(&app, &ada, &other).await);
+    }
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let query = match &cursor {
+            Some(cursor) => format!("?limit=2&cursor={cursor}"),
+            None => "?limit=2".to_owned(),
+        };
+        let page = app
+            .get(&format!("/api/v1/chats{query}"), Some(&ada.token))
+            .await;
+        assert_eq!(page.status.as_u16(), 200, "{:#}", page.body);
+        pages += 1;
+        let items = page.body["data"]["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        listed.extend(
+            items
+                .iter()
+                .map(|item| item["chat"]["id"].as_str().unwrap().to_owned()),
+        );
+        match page.body["data"]["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "the cursor never ran out");
+    }
+    assert_eq!(pages, 3);
+    made.reverse();
+    assert_eq!(listed, made, "each chat once, newest activity first");
+}
+
+async fn a_group_over_the_member_cap_is_refused(backend: Backend) {
+    // 256 ids do not fit in the 4 KiB body the other tests allow.
+    let app = TestApp::spawn_with(backend, |settings| settings.json_body_limit = 64 * 1024).await;
+    let ada = person(&app, "ada").await;
+    let mut members = Vec::new();
+    // The cap is 256 members, the creator included.
+    for n in 0..256 {
+        let email = format!("member{n}@example.com");
+        let registered = app.register(&email, &format!("member{n}")).await;
+        assert_eq!(registered.status.as_u16(), 201, "{:#}", registered.body);
+        members.push(registered.body["data"]["id"].as_str().unwrap().to_owned());
+    }
+    app.post(
+        "/api/v1/chats",
+        Some(&ada.token),
+        json!({ "kind": "group", "name": "Too many", "member_ids": members }),
+    )
+    .await
+    .assert_error(422, "validation.group_too_large");
+    let last = members.pop().unwrap();
+    let full: Vec<&str> = members.iter().map(String::as_str).collect();
+    let chat = group(&app, &ada, "Full", &full).await;
+    app.post(
+        &format!("/api/v1/chats/{chat}/participants"),
+        Some(&ada.token),
+        json!({ "user_ids": [last] }),
+    )
+    .await
+    .assert_error(422, "validation.group_too_large");
+}
+
+/// A backing service that is down answers `503 common.unavailable`.
+mod unavailable {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite_with_redis_down() {
+        redis_down(Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    #[ignore = "needs PostgreSQL: cargo xtask test"]
+    async fn postgres_with_redis_down() {
+        redis_down(Backend::Postgres).await;
+    }
+
+    async fn redis_down(backend: Backend) {
+        let app = TestApp::spawn_with_redis_down(backend).await;
+        app.get("/health/ready", None)
+            .await
+            .assert_error(503, "common.unavailable");
+        let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+        let chat = direct(&app, &ada, &bob).await;
+        say(&app, &ada, &chat, "stored, whatever the bus").await;
+        let mut ada_ws = online(&app, &ada).await;
+        let typing = answer(
+            &mut ada_ws,
+            "typing_indicator",
+            "t",
+            json!({ "chat_id": chat }),
+        )
+        .await;
+        assert_eq!(typing["type"], "error", "{typing:#}");
+        assert_eq!(typing["data"]["code"], "common.unavailable");
+    }
+
+    #[actix_web::test]
+    #[ignore = "needs PostgreSQL: cargo xtask test"]
+    async fn postgres_whose_database_goes_away() {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let app = TestApp::spawn(Backend::Postgres).await;
+        app.signed_in("ada").await;
+        let (base, name) = app.database_url().rsplit_once('/').unwrap();
+        let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap();
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap();
+        // The pool tries to reconnect for its whole 10 s checkout timeout
+        // before it gives up: longer than the client's default patience.
+        let patient = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish();
+        let mut response = patient
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .send_json(&json!({ "login": "ada", "password": support::PASSWORD }))
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(response.status().as_u16(), 503, "{body:#}");
+        assert_eq!(body["error"]["code"], "common.unavailable", "{body:#}");
+    }
+}
