@@ -142,7 +142,9 @@ async fn message_frames_reach_every_member_and_only_admins_delete_for_others(bac
     .await;
     assert_eq!(edited["type"], "ack", "{edited:#}");
     assert_eq!(edited["data"]["message"]["text"], "a better reply");
-    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+    // The actor's own socket is left out: its event may come before the
+    // ack, which `answer` skips it for.
+    for socket in [&mut ada_ws, &mut eve_ws] {
         let updated = socket.until("message_updated").await;
         assert_eq!(updated["data"]["id"], reply_id.as_str());
         assert_eq!(updated["data"]["text"], "a better reply");
@@ -159,7 +161,7 @@ async fn message_frames_reach_every_member_and_only_admins_delete_for_others(bac
     assert_eq!(deleted["type"], "ack", "{deleted:#}");
     assert!(deleted["data"]["message"]["text"].is_null());
     assert!(deleted["data"]["message"]["deleted_at"].is_string());
-    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
+    for socket in [&mut ada_ws, &mut eve_ws] {
         let gone = socket.until("message_deleted").await;
         assert_eq!(
             gone["data"],
@@ -203,8 +205,14 @@ async fn message_frames_reach_every_member_and_only_admins_delete_for_others(bac
     .await;
     assert_eq!(removed["type"], "ack", "{removed:#}");
     assert_eq!(removed["data"]["message"]["sender_id"], eve.id.as_str());
-    for socket in [&mut ada_ws, &mut bob_ws, &mut eve_ws] {
-        let gone = socket.until("message_deleted").await;
+    for socket in [&mut bob_ws, &mut eve_ws] {
+        // Bob may still have the event of his own deletion queued.
+        let gone = loop {
+            let gone = socket.until("message_deleted").await;
+            if gone["data"]["message_id"] != reply_id.as_str() {
+                break gone;
+            }
+        };
         assert_eq!(gone["data"]["message_id"], eves_id);
     }
 }
@@ -568,8 +576,14 @@ async fn a_socket_whose_queue_overflows_is_closed_with_1013(backend: Backend) {
         .connect(&format!("token={}&resume=true", bob.token))
         .await;
     bob_ws.until("connection_established").await;
-    for text in ["one", "two", "three", "four"] {
+    // Bob's other socket reads as it should. The hub queues each event on
+    // both sockets in one go, so once this one has a message, the holding
+    // one has had it queued too (or overflowed on it); with Redis, that is
+    // the only way to know the event reached this node.
+    let mut watcher = online(&app, &bob).await;
+    for text in ["one", "two", "three"] {
         say(&app, &ada, &chat, text).await;
+        assert_eq!(watcher.until("new_message").await["data"]["text"], text);
     }
     let confirm = answer(&mut bob_ws, "resume", "r", json!({ "chats": {} })).await;
     assert_eq!(confirm["type"], "ack", "{confirm:#}");
