@@ -64,7 +64,8 @@ fn read_events(seen: &[(UserId, ChatEvent)], user: UserId) -> Vec<i64> {
 /// What every event bus must do: events published to subscribed users
 /// reach this node's sink once per recipient, in publication order; nothing
 /// arrives for a user while they are unsubscribed, and events arrive again
-/// once they subscribe again.
+/// once they subscribe again. Subscriptions are counted: a user subscribed
+/// twice stays subscribed until they unsubscribe twice.
 ///
 /// Deliveries to users other than the two it makes up are ignored, so a bus
 /// may be shared with other traffic.
@@ -120,6 +121,24 @@ pub async fn event_bus(bus: &dyn EventBus, sink: &RecordingSink) {
         "nothing while unsubscribed, everything again after subscribing"
     );
     publish(vec![], 7).await;
+
+    // Subscriptions are counted: a user's second socket subscribes again,
+    // and the first one leaving must not cut the second one off.
+    bus.subscribe(bob)
+        .await
+        .unwrap_or_else(|error| panic!("second subscribe: {error}"));
+    bus.unsubscribe(bob)
+        .await
+        .unwrap_or_else(|error| panic!("first unsubscribe: {error}"));
+    publish(vec![bob], 8).await;
+    let seen = sink
+        .wait_until(|seen| read_events(seen, bob).len() >= 5)
+        .await;
+    assert_eq!(
+        read_events(&seen, bob),
+        [1, 2, 3, 6, 8],
+        "one unsubscribe of two subscriptions keeps the user subscribed"
+    );
 }
 
 /// What every presence store must do: a user is online from their first

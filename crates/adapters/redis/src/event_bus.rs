@@ -1,8 +1,8 @@
 //! [`EventBus`] over Redis pub/sub, one channel per user.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,7 +12,7 @@ use nerutalk_domain::UserId;
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_ports::{EventBus, EventSink, PortError};
 use redis::aio::PubSubSink;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
 
 const CHANNEL_PREFIX: &str = "nerutalk:user:";
 
@@ -38,12 +38,22 @@ const SUBSCRIBER_SHARDS: usize = 2;
 
 /// State shared between the bus and one subscriber thread.
 struct Subscriptions {
-    /// Users whose events this node wants: resubscribed after every reconnect.
-    wanted: Mutex<HashSet<UserId>>,
-    /// The live pub/sub connection's command half, while there is one.
-    sink: Mutex<Option<PubSubSink>>,
+    /// Held across the Redis command that a change of `wanted` needs, so
+    /// that the commands reach Redis in the order the counts changed.
+    routing: Mutex<Routing>,
     /// Dropped with the last handle of the bus, which stops the thread.
     _alive: watch::Sender<()>,
+}
+
+#[derive(Default)]
+struct Routing {
+    /// Subscriptions per user whose events this node wants, resubscribed
+    /// after every reconnect. Counted rather than flagged: a user's last
+    /// socket closing as a new first one opens can call `unsubscribe` and
+    /// `subscribe` in either order, and a count nets out the same in both.
+    wanted: HashMap<UserId, u32>,
+    /// The live pub/sub connection's command half, while there is one.
+    sink: Option<PubSubSink>,
 }
 
 /// The cross-node event bus.
@@ -76,8 +86,7 @@ impl RedisEventBus {
         for index in 0..SUBSCRIBER_SHARDS {
             let (alive, stopped) = watch::channel(());
             let shard = Arc::new(Subscriptions {
-                wanted: Mutex::new(HashSet::new()),
-                sink: Mutex::new(None),
+                routing: Mutex::default(),
                 _alive: alive,
             });
             let (client, sink, weak) = (client.clone(), sink.clone(), Arc::downgrade(&shard));
@@ -113,14 +122,6 @@ impl RedisEventBus {
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
-
-    fn current_sink(&self, user_id: UserId) -> Option<PubSubSink> {
-        self.shard(user_id)
-            .sink
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
 }
 
 /// Keeps one pub/sub connection alive for as long as the bus exists.
@@ -146,25 +147,22 @@ async fn subscriber(
             }
         };
         let (mut commands, mut messages) = pubsub.split();
-        // Publish the new sink before reading `wanted`: a concurrent subscribe
-        // either lands in `wanted` in time or finds this sink.
-        *shared.sink.lock().unwrap_or_else(PoisonError::into_inner) = Some(commands.clone());
-        let channels: Vec<String> = shared
-            .wanted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .copied()
-            .map(channel)
-            .collect();
-        if !channels.is_empty() {
-            if let Err(error) = commands.subscribe(&channels).await {
-                tracing::warn!(%error, "resubscribing failed; reconnecting");
-                drop(shared);
-                tokio::time::sleep(backoff).await;
-                continue;
+        {
+            // Resubscribe under the routing lock, so that no subscribe or
+            // unsubscribe slips between reading `wanted` and the new sink.
+            let mut routing = shared.routing.lock().await;
+            let channels: Vec<String> = routing.wanted.keys().copied().map(channel).collect();
+            if !channels.is_empty() {
+                if let Err(error) = commands.subscribe(&channels).await {
+                    tracing::warn!(%error, "resubscribing failed; reconnecting");
+                    drop(routing);
+                    drop(shared);
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                tracing::info!(count = channels.len(), "Redis pub/sub (re)subscribed");
             }
-            tracing::info!(count = channels.len(), "Redis pub/sub (re)subscribed");
+            routing.sink = Some(commands);
         }
         backoff = Duration::from_millis(100);
         drop(shared);
@@ -189,7 +187,7 @@ async fn subscriber(
             deliver(sink.as_ref(), &ready);
         }
         if let Some(shared) = subscriptions.upgrade() {
-            *shared.sink.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            shared.routing.lock().await.sink = None;
             tracing::warn!("Redis pub/sub connection lost; reconnecting");
         }
     }
@@ -243,13 +241,14 @@ impl EventBus for RedisEventBus {
     }
 
     async fn subscribe(&self, user_id: UserId) -> Result<(), PortError> {
-        self.shard(user_id)
-            .wanted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(user_id);
+        let mut routing = self.shard(user_id).routing.lock().await;
+        let count = routing.wanted.entry(user_id).or_default();
+        *count += 1;
+        if *count > 1 {
+            return Ok(());
+        }
         // Without a live connection the subscriber subscribes on reconnect.
-        if let Some(mut sink) = self.current_sink(user_id) {
+        if let Some(sink) = routing.sink.as_mut() {
             sink.subscribe(channel(user_id))
                 .await
                 .map_err(PortError::unavailable)?;
@@ -258,12 +257,18 @@ impl EventBus for RedisEventBus {
     }
 
     async fn unsubscribe(&self, user_id: UserId) -> Result<(), PortError> {
-        self.shard(user_id)
-            .wanted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&user_id);
-        if let Some(mut sink) = self.current_sink(user_id) {
+        let mut routing = self.shard(user_id).routing.lock().await;
+        match routing.wanted.get_mut(&user_id) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                return Ok(());
+            }
+            Some(_) => {
+                routing.wanted.remove(&user_id);
+            }
+            None => return Ok(()),
+        }
+        if let Some(sink) = routing.sink.as_mut() {
             sink.unsubscribe(channel(user_id))
                 .await
                 .map_err(PortError::unavailable)?;
