@@ -105,6 +105,7 @@ error-chat-not-found = The chat was not found.
 error-chat-not-admin = Only the chat's owner or admins can do this.
 error-chat-direct-chat-fixed = A direct chat cannot be renamed or have members added or removed.
 error-chat-blocked = You cannot send messages to this person.
+error-chat-member-blocked = One of the people you chose cannot be added to this chat.
 error-chat-cannot-remove-owner = The owner of a group cannot be removed.
 error-chat-message-not-found = The message was not found.
 error-chat-not-message-author = Only the author can edit this message.

@@ -104,6 +104,7 @@ error-chat-not-found = Obrolan tidak ditemukan.
 error-chat-not-admin = Hanya pemilik atau admin obrolan yang dapat melakukan ini.
 error-chat-direct-chat-fixed = Obrolan pribadi tidak dapat diganti namanya, dan anggotanya tidak dapat ditambah atau dikeluarkan.
 error-chat-blocked = Anda tidak dapat mengirim pesan kepada orang ini.
+error-chat-member-blocked = Salah satu orang yang Anda pilih tidak dapat ditambahkan ke obrolan ini.
 error-chat-cannot-remove-owner = Pemilik grup tidak dapat dikeluarkan.
 error-chat-message-not-found = Pesan tidak ditemukan.
 error-chat-not-message-author = Hanya pengirim yang dapat mengedit pesan ini.

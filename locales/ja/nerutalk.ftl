@@ -104,6 +104,7 @@ error-chat-not-found = チャットが見つかりませんでした。
 error-chat-not-admin = この操作は、チャットのオーナーまたは管理者のみが行えます。
 error-chat-direct-chat-fixed = 1対1のチャットでは、名前の変更やメンバーの追加・削除はできません。
 error-chat-blocked = この相手にはメッセージを送信できません。
+error-chat-member-blocked = 選んだ相手の中に、このチャットに追加できない人がいます。
 error-chat-cannot-remove-owner = グループのオーナーは削除できません。
 error-chat-message-not-found = メッセージが見つかりませんでした。
 error-chat-not-message-author = このメッセージを編集できるのは送信者のみです。

@@ -104,6 +104,7 @@ error-chat-not-found = 채팅을 찾을 수 없습니다.
 error-chat-not-admin = 채팅 소유자나 관리자만 이 작업을 할 수 있습니다.
 error-chat-direct-chat-fixed = 1:1 채팅은 이름을 바꾸거나 멤버를 추가하거나 내보낼 수 없습니다.
 error-chat-blocked = 이 상대에게는 메시지를 보낼 수 없습니다.
+error-chat-member-blocked = 선택한 사람 중에 이 채팅에 추가할 수 없는 사람이 있습니다.
 error-chat-cannot-remove-owner = 그룹 소유자는 내보낼 수 없습니다.
 error-chat-message-not-found = 메시지를 찾을 수 없습니다.
 error-chat-not-message-author = 이 메시지는 보낸 사람만 수정할 수 있습니다.

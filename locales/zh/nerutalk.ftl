@@ -104,6 +104,7 @@ error-chat-not-found = 未找到该聊天。
 error-chat-not-admin = 只有群主或管理员才能执行此操作。
 error-chat-direct-chat-fixed = 私聊不能重命名，也不能添加或移除成员。
 error-chat-blocked = 你无法向此人发送消息。
+error-chat-member-blocked = 你选择的人中有人无法被添加到此聊天。
 error-chat-cannot-remove-owner = 不能移除群主。
 error-chat-message-not-found = 未找到该消息。
 error-chat-not-message-author = 只有发送者才能编辑此消息。

@@ -68,6 +68,8 @@ pub enum AppError {
     DirectChatFixed,
     #[error("one of the two users has blocked the other")]
     Blocked,
+    #[error("a user to put in the group has blocked the one adding them")]
+    MemberBlocked,
     #[error("the owner can only leave, not be removed")]
     CannotRemoveOwner,
     #[error("message not found")]
@@ -110,6 +112,7 @@ impl AppError {
             Self::NotChatAdmin => "chat.not_admin",
             Self::DirectChatFixed => "chat.direct_chat_fixed",
             Self::Blocked => "chat.blocked",
+            Self::MemberBlocked => "chat.member_blocked",
             Self::CannotRemoveOwner => "chat.cannot_remove_owner",
             Self::MessageNotFound => "chat.message_not_found",
             Self::NotMessageAuthor => "chat.not_message_author",
@@ -141,6 +144,7 @@ impl AppError {
             Self::AccountDisabled
             | Self::NotChatAdmin
             | Self::Blocked
+            | Self::MemberBlocked
             | Self::CannotRemoveOwner
             | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
@@ -179,6 +183,7 @@ impl AppError {
             Self::UsernameTaken => Some("username"),
             Self::CurrentPasswordWrong => Some("current_password"),
             Self::PasswordUnchanged => Some("new_password"),
+            Self::MemberBlocked => Some("member_ids"),
             _ => None,
         }
     }

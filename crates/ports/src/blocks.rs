@@ -6,6 +6,13 @@ use nerutalk_domain::UserId;
 
 use crate::PortError;
 
+/// One user blocking another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    pub blocker: UserId,
+    pub blocked: UserId,
+}
+
 /// Persistence of blocks.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -36,4 +43,15 @@ pub trait BlockRepository: Send + Sync {
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be read.
     async fn either_blocks(&self, a: UserId, b: UserId) -> Result<bool, PortError>;
+
+    /// The blocks between `user` and any of `others`, in either direction,
+    /// read together rather than one pair at a time.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn blocks_between(
+        &self,
+        user: UserId,
+        others: Vec<UserId>,
+    ) -> Result<Vec<Block>, PortError>;
 }

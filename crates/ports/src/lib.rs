@@ -20,7 +20,7 @@ pub mod typing;
 pub mod users;
 pub mod verification;
 
-pub use blocks::BlockRepository;
+pub use blocks::{Block, BlockRepository};
 pub use chats::{ChatCursor, ChatRepository, ChatSummary, NewChat, Removal, Roster};
 pub use clock::{Clock, SystemClock};
 pub use error::{ConflictField, PortError};

@@ -4,11 +4,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use nerutalk_domain::UserId;
-use nerutalk_ports::{BlockRepository, PortError};
+use nerutalk_ports::{Block, BlockRepository, PortError};
 
 use crate::SqlStore;
 use crate::schema::user_blocks;
 use crate::types::DbUuid;
+
+/// Ids per query in [`SqlBlockRepository::blocks_between`]: each appears
+/// twice, and twice this stays below both backends' bind limits (SQLite
+/// 32,766; PostgreSQL 65,535) whatever the contact list.
+const IDS_PER_QUERY: usize = 5_000;
 
 /// Blocks in `user_blocks`.
 #[derive(Debug, Clone)]
@@ -99,5 +104,46 @@ impl BlockRepository for SqlBlockRepository {
             })
             .await?;
         Ok(found > 0)
+    }
+
+    async fn blocks_between(
+        &self,
+        user: UserId,
+        others: Vec<UserId>,
+    ) -> Result<Vec<Block>, PortError> {
+        if others.is_empty() {
+            return Ok(Vec::new());
+        }
+        let me = DbUuid::from(user);
+        let others: Vec<DbUuid> = others.into_iter().map(DbUuid::from).collect();
+        let rows: Vec<(DbUuid, DbUuid)> = self
+            .store
+            .run(move |connection| {
+                let mut rows = Vec::new();
+                for batch in others.chunks(IDS_PER_QUERY) {
+                    rows.extend(
+                        user_blocks::table
+                            .filter(
+                                user_blocks::blocker_id
+                                    .eq(me)
+                                    .and(user_blocks::blocked_id.eq_any(batch))
+                                    .or(user_blocks::blocked_id
+                                        .eq(me)
+                                        .and(user_blocks::blocker_id.eq_any(batch))),
+                            )
+                            .select((user_blocks::blocker_id, user_blocks::blocked_id))
+                            .load::<(DbUuid, DbUuid)>(connection)?,
+                    );
+                }
+                Ok(rows)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(blocker, blocked)| Block {
+                blocker: UserId::from_uuid(blocker.0),
+                blocked: UserId::from_uuid(blocked.0),
+            })
+            .collect())
     }
 }

@@ -10,8 +10,8 @@ use nerutalk_domain::chat::{Participant, Role};
 use nerutalk_domain::user::{Email, Profile, Username};
 use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{
-    Appended, BlockRepository, ChatCursor, ChatRepository, HistoryPage, MessageRepository, NewChat,
-    NewMessage, NewUser, PortError, UserRepository,
+    Appended, Block, BlockRepository, ChatCursor, ChatRepository, HistoryPage, MessageRepository,
+    NewChat, NewMessage, NewUser, PortError, UserRepository,
 };
 use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{
@@ -572,6 +572,7 @@ async fn contract(url: DatabaseUrl) {
     the_oldest_member_is_promoted_when_the_last_manager_leaves(&repos).await;
     read_markers_only_move_forward_up_to_the_last_message(&repos).await;
     blocks_hold_in_both_directions(&repos).await;
+    blocks_between_a_user_and_many_are_read_at_once(&repos).await;
     // Last, so that a failure here comes after every other clause was checked.
     a_member_leaving_a_direct_chat_promotes_nobody(&repos).await;
 }
@@ -587,4 +588,55 @@ async fn sqlite_satisfies_the_chat_contract() {
 async fn postgres_satisfies_the_chat_contract() {
     let database = ScratchDatabase::create().unwrap();
     contract(DatabaseUrl::parse(database.url())).await;
+}
+
+async fn blocks_between_a_user_and_many_are_read_at_once(repos: &Repositories) {
+    let blocks = &repos.blocks;
+    let [ike, jos, kit, lev, moe] = users(repos, ["ike", "jos", "kit", "lev", "moe"]).await;
+    blocks.block(ike, jos, now()).await.unwrap();
+    blocks.block(kit, ike, now()).await.unwrap();
+    // Not involving ike, so never reported for him.
+    blocks.block(jos, lev, now()).await.unwrap();
+    blocks.block(lev, moe, now()).await.unwrap();
+
+    let mut found = blocks
+        .blocks_between(ike, vec![jos, kit, lev, moe, UserId::generate()])
+        .await
+        .unwrap();
+    found.sort_by_key(|block| block.blocker);
+    assert_eq!(
+        found,
+        [
+            Block {
+                blocker: ike,
+                blocked: jos
+            },
+            Block {
+                blocker: kit,
+                blocked: ike
+            },
+        ]
+    );
+    // Only the users asked about.
+    assert_eq!(
+        blocks.blocks_between(ike, vec![kit]).await.unwrap(),
+        [Block {
+            blocker: kit,
+            blocked: ike
+        }]
+    );
+    assert!(
+        blocks
+            .blocks_between(ike, vec![lev, moe])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        blocks
+            .blocks_between(ike, Vec::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,7 +1,12 @@
-//! Blocking: a blocked user cannot open a direct chat with, or message, the blocker.
+//! Blocking: a block, either way, freezes the pair's direct chat and hides
+//! each one's presence from the other; nobody can put a user who blocked
+//! them into a group. Groups both chose to be in are left alone.
+
+use std::collections::HashSet;
 
 use nerutalk_domain::UserId;
-use nerutalk_ports::PortError;
+use nerutalk_domain::chat::ChatKind;
+use nerutalk_ports::{PortError, Roster};
 
 use super::ChatService;
 use crate::AppError;
@@ -33,5 +38,81 @@ impl ChatService {
     /// [`AppError::Unavailable`] when the store cannot be read.
     pub async fn blocked(&self, actor: UserId) -> Result<Vec<UserId>, AppError> {
         Ok(self.ports.blocks.blocked_by(actor).await?)
+    }
+
+    /// Whether `roster` is a direct chat whose two members are kept apart
+    /// by a block, either way: then nothing new happens in it, and nothing
+    /// one of them does there is told to the other.
+    pub(super) async fn direct_chat_frozen(
+        &self,
+        actor: UserId,
+        roster: &Roster,
+    ) -> Result<bool, AppError> {
+        if roster.chat.kind != ChatKind::Direct {
+            return Ok(false);
+        }
+        for other in roster
+            .members
+            .iter()
+            .filter(|member| member.user_id != actor)
+        {
+            if self
+                .ports
+                .blocks
+                .either_blocks(actor, other.user_id)
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Those of `others` with a block, either way, with `user`.
+    pub(super) async fn blocked_either_way(
+        &self,
+        user: UserId,
+        others: &[UserId],
+    ) -> Result<HashSet<UserId>, AppError> {
+        if others.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let blocks = self
+            .ports
+            .blocks
+            .blocks_between(user, others.to_vec())
+            .await?;
+        Ok(blocks
+            .into_iter()
+            .map(|block| {
+                if block.blocker == user {
+                    block.blocked
+                } else {
+                    block.blocker
+                }
+            })
+            .collect())
+    }
+
+    /// Refuses to put into a group anyone among `users` who has blocked
+    /// `actor`. Which one is not said. Blocking someone does not stop
+    /// the blocker from adding them: that is the blocker's own choice.
+    pub(super) async fn refuse_those_who_blocked(
+        &self,
+        actor: UserId,
+        users: &[UserId],
+    ) -> Result<(), AppError> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let blocks = self
+            .ports
+            .blocks
+            .blocks_between(actor, users.to_vec())
+            .await?;
+        if blocks.iter().any(|block| block.blocked == actor) {
+            return Err(AppError::MemberBlocked);
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! Creating, listing, describing chats, and managing their members.
 
+use std::collections::HashSet;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -45,36 +47,30 @@ impl ChatService {
     /// `false`) or creates a group with the caller as owner.
     ///
     /// # Errors
-    /// [`AppError::Invalid`], [`AppError::UserNotFound`], [`AppError::Blocked`].
+    /// [`AppError::Invalid`], [`AppError::UserNotFound`], [`AppError::Blocked`],
+    /// [`AppError::MemberBlocked`].
     pub async fn create_chat(
         &self,
         actor: UserId,
         request: NewConversation,
     ) -> Result<(ChatView, bool), AppError> {
-        let mut others: Vec<UserId> = Vec::new();
-        for member in request.members {
-            if member != actor && !others.contains(&member) {
-                others.push(member);
-            }
-        }
-        for other in &others {
-            self.active_user(*other).await?;
-        }
-        let now = self.ports.clock.now();
-        let (details, members) = match request.kind {
+        let mut seen = HashSet::new();
+        let others: Vec<UserId> = request
+            .members
+            .into_iter()
+            .filter(|member| *member != actor && seen.insert(*member))
+            .collect();
+        // What needs no read is checked first: a request too large or
+        // malformed costs no lookup.
+        let (details, members, pair) = match request.kind {
             ChatKind::Direct => {
                 let [other] = others.as_slice() else {
                     return Err(DomainError::DirectChatMembers.into());
                 };
-                if self.ports.blocks.either_blocks(actor, *other).await? {
-                    return Err(AppError::Blocked);
-                }
-                if let Some(existing) = self.ports.chats.find_direct(actor, *other).await? {
-                    return Ok((self.view(existing).await?, false));
-                }
                 (
                     ChatDetails::default(),
                     vec![(actor, Role::Member), (*other, Role::Member)],
+                    Some(*other),
                 )
             }
             ChatKind::Group => {
@@ -100,9 +96,23 @@ impl ChatService {
                 let members = std::iter::once((actor, Role::Owner))
                     .chain(others.iter().map(|user| (*user, Role::Member)))
                     .collect();
-                (details, members)
+                (details, members, None)
             }
         };
+        for other in &others {
+            self.active_user(*other).await?;
+        }
+        if let Some(other) = pair {
+            if self.ports.blocks.either_blocks(actor, other).await? {
+                return Err(AppError::Blocked);
+            }
+            if let Some(existing) = self.ports.chats.find_direct(actor, other).await? {
+                return Ok((self.view(existing).await?, false));
+            }
+        } else {
+            self.refuse_those_who_blocked(actor, &others).await?;
+        }
+        let now = self.ports.clock.now();
         let created = self
             .ports
             .chats
@@ -115,14 +125,14 @@ impl ChatService {
                 members,
             })
             .await;
-        let chat = match (created, request.kind, others.first()) {
-            (Ok(chat), _, _) => chat,
+        let chat = match (created, pair) {
+            (Ok(chat), _) => chat,
             // Two first messages raced; the other one made the pair's chat.
-            (Err(PortError::Conflict(_)), ChatKind::Direct, Some(other)) => {
-                let existing = self.ports.chats.find_direct(actor, *other).await?;
+            (Err(PortError::Conflict(_)), Some(other)) => {
+                let existing = self.ports.chats.find_direct(actor, other).await?;
                 return Ok((self.view(existing.ok_or(AppError::Internal)?).await?, false));
             }
-            (Err(error), _, _) => return Err(error.into()),
+            (Err(error), _) => return Err(error.into()),
         };
         let view = self.view(chat).await?;
         self.tell_members(view.chat.id, ChatEvent::ChatUpdated(view.chat.clone()))
@@ -250,7 +260,8 @@ impl ChatService {
     /// Adds members to a group (admins only).
     ///
     /// # Errors
-    /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`], [`AppError::UserNotFound`].
+    /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`], [`AppError::UserNotFound`],
+    /// [`AppError::MemberBlocked`].
     pub async fn add_participants(
         &self,
         actor: UserId,
@@ -258,6 +269,7 @@ impl ChatService {
         users: Vec<UserId>,
     ) -> Result<ChatView, AppError> {
         let chat = self.managed_group(actor, chat_id).await?;
+        self.refuse_those_who_blocked(actor, &users).await?;
         for user in &users {
             self.active_user(*user).await?;
         }

@@ -61,21 +61,8 @@ impl ChatService {
         // a stranger whether the chat exists, so membership comes first.
         if direct || outgoing.reply_to.is_some() {
             let (roster, _) = self.roster_for(actor, chat_id).await?;
-            if direct {
-                for other in roster
-                    .members
-                    .iter()
-                    .filter(|member| member.user_id != actor)
-                {
-                    if self
-                        .ports
-                        .blocks
-                        .either_blocks(actor, other.user_id)
-                        .await?
-                    {
-                        return Err(AppError::Blocked);
-                    }
-                }
+            if self.direct_chat_frozen(actor, &roster).await? {
+                return Err(AppError::Blocked);
             }
         }
         if let Some(reply_to) = outgoing.reply_to {
@@ -149,7 +136,8 @@ impl ChatService {
     /// Replaces the text of one's own text message.
     ///
     /// # Errors
-    /// [`AppError::NotMessageAuthor`], [`AppError::MessageNotEditable`], [`AppError::Invalid`].
+    /// [`AppError::NotMessageAuthor`], [`AppError::MessageNotEditable`], [`AppError::Invalid`],
+    /// [`AppError::Blocked`] in a direct chat frozen by a block.
     pub async fn edit_message(
         &self,
         actor: UserId,
@@ -158,6 +146,9 @@ impl ChatService {
         text: &str,
     ) -> Result<Message, AppError> {
         let (roster, _) = self.roster_for(actor, chat_id).await?;
+        if self.direct_chat_frozen(actor, &roster).await? {
+            return Err(AppError::Blocked);
+        }
         let message = self.message(chat_id, message_id).await?;
         if message.sender_id != actor {
             return Err(AppError::NotMessageAuthor);
@@ -184,7 +175,8 @@ impl ChatService {
     /// Deletes a message (its author, or a chat admin), leaving a tombstone.
     ///
     /// # Errors
-    /// [`AppError::NotChatAdmin`] for someone else's message without admin rights.
+    /// [`AppError::NotChatAdmin`] for someone else's message without admin rights,
+    /// [`AppError::Blocked`] in a direct chat frozen by a block.
     pub async fn delete_message(
         &self,
         actor: UserId,
@@ -192,6 +184,9 @@ impl ChatService {
         message_id: MessageId,
     ) -> Result<Message, AppError> {
         let (roster, me) = self.roster_for(actor, chat_id).await?;
+        if self.direct_chat_frozen(actor, &roster).await? {
+            return Err(AppError::Blocked);
+        }
         let message = self.message(chat_id, message_id).await?;
         if message.sender_id != actor && !me.role.can_manage() {
             return Err(AppError::NotChatAdmin);
@@ -213,7 +208,9 @@ impl ChatService {
         Ok(deleted)
     }
 
-    /// Marks everything up to `seq` read and tells the members (read receipts).
+    /// Marks everything up to `seq` read and tells the members (read
+    /// receipts). In a direct chat frozen by a block the marker is still
+    /// kept, for the reader's unread counts, but told only to the reader.
     ///
     /// # Errors
     /// [`AppError::ChatNotFound`].
@@ -224,9 +221,14 @@ impl ChatService {
         seq: i64,
     ) -> Result<i64, AppError> {
         let (roster, _) = self.roster_for(actor, chat_id).await?;
+        let audience = if self.direct_chat_frozen(actor, &roster).await? {
+            vec![actor]
+        } else {
+            roster.user_ids()
+        };
         let read = self.ports.chats.mark_read(chat_id, actor, seq).await?;
         self.tell(
-            &roster.user_ids(),
+            &audience,
             ChatEvent::MessageRead {
                 chat_id,
                 user_id: actor,

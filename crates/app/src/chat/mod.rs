@@ -1,6 +1,8 @@
 //! Chats and messages: one use case per action, shared by REST and the
 //! WebSocket gateway so no rule is written twice.
 
+#[cfg(test)]
+mod blocking_tests;
 mod blocks;
 mod conversations;
 mod kinds;
@@ -135,12 +137,17 @@ impl ChatService {
         }
     }
 
-    /// The users who share at least one chat with `user` (who may see their presence).
+    /// The users who may see `user`'s presence, and whose presence `user`
+    /// may see: those who share at least one chat with them, but no block
+    /// either way (a group shared with someone one blocked is no window).
     ///
     /// # Errors
-    /// [`AppError::Unavailable`] when the store cannot be read.
+    /// [`AppError::Unavailable`] when the stores cannot be read.
     pub async fn contacts(&self, user: UserId) -> Result<Vec<UserId>, AppError> {
-        Ok(self.ports.chats.contacts(user).await?)
+        let mut contacts = self.ports.chats.contacts(user).await?;
+        let blocked = self.blocked_either_way(user, &contacts).await?;
+        contacts.retain(|contact| !blocked.contains(contact));
+        Ok(contacts)
     }
 
     /// A socket of `user` opened. The first one on this node routes their
@@ -183,7 +190,7 @@ impl ChatService {
         }
     }
 
-    /// The presence of everyone who shares a chat with `user`.
+    /// The presence of `user`'s [contacts](Self::contacts).
     ///
     /// # Errors
     /// [`AppError::Unavailable`] when the stores cannot be read.
@@ -192,7 +199,7 @@ impl ChatService {
         Ok(self.ports.presence.presence(contacts).await?)
     }
 
-    /// Tells `user`'s contacts that they came online or went away.
+    /// Tells `user`'s [contacts](Self::contacts) that they came online or went away.
     async fn announce_presence(
         &self,
         user: UserId,

@@ -17,7 +17,8 @@ impl ChatService {
     /// ways of stopping never repeat themselves).
     ///
     /// # Errors
-    /// [`AppError::ChatNotFound`], [`AppError::Unavailable`].
+    /// [`AppError::ChatNotFound`], [`AppError::Unavailable`],
+    /// [`AppError::Blocked`] in a direct chat frozen by a block.
     pub async fn typing(
         &self,
         actor: UserId,
@@ -25,6 +26,9 @@ impl ChatService {
         is_typing: bool,
     ) -> Result<(), AppError> {
         let (roster, _) = self.roster_for(actor, chat_id).await?;
+        if self.direct_chat_frozen(actor, &roster).await? {
+            return Err(AppError::Blocked);
+        }
         let now = self.ports.clock.now();
         if is_typing {
             let until = now + Self::TYPING_TTL;
@@ -38,7 +42,7 @@ impl ChatService {
 
     /// A socket's indicator ran out without renewal: tells the others that
     /// the caller stopped, unless they are still typing by the store (they
-    /// renewed it from another socket).
+    /// renewed it from another socket), or a block came between them since.
     ///
     /// # Errors
     /// [`AppError::ChatNotFound`] (say, they left), [`AppError::Unavailable`].
@@ -51,6 +55,7 @@ impl ChatService {
             .typing_in(chat_id, now)
             .await?
             .contains(&actor)
+            || self.direct_chat_frozen(actor, &roster).await?
         {
             return Ok(());
         }

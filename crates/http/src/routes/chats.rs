@@ -23,7 +23,7 @@ use crate::server::AppState;
         (status = 201, body = Envelope<ChatDetailsResponse>),
         (status = 200, description = "The pair's existing direct chat", body = Envelope<ChatDetailsResponse>),
         (status = 401, body = ErrorEnvelope),
-        (status = 403, description = "One of the pair blocked the other", body = ErrorEnvelope),
+        (status = 403, description = "A block stands in the way: `chat.blocked` for a direct chat, `chat.member_blocked` for a group", body = ErrorEnvelope),
         (status = 404, description = "A member does not exist", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope)))]
 #[post("")]
