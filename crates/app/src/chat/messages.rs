@@ -157,6 +157,9 @@ impl ChatService {
         message_id: MessageId,
         text: &str,
     ) -> Result<Message, AppError> {
+        let text = MessageContent::parse(MessageKind::Text, Some(text), None)?
+            .text
+            .ok_or(AppError::Internal)?;
         let (roster, _) = self.roster_for(actor, chat_id).await?;
         let message = self.message(chat_id, message_id).await?;
         if message.sender_id != actor {
@@ -165,9 +168,6 @@ impl ChatService {
         if message.kind != MessageKind::Text || message.is_deleted() {
             return Err(AppError::MessageNotEditable);
         }
-        let text = MessageContent::parse(MessageKind::Text, Some(text), None)?
-            .text
-            .ok_or(AppError::Internal)?;
         let edited = self
             .ports
             .messages
