@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::text::{self, Lines};
+use crate::text::{self as rules, Lines};
 use crate::{ChatId, DomainError, MessageId, UserId};
 
 /// One-to-one or many.
@@ -81,13 +81,13 @@ impl ChatDetails {
     pub const DESCRIPTION_MAX: usize = 500;
     pub const GROUP_MAX_MEMBERS: usize = 256;
 
-    /// A name as [`text::name`] reads it.
+    /// A name as [`crate::text::name`] reads it.
     ///
     /// # Errors
     /// [`DomainError::ControlCharacters`], [`DomainError::InvisibleCharacters`]
     /// or [`DomainError::ChatNameLength`] (also for a name with nothing visible).
     pub fn parse_name(raw: &str) -> Result<String, DomainError> {
-        let name = text::name("name", raw)?.unwrap_or_default();
+        let name = rules::name("name", raw)?.unwrap_or_default();
         let len = name.chars().count();
         if (1..=Self::NAME_MAX).contains(&len) {
             Ok(name.to_owned())
@@ -104,7 +104,7 @@ impl ChatDetails {
     /// # Errors
     /// [`DomainError::ControlCharacters`] or [`DomainError::ChatDescriptionTooLong`].
     pub fn parse_description(raw: &str) -> Result<Option<String>, DomainError> {
-        text::refuse_controls("description", raw, Lines::Multi)?;
+        rules::refuse_controls("description", raw, Lines::Multi)?;
         let text = raw.trim();
         if text.chars().count() > Self::DESCRIPTION_MAX {
             Err(DomainError::ChatDescriptionTooLong {
@@ -165,7 +165,7 @@ impl MessageContent {
     ) -> Result<Self, DomainError> {
         let text = Self::parse_text(text)?;
         let media_url = media_url
-            .map(|url| text::single_line("media_url", url))
+            .map(|url| rules::single_line("media_url", url))
             .transpose()?;
         let media_url = match media_url.filter(|url| !url.is_empty()) {
             Some(url) => crate::user::Profile::parse_avatar_url(url)
@@ -197,9 +197,9 @@ impl MessageContent {
     /// [`DomainError::ControlCharacters`] or [`DomainError::MessageTooLong`].
     pub fn parse_text(text: Option<&str>) -> Result<Option<String>, DomainError> {
         if let Some(raw) = text {
-            text::refuse_controls("text", raw, Lines::Multi)?;
+            rules::refuse_controls("text", raw, Lines::Multi)?;
         }
-        let Some(text) = text.map(str::trim).filter(|text| !text::is_blank(text)) else {
+        let Some(text) = text.map(str::trim).filter(|text| !rules::is_blank(text)) else {
             return Ok(None);
         };
         if text.chars().count() > Self::TEXT_MAX {
@@ -219,7 +219,7 @@ impl MessageContent {
 /// when empty or longer than 64.
 pub fn parse_client_message_id(raw: &str) -> Result<String, DomainError> {
     const MAX: usize = 64;
-    let id = text::single_line("client_message_id", raw)?;
+    let id = rules::single_line("client_message_id", raw)?;
     if (1..=MAX).contains(&id.chars().count()) {
         Ok(id.to_owned())
     } else {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::text::{self, Lines};
+use crate::text::{self as rules, Lines};
 use crate::{DomainError, Language, UserId};
 
 /// A syntactically valid e-mail address, lowercased so that comparison is
@@ -19,7 +19,7 @@ impl Email {
     /// [`DomainError::ControlCharacters`], [`DomainError::EmailInvalid`] or
     /// [`DomainError::EmailTooLong`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let email = text::single_line("email", raw)?.to_lowercase();
+        let email = rules::single_line("email", raw)?.to_lowercase();
         if email.chars().count() > Self::MAX_LEN {
             return Err(DomainError::EmailTooLong { max: Self::MAX_LEN });
         }
@@ -69,7 +69,7 @@ impl Username {
     /// [`DomainError::ControlCharacters`], [`DomainError::UsernameLength`] or
     /// [`DomainError::UsernameCharset`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let name = Self::normalize(text::single_line("username", raw)?);
+        let name = Self::normalize(rules::single_line("username", raw)?);
         let name = name.trim();
         let len = name.chars().count();
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
@@ -114,7 +114,7 @@ impl Username {
 /// # Errors
 /// [`DomainError::ControlCharacters`] naming `login`.
 pub fn login_key(raw: &str) -> Result<String, DomainError> {
-    let login = text::single_line("login", raw)?;
+    let login = rules::single_line("login", raw)?;
     Ok(if login.contains('@') {
         login.to_lowercase()
     } else {
@@ -127,7 +127,7 @@ pub fn login_key(raw: &str) -> Result<String, DomainError> {
 /// # Errors
 /// [`DomainError::ControlCharacters`] naming `query`.
 pub fn search_query(raw: &str) -> Result<String, DomainError> {
-    Ok(text::single_line("query", raw)?.to_lowercase())
+    Ok(rules::single_line("query", raw)?.to_lowercase())
 }
 
 /// A plaintext password that meets the strength rules. It never leaves the
@@ -148,7 +148,7 @@ impl Password {
     /// [`DomainError::ControlCharacters`] (NUL), [`DomainError::PasswordTooShort`],
     /// [`DomainError::PasswordTooLong`] or [`DomainError::PasswordTooWeak`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        text::refuse_nul("password", raw)?;
+        rules::refuse_nul("password", raw)?;
         let len = raw.chars().count();
         if len < Self::MIN_LEN {
             return Err(DomainError::PasswordTooShort { min: Self::MIN_LEN });
@@ -224,13 +224,13 @@ impl Profile {
     pub const PHONE_MAX: usize = 20;
     pub const AVATAR_URL_MAX: usize = 2048;
 
-    /// A name as [`text::name`] reads it; nothing visible means "none".
+    /// A name as [`crate::text::name`] reads it; nothing visible means "none".
     ///
     /// # Errors
     /// [`DomainError::ControlCharacters`], [`DomainError::InvisibleCharacters`]
     /// or [`DomainError::FullNameTooLong`].
     pub fn parse_full_name(raw: &str) -> Result<Option<String>, DomainError> {
-        let name = text::name("full_name", raw)?.unwrap_or_default();
+        let name = rules::name("full_name", raw)?.unwrap_or_default();
         bounded_text(name, Self::FULL_NAME_MAX, |max| {
             DomainError::FullNameTooLong { max }
         })
@@ -241,7 +241,7 @@ impl Profile {
     /// # Errors
     /// [`DomainError::ControlCharacters`] or [`DomainError::BioTooLong`].
     pub fn parse_bio(raw: &str) -> Result<Option<String>, DomainError> {
-        text::refuse_controls("bio", raw, Lines::Multi)?;
+        rules::refuse_controls("bio", raw, Lines::Multi)?;
         bounded_text(raw, Self::BIO_MAX, |max| DomainError::BioTooLong { max })
     }
 
@@ -251,7 +251,7 @@ impl Profile {
     /// # Errors
     /// [`DomainError::ControlCharacters`] or [`DomainError::PhoneInvalid`].
     pub fn parse_phone(raw: &str) -> Result<Option<String>, DomainError> {
-        let text = text::single_line("phone_number", raw)?;
+        let text = rules::single_line("phone_number", raw)?;
         if text.is_empty() {
             return Ok(None);
         }
@@ -281,7 +281,7 @@ impl Profile {
     /// # Errors
     /// [`DomainError::ControlCharacters`] or [`DomainError::AvatarUrlInvalid`].
     pub fn parse_avatar_url(raw: &str) -> Result<Option<String>, DomainError> {
-        let text = text::single_line("avatar_url", raw)?;
+        let text = rules::single_line("avatar_url", raw)?;
         if text.is_empty() {
             return Ok(None);
         }
