@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::text::{self as rules, Lines};
 use crate::{ChatId, DomainError, MessageId, UserId};
 
 /// One-to-one or many.
@@ -80,10 +81,13 @@ impl ChatDetails {
     pub const DESCRIPTION_MAX: usize = 500;
     pub const GROUP_MAX_MEMBERS: usize = 256;
 
+    /// A name as [`crate::text::name`] reads it.
+    ///
     /// # Errors
-    /// [`DomainError::ChatNameLength`].
+    /// [`DomainError::ControlCharacters`], [`DomainError::InvisibleCharacters`]
+    /// or [`DomainError::ChatNameLength`] (also for a name with nothing visible).
     pub fn parse_name(raw: &str) -> Result<String, DomainError> {
-        let name = raw.trim();
+        let name = rules::name("name", raw)?.unwrap_or_default();
         let len = name.chars().count();
         if (1..=Self::NAME_MAX).contains(&len) {
             Ok(name.to_owned())
@@ -95,9 +99,12 @@ impl ChatDetails {
         }
     }
 
+    /// Multi-line text: tab and line breaks are kept.
+    ///
     /// # Errors
-    /// [`DomainError::ChatDescriptionTooLong`].
+    /// [`DomainError::ControlCharacters`] or [`DomainError::ChatDescriptionTooLong`].
     pub fn parse_description(raw: &str) -> Result<Option<String>, DomainError> {
+        rules::refuse_controls("description", raw, Lines::Multi)?;
         let text = raw.trim();
         if text.chars().count() > Self::DESCRIPTION_MAX {
             Err(DomainError::ChatDescriptionTooLong {
@@ -148,15 +155,19 @@ impl MessageContent {
     /// URL and may carry a caption; clients never send system messages.
     ///
     /// # Errors
-    /// [`DomainError::MessageEmpty`], [`DomainError::MessageTooLong`],
-    /// [`DomainError::MessageMediaMissing`] or [`DomainError::MessageKindNotAllowed`].
+    /// [`DomainError::ControlCharacters`], [`DomainError::MessageEmpty`],
+    /// [`DomainError::MessageTooLong`], [`DomainError::MessageMediaMissing`]
+    /// or [`DomainError::MessageKindNotAllowed`].
     pub fn parse(
         kind: MessageKind,
         text: Option<&str>,
         media_url: Option<&str>,
     ) -> Result<Self, DomainError> {
         let text = Self::parse_text(text)?;
-        let media_url = match media_url.map(str::trim).filter(|url| !url.is_empty()) {
+        let media_url = media_url
+            .map(|url| rules::single_line("media_url", url))
+            .transpose()?;
+        let media_url = match media_url.filter(|url| !url.is_empty()) {
             Some(url) => crate::user::Profile::parse_avatar_url(url)
                 .map_err(|_| DomainError::MessageMediaMissing)?,
             None => None,
@@ -178,12 +189,17 @@ impl MessageContent {
         }
     }
 
-    /// Checks the text of a message or an edit.
+    /// Checks the text of a message or an edit: multi-line, trimmed, and
+    /// "none" when it shows nothing (whitespace and invisible characters
+    /// alone). Otherwise it is kept as the user wrote it.
     ///
     /// # Errors
-    /// [`DomainError::MessageTooLong`].
+    /// [`DomainError::ControlCharacters`] or [`DomainError::MessageTooLong`].
     pub fn parse_text(text: Option<&str>) -> Result<Option<String>, DomainError> {
-        let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
+        if let Some(raw) = text {
+            rules::refuse_controls("text", raw, Lines::Multi)?;
+        }
+        let Some(text) = text.map(str::trim).filter(|text| !rules::is_blank(text)) else {
             return Ok(None);
         };
         if text.chars().count() > Self::TEXT_MAX {
@@ -199,10 +215,11 @@ impl MessageContent {
 /// the first message instead of sending it twice.
 ///
 /// # Errors
-/// [`DomainError::ClientMessageIdInvalid`] when empty or longer than 64.
+/// [`DomainError::ControlCharacters`], or [`DomainError::ClientMessageIdInvalid`]
+/// when empty or longer than 64.
 pub fn parse_client_message_id(raw: &str) -> Result<String, DomainError> {
     const MAX: usize = 64;
-    let id = raw.trim();
+    let id = rules::single_line("client_message_id", raw)?;
     if (1..=MAX).contains(&id.chars().count()) {
         Ok(id.to_owned())
     } else {
@@ -267,6 +284,55 @@ mod tests {
         );
         assert!(parse_client_message_id("").is_err());
         assert!(parse_client_message_id(&"k".repeat(65)).is_err());
+        assert_eq!(
+            parse_client_message_id("key\0"),
+            Err(DomainError::ControlCharacters {
+                field: "client_message_id"
+            })
+        );
+    }
+
+    #[test]
+    fn text_rules_for_chats_and_messages() {
+        assert_eq!(
+            MessageContent::parse_text(Some(" two\nlines\tand a tab\r\n ")),
+            Ok(Some("two\nlines\tand a tab".into())),
+            "multi-line text keeps its breaks and tabs"
+        );
+        assert_eq!(
+            MessageContent::parse(MessageKind::Text, Some("a\0b"), None),
+            Err(DomainError::ControlCharacters { field: "text" })
+        );
+        assert_eq!(
+            MessageContent::parse(MessageKind::Text, Some("\u{200b}\u{3164}\u{fe0f} "), None),
+            Err(DomainError::MessageEmpty)
+        );
+        assert_eq!(
+            MessageContent::parse(MessageKind::Gif, None, Some("https://x.example/\0")),
+            Err(DomainError::ControlCharacters { field: "media_url" })
+        );
+        assert_eq!(
+            ChatDetails::parse_name("Team\u{202e}"),
+            Err(DomainError::InvisibleCharacters { field: "name" })
+        );
+        assert_eq!(
+            ChatDetails::parse_name("Team\nB"),
+            Err(DomainError::ControlCharacters { field: "name" })
+        );
+        assert_eq!(
+            ChatDetails::parse_name(" \u{200c}\u{200d} "),
+            Err(DomainError::ChatNameLength { min: 1, max: 100 })
+        );
+        assert_eq!(
+            ChatDetails::parse_description("line one\nline two"),
+            Ok(Some("line one\nline two".into()))
+        );
+        assert_eq!(
+            ChatDetails::parse_description("\u{7}"),
+            Err(DomainError::ControlCharacters {
+                field: "description"
+            })
+        );
     }
 
     #[test]
@@ -282,20 +348,60 @@ mod tests {
         assert_eq!(ChatKind::from_name("channel"), None);
     }
 
+    /// Characters that draw nothing, whitespace among them.
+    fn invisible() -> impl Strategy<Value = char> {
+        proptest::sample::select(vec![
+            ' ', '\t', '\n', '\r', '\u{3000}', '\u{2028}', '\u{061C}', '\u{200B}', '\u{200C}',
+            '\u{200D}', '\u{200E}', '\u{202E}', '\u{2060}', '\u{2066}', '\u{FEFF}', '\u{00AD}',
+            '\u{2800}', '\u{3164}', '\u{115F}', '\u{1160}', '\u{FE00}', '\u{FE0F}', '\u{180E}',
+        ])
+    }
+
     proptest! {
         #[test]
-        fn accepted_texts_are_trimmed_and_bounded(raw in "\\PC{0,4100}") {
-            if let Ok(Some(text)) = MessageContent::parse_text(Some(&raw)) {
-                prop_assert!(!text.is_empty() && text.chars().count() <= 4_000);
-                prop_assert_eq!(text.trim(), text.as_str());
-            }
+        fn visible_texts_are_kept_as_written_but_trimmed(
+            core in "[a-zA-Z0-9]|[a-zA-Z0-9]\\PC{0,300}[a-zA-Z0-9]",
+            before in "[ \t\n]{0,3}",
+            after in "[ \t\r\n]{0,3}",
+        ) {
+            let raw = format!("{before}{core}{after}");
+            prop_assert_eq!(MessageContent::parse_text(Some(&raw)), Ok(Some(core)));
         }
 
         #[test]
-        fn chat_names_are_one_to_a_hundred_characters(raw in "\\PC{0,120}") {
-            if let Ok(name) = ChatDetails::parse_name(&raw) {
-                prop_assert!((1..=100).contains(&name.chars().count()));
-            }
+        fn texts_over_the_limit_are_too_long(extra in 1_usize..100) {
+            let raw = "x".repeat(MessageContent::TEXT_MAX + extra);
+            prop_assert_eq!(
+                MessageContent::parse_text(Some(&raw)),
+                Err(DomainError::MessageTooLong { max: MessageContent::TEXT_MAX })
+            );
+        }
+
+        #[test]
+        fn invisible_only_messages_are_empty(
+            text in proptest::collection::vec(invisible(), 0..40)
+                .prop_map(|chars| chars.into_iter().collect::<String>()),
+        ) {
+            prop_assert_eq!(MessageContent::parse_text(Some(&text)), Ok(None));
+            prop_assert_eq!(
+                MessageContent::parse(MessageKind::Text, Some(&text), None),
+                Err(DomainError::MessageEmpty)
+            );
+        }
+
+        #[test]
+        fn chat_names_of_up_to_a_hundred_characters_are_kept_trimmed(
+            raw in "[a-zA-Z0-9]\\PC{0,98}[ ]{0,3}",
+        ) {
+            prop_assert_eq!(ChatDetails::parse_name(&raw), Ok(raw.trim().to_owned()));
+        }
+
+        #[test]
+        fn chat_names_over_a_hundred_characters_are_refused(raw in "[a-z]{101,150}") {
+            prop_assert_eq!(
+                ChatDetails::parse_name(&raw),
+                Err(DomainError::ChatNameLength { min: 1, max: 100 })
+            );
         }
     }
 }

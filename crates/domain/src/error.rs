@@ -3,12 +3,18 @@
 use strum::{EnumIter, IntoStaticStr};
 
 /// A value that breaks a domain rule. Each variant has a stable code and a
-/// Fluent message; the numbers it carries are the limits the client crossed.
+/// Fluent message; the numbers it carries are the limits the client crossed,
+/// and a `field` it carries names the request field for rules that apply to
+/// many fields (the text rules of [`crate::text`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error, EnumIter, IntoStaticStr)]
 pub enum DomainError {
     #[default]
     #[error("email address is not valid")]
     EmailInvalid,
+    #[error("{field} contains control characters")]
+    ControlCharacters { field: &'static str },
+    #[error("{field} contains bidi controls or invisible characters")]
+    InvisibleCharacters { field: &'static str },
     #[error("email address is longer than {max} characters")]
     EmailTooLong { max: usize },
     #[error("username must be {min} to {max} characters long")]
@@ -59,6 +65,8 @@ impl DomainError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::EmailInvalid => "validation.email_invalid",
+            Self::ControlCharacters { .. } => "validation.control_characters",
+            Self::InvisibleCharacters { .. } => "validation.invisible_characters",
             Self::EmailTooLong { .. } => "validation.email_too_long",
             Self::UsernameLength { .. } => "validation.username_length",
             Self::UsernameCharset => "validation.username_charset",
@@ -86,7 +94,8 @@ impl DomainError {
     /// The request field the broken rule is about.
     #[must_use]
     pub fn field(&self) -> &'static str {
-        match self {
+        match *self {
+            Self::ControlCharacters { field } | Self::InvisibleCharacters { field } => field,
             Self::EmailInvalid | Self::EmailTooLong { .. } => "email",
             Self::UsernameLength { .. } | Self::UsernameCharset => "username",
             Self::PasswordTooShort { .. }

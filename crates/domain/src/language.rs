@@ -58,10 +58,10 @@ impl Language {
     /// original service's aliases (`jp`, `cn`). Only the primary subtag counts.
     ///
     /// # Errors
-    /// [`DomainError::LanguageUnsupported`] for any other language.
+    /// [`DomainError::ControlCharacters`], or [`DomainError::LanguageUnsupported`]
+    /// for any other language.
     pub fn parse(tag: &str) -> Result<Self, DomainError> {
-        let primary = tag
-            .trim()
+        let primary = crate::text::single_line("language", tag)?
             .split(['-', '_'])
             .next()
             .unwrap_or_default()
@@ -99,6 +99,10 @@ mod tests {
         assert_eq!(Language::parse("ko_KR"), Ok(Language::Ko));
         assert_eq!(Language::parse("fr"), Err(DomainError::LanguageUnsupported));
         assert_eq!(Language::parse(""), Err(DomainError::LanguageUnsupported));
+        assert_eq!(
+            Language::parse("ja\0"),
+            Err(DomainError::ControlCharacters { field: "language" })
+        );
     }
 
     proptest! {

@@ -5,6 +5,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod language;
+pub mod text;
 pub mod user;
 
 pub use error::DomainError;

@@ -2,7 +2,9 @@
 //! valid value: construct it with `parse`, and the rule is checked once.
 
 use chrono::{DateTime, Utc};
+use unicode_normalization::UnicodeNormalization;
 
+use crate::text::{self as rules, Lines};
 use crate::{DomainError, Language, UserId};
 
 /// A syntactically valid e-mail address, lowercased so that comparison is
@@ -14,9 +16,10 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     /// # Errors
-    /// [`DomainError::EmailInvalid`] or [`DomainError::EmailTooLong`].
+    /// [`DomainError::ControlCharacters`], [`DomainError::EmailInvalid`] or
+    /// [`DomainError::EmailTooLong`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let email = raw.trim().to_lowercase();
+        let email = rules::single_line("email", raw)?.to_lowercase();
         if email.chars().count() > Self::MAX_LEN {
             return Err(DomainError::EmailTooLong { max: Self::MAX_LEN });
         }
@@ -50,8 +53,11 @@ impl Email {
     }
 }
 
-/// A username: 3 to 50 letters, digits, `_`, `.` or `-`, starting with a
-/// letter or digit. Kept as typed; uniqueness ignores case.
+/// A username: 3 to 50 ASCII letters, digits, `_`, `.` or `-`, starting
+/// with a letter or digit, after Unicode NFKC normalization (so fullwidth
+/// `ａｄｍｉｎ` is `admin`). ASCII only, because any wider set lets one
+/// name pass for another (`аdmin` with a Cyrillic а). Kept in the case it
+/// was typed in; uniqueness ignores case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
@@ -60,9 +66,11 @@ impl Username {
     pub const MAX_LEN: usize = 50;
 
     /// # Errors
-    /// [`DomainError::UsernameLength`] or [`DomainError::UsernameCharset`].
+    /// [`DomainError::ControlCharacters`], [`DomainError::UsernameLength`] or
+    /// [`DomainError::UsernameCharset`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let name = raw.trim();
+        let name = Self::normalize(rules::single_line("username", raw)?);
+        let name = name.trim();
         let len = name.chars().count();
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(DomainError::UsernameLength {
@@ -70,10 +78,13 @@ impl Username {
                 max: Self::MAX_LEN,
             });
         }
-        let starts_well = name.chars().next().is_some_and(char::is_alphanumeric);
+        let starts_well = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
         let charset_ok = name
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if starts_well && charset_ok {
             Ok(Self(name.to_owned()))
         } else {
@@ -89,8 +100,34 @@ impl Username {
     /// The case-folded form that uniqueness is decided on.
     #[must_use]
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
     }
+
+    fn normalize(raw: &str) -> String {
+        raw.nfkc().collect()
+    }
+}
+
+/// What a sign-in names its account by: an e-mail address, or a username
+/// normalized as at sign-up, so `ＡＤＡ` finds `ada`.
+///
+/// # Errors
+/// [`DomainError::ControlCharacters`] naming `login`.
+pub fn login_key(raw: &str) -> Result<String, DomainError> {
+    let login = rules::single_line("login", raw)?;
+    Ok(if login.contains('@') {
+        login.to_lowercase()
+    } else {
+        Username::normalize(login).trim().to_lowercase()
+    })
+}
+
+/// A people-search query: one line, trimmed and lowercased.
+///
+/// # Errors
+/// [`DomainError::ControlCharacters`] naming `query`.
+pub fn search_query(raw: &str) -> Result<String, DomainError> {
+    Ok(rules::single_line("query", raw)?.to_lowercase())
 }
 
 /// A plaintext password that meets the strength rules. It never leaves the
@@ -105,12 +142,13 @@ impl Password {
     pub const MAX_LEN: usize = 100;
 
     /// Checks length and mix: at least one lowercase letter, one uppercase
-    /// letter and one digit.
+    /// letter and one digit. Any character but NUL is allowed.
     ///
     /// # Errors
-    /// [`DomainError::PasswordTooShort`], [`DomainError::PasswordTooLong`]
-    /// or [`DomainError::PasswordTooWeak`].
+    /// [`DomainError::ControlCharacters`] (NUL), [`DomainError::PasswordTooShort`],
+    /// [`DomainError::PasswordTooLong`] or [`DomainError::PasswordTooWeak`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        rules::refuse_nul("password", raw)?;
         let len = raw.chars().count();
         if len < Self::MIN_LEN {
             return Err(DomainError::PasswordTooShort { min: Self::MIN_LEN });
@@ -186,17 +224,24 @@ impl Profile {
     pub const PHONE_MAX: usize = 20;
     pub const AVATAR_URL_MAX: usize = 2048;
 
+    /// A name as [`crate::text::name`] reads it; nothing visible means "none".
+    ///
     /// # Errors
-    /// [`DomainError::FullNameTooLong`].
+    /// [`DomainError::ControlCharacters`], [`DomainError::InvisibleCharacters`]
+    /// or [`DomainError::FullNameTooLong`].
     pub fn parse_full_name(raw: &str) -> Result<Option<String>, DomainError> {
-        bounded_text(raw, Self::FULL_NAME_MAX, |max| {
+        let name = rules::name("full_name", raw)?.unwrap_or_default();
+        bounded_text(name, Self::FULL_NAME_MAX, |max| {
             DomainError::FullNameTooLong { max }
         })
     }
 
+    /// Multi-line text: tab and line breaks are kept.
+    ///
     /// # Errors
-    /// [`DomainError::BioTooLong`].
+    /// [`DomainError::ControlCharacters`] or [`DomainError::BioTooLong`].
     pub fn parse_bio(raw: &str) -> Result<Option<String>, DomainError> {
+        rules::refuse_controls("bio", raw, Lines::Multi)?;
         bounded_text(raw, Self::BIO_MAX, |max| DomainError::BioTooLong { max })
     }
 
@@ -204,9 +249,9 @@ impl Profile {
     /// dashes, dots and parentheses allowed between them and dropped.
     ///
     /// # Errors
-    /// [`DomainError::PhoneInvalid`].
+    /// [`DomainError::ControlCharacters`] or [`DomainError::PhoneInvalid`].
     pub fn parse_phone(raw: &str) -> Result<Option<String>, DomainError> {
-        let text = raw.trim();
+        let text = rules::single_line("phone_number", raw)?;
         if text.is_empty() {
             return Ok(None);
         }
@@ -234,9 +279,9 @@ impl Profile {
     /// An absolute `http` or `https` URL without spaces.
     ///
     /// # Errors
-    /// [`DomainError::AvatarUrlInvalid`].
+    /// [`DomainError::ControlCharacters`] or [`DomainError::AvatarUrlInvalid`].
     pub fn parse_avatar_url(raw: &str) -> Result<Option<String>, DomainError> {
-        let text = raw.trim();
+        let text = rules::single_line("avatar_url", raw)?;
         if text.is_empty() {
             return Ok(None);
         }
@@ -304,7 +349,24 @@ mod tests {
     #[test]
     fn username_rules() {
         assert!(Username::parse("ada_l.ovelace-1").is_ok());
-        assert!(Username::parse("ユーザー名").is_ok());
+        assert_eq!(
+            Username::parse("ユーザー名"),
+            Err(DomainError::UsernameCharset)
+        );
+        assert_eq!(
+            Username::parse("\u{430}dmin"),
+            Err(DomainError::UsernameCharset),
+            "a Cyrillic а is not an a"
+        );
+        assert_eq!(
+            Username::parse("ad\u{200b}min"),
+            Err(DomainError::UsernameCharset)
+        );
+        assert_eq!(Username::parse(" ａｄｍｉｎ ").unwrap().as_str(), "admin");
+        assert_eq!(
+            Username::parse("ad\0min"),
+            Err(DomainError::ControlCharacters { field: "username" })
+        );
         assert_eq!(
             Username::parse("ab"),
             Err(DomainError::UsernameLength { min: 3, max: 50 })
@@ -315,6 +377,21 @@ mod tests {
             Err(DomainError::UsernameCharset)
         );
         assert_eq!(Username::parse("Ada").unwrap().key(), "ada");
+    }
+
+    #[test]
+    fn logins_are_keyed_like_usernames_and_emails() {
+        assert_eq!(login_key(" ＡＤＡ "), Ok("ada".into()));
+        assert_eq!(login_key("Ada@Example.COM"), Ok("ada@example.com".into()));
+        assert_eq!(
+            login_key("a\0b"),
+            Err(DomainError::ControlCharacters { field: "login" })
+        );
+        assert_eq!(search_query(" AD "), Ok("ad".into()));
+        assert_eq!(
+            search_query("a\u{7f}"),
+            Err(DomainError::ControlCharacters { field: "query" })
+        );
     }
 
     #[test]
@@ -344,6 +421,14 @@ mod tests {
             format!("{:?}", Password::parse("Secret123").unwrap()),
             "Password(..)"
         );
+        assert!(
+            Password::parse("Secret 123\t\u{1b}").is_ok(),
+            "only NUL is refused"
+        );
+        assert_eq!(
+            Password::parse("Secret\u{0}123"),
+            Err(DomainError::ControlCharacters { field: "password" })
+        );
     }
 
     #[test]
@@ -362,6 +447,29 @@ mod tests {
             Err(DomainError::FullNameTooLong { max: 100 })
         );
         assert_eq!(Profile::parse_bio("  hi  "), Ok(Some("hi".into())));
+        assert_eq!(
+            Profile::parse_bio(" two\nlines\tand a tab "),
+            Ok(Some("two\nlines\tand a tab".into()))
+        );
+        assert_eq!(
+            Profile::parse_bio("bell\u{7}"),
+            Err(DomainError::ControlCharacters { field: "bio" })
+        );
+        assert_eq!(
+            Profile::parse_full_name("Ada\nLovelace"),
+            Err(DomainError::ControlCharacters { field: "full_name" })
+        );
+        assert_eq!(
+            Profile::parse_full_name("Ada\u{202e}"),
+            Err(DomainError::InvisibleCharacters { field: "full_name" })
+        );
+        assert_eq!(Profile::parse_full_name(" \u{200d} "), Ok(None));
+        assert_eq!(
+            Profile::parse_phone("+1555\u{0}0109999"),
+            Err(DomainError::ControlCharacters {
+                field: "phone_number"
+            })
+        );
         assert!(
             Profile::parse_avatar_url("https://cdn.example.com/a.png")
                 .unwrap()
@@ -377,39 +485,96 @@ mod tests {
         );
     }
 
+    /// A valid ASCII username.
+    fn ascii_username() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9][a-zA-Z0-9_.-]{2,49}"
+    }
+
+    /// The fullwidth form of a printable ASCII character, which NFKC maps back.
+    fn fullwidth(c: char) -> char {
+        char::from_u32(u32::from(c) + 0xFEE0).unwrap()
+    }
+
+    /// A character that is no ASCII letter, digit, `_`, `.` or `-` even after
+    /// NFKC, and not a control (that is another rule).
+    fn outside_the_username_set() -> impl Strategy<Value = char> {
+        any::<char>().prop_filter("NFKC must not bring it into the set", |c| {
+            !c.is_control()
+                && c.to_string()
+                    .nfkc()
+                    .all(|n| !n.is_ascii_alphanumeric() && !"_.-".contains(n))
+        })
+    }
+
     proptest! {
         #[test]
-        fn parsed_usernames_always_satisfy_the_rules(raw in "\\PC{0,60}") {
-            if let Ok(name) = Username::parse(&raw) {
-                let len = name.as_str().chars().count();
-                prop_assert!((3..=50).contains(&len));
-                prop_assert!(name.as_str().chars().all(|c| c.is_alphanumeric() || "_.-".contains(c)));
-            }
-        }
-
-        #[test]
-        fn generated_valid_usernames_parse(raw in "[a-zA-Z0-9][a-zA-Z0-9_.-]{2,49}") {
+        fn generated_valid_usernames_parse(raw in ascii_username()) {
             let name = Username::parse(&raw).unwrap();
             prop_assert_eq!(name.as_str(), raw.as_str());
+            prop_assert_eq!(name.key(), raw.to_ascii_lowercase());
         }
 
         #[test]
-        fn parsed_emails_are_lowercase_with_one_at(raw in "[A-Za-z0-9._%+-]{1,20}@[A-Za-z0-9-]{1,10}\\.[A-Za-z]{2,6}") {
-            if let Ok(email) = Email::parse(&raw) {
-                prop_assert_eq!(email.as_str(), raw.to_lowercase());
-                prop_assert_eq!(email.as_str().matches('@').count(), 1);
-            }
+        fn fullwidth_usernames_normalize_to_ascii_and_stay_there(
+            raw in ascii_username(),
+            widen in proptest::collection::vec(any::<bool>(), 50),
+        ) {
+            let typed: String = raw
+                .chars()
+                .zip(&widen)
+                .map(|(c, &wide)| if wide { fullwidth(c) } else { c })
+                .collect();
+            let name = Username::parse(&typed).unwrap();
+            prop_assert_eq!(name.as_str(), raw.as_str());
+            prop_assert_eq!(Username::parse(name.as_str()).unwrap(), name.clone());
+            prop_assert_eq!(login_key(&typed).unwrap(), name.key());
         }
 
         #[test]
-        fn parsed_passwords_are_strong(raw in "\\PC{0,110}") {
-            if let Ok(password) = Password::parse(&raw) {
-                let p = password.expose();
-                prop_assert!(p.chars().count() >= 8 && p.len() <= 72);
-                prop_assert!(p.chars().any(char::is_lowercase));
-                prop_assert!(p.chars().any(char::is_uppercase));
-                prop_assert!(p.chars().any(|c| c.is_ascii_digit()));
-            }
+        fn usernames_with_a_character_outside_the_set_are_refused(
+            head in "[a-z0-9]{2,10}",
+            odd in outside_the_username_set(),
+            tail in "[a-z0-9]{1,10}",
+        ) {
+            let raw = format!("{head}{odd}{tail}");
+            prop_assert_eq!(Username::parse(&raw), Err(DomainError::UsernameCharset));
+        }
+
+        #[test]
+        fn generated_valid_emails_are_lowercased_with_one_at(
+            raw in "[A-Za-z0-9_%+-]{1,10}(\\.[A-Za-z0-9_%+-]{1,10}){0,2}@[A-Za-z0-9]([A-Za-z0-9-]{0,8}[A-Za-z0-9])?\\.[A-Za-z]{2,6}"
+        ) {
+            let email = Email::parse(&raw).unwrap();
+            prop_assert_eq!(email.as_str(), raw.to_lowercase());
+            prop_assert_eq!(email.as_str().matches('@').count(), 1);
+        }
+
+        #[test]
+        fn generated_strong_passwords_are_kept_as_typed(
+            lower in "[a-z]{1,20}",
+            upper in "[A-Z]{1,20}",
+            digits in "[0-9]{1,10}",
+            rest in "[ -~]{5,20}",
+        ) {
+            let raw = format!("{rest}{upper}{digits}{lower}");
+            let password = Password::parse(&raw).unwrap();
+            prop_assert_eq!(password.expose(), raw.as_str());
+        }
+
+        #[test]
+        fn passwords_without_a_digit_are_weak(raw in "[a-zA-Z !-/]{8,60}") {
+            prop_assert_eq!(Password::parse(&raw), Err(DomainError::PasswordTooWeak));
+        }
+
+        #[test]
+        fn a_nul_anywhere_in_a_password_is_refused(
+            head in "[a-zA-Z0-9]{0,30}",
+            tail in "[a-zA-Z0-9]{0,30}",
+        ) {
+            prop_assert_eq!(
+                Password::parse(&format!("Aa1{head}\0{tail}xxxxx")),
+                Err(DomainError::ControlCharacters { field: "password" })
+            );
         }
 
         #[test]

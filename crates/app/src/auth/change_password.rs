@@ -1,6 +1,6 @@
 //! Changing one's password.
 
-use nerutalk_domain::user::Password;
+use nerutalk_domain::{text, user::Password};
 
 use super::{AuthService, AuthenticatedUser};
 use crate::AppError;
@@ -18,13 +18,14 @@ impl AuthService {
     /// knew the old password must not stay signed in with it.
     ///
     /// # Errors
-    /// [`AppError::CurrentPasswordWrong`], [`AppError::Invalid`] for a weak or
-    /// unconfirmed new password, [`AppError::PasswordUnchanged`].
+    /// [`AppError::CurrentPasswordWrong`], [`AppError::Invalid`] for a NUL in
+    /// either password or a weak or unconfirmed new one, [`AppError::PasswordUnchanged`].
     pub async fn change_password(
         &self,
         actor: &AuthenticatedUser,
         change: PasswordChange,
     ) -> Result<(), AppError> {
+        text::refuse_nul("current_password", &change.current_password)?;
         let current_hash = self.ports.users.password_hash(actor.user.id).await?;
         if !self
             .passwords
@@ -136,6 +137,22 @@ mod tests {
                 .await
                 .unwrap_err(),
             AppError::PasswordUnchanged
+        );
+    }
+
+    #[tokio::test]
+    async fn a_nul_in_the_current_password_is_refused_unread() {
+        let mut users = MockUserRepository::new();
+        users.expect_password_hash().never();
+        let service = ServiceBuilder::default().users(users).build();
+        assert_eq!(
+            service
+                .change_password(&actor(), change("Secret\u{0}123", "Better123"))
+                .await
+                .unwrap_err(),
+            AppError::Invalid(DomainError::ControlCharacters {
+                field: "current_password"
+            })
         );
     }
 }

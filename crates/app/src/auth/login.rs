@@ -1,6 +1,6 @@
 //! Signing in with e-mail or username and a password.
 
-use nerutalk_domain::{SessionId, UserId, ids::RefreshTokenId};
+use nerutalk_domain::{SessionId, UserId, ids::RefreshTokenId, text, user::login_key};
 use nerutalk_ports::{NewRefreshToken, PortError};
 
 use super::{AuthService, IssuedTokens, after, secrets};
@@ -20,10 +20,13 @@ impl AuthService {
     /// gets the same answer, so neither time nor text tells which it was.
     ///
     /// # Errors
+    /// [`AppError::Invalid`] for control characters in either field,
     /// [`AppError::InvalidCredentials`], or [`AppError::AccountDisabled`]
     /// (only once the password matched).
     pub async fn login(&self, login: Login) -> Result<IssuedTokens, AppError> {
-        let credentials = match self.ports.users.find_credentials(login.login.trim()).await {
+        let key = login_key(&login.login)?;
+        text::refuse_nul("password", &login.password)?;
+        let credentials = match self.ports.users.find_credentials(&key).await {
             Ok(credentials) => credentials,
             Err(PortError::NotFound) => {
                 self.passwords.verify_decoy(&login.password).await?;
@@ -85,6 +88,7 @@ impl AuthService {
 
 #[cfg(test)]
 mod tests {
+    use nerutalk_domain::DomainError;
     use nerutalk_ports::{MockSessionRepository, MockUserRepository, UserCredentials};
 
     use super::*;
@@ -161,5 +165,49 @@ mod tests {
             service.login(login("Secret123")).await.unwrap_err(),
             AppError::AccountDisabled
         );
+    }
+
+    #[tokio::test]
+    async fn control_characters_are_refused_before_the_store_is_asked() {
+        let mut users = MockUserRepository::new();
+        users.expect_find_credentials().never();
+        let service = ServiceBuilder::default().users(users).build();
+        for (login, password, field) in [
+            ("a\0b", "Secret123", "login"),
+            ("ada\u{85}@example.com", "Secret123", "login"),
+            ("ada", "Secret\u{0}123", "password"),
+        ] {
+            let refused = service
+                .login(Login {
+                    login: login.into(),
+                    password: password.into(),
+                })
+                .await;
+            assert_eq!(
+                refused.unwrap_err(),
+                AppError::Invalid(DomainError::ControlCharacters { field })
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_username_is_looked_up_as_it_was_normalized_at_sign_up() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_find_credentials()
+            .withf(|l| l == "ada")
+            .times(1)
+            .returning(|_| Ok(credentials(true)));
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_start().returning(|_, _, _, _| Ok(()));
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
+        let fullwidth = Login {
+            login: " ＡＤＡ ".into(),
+            password: "Secret123".into(),
+        };
+        assert!(service.login(fullwidth).await.is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! Rotating refresh tokens, and ending sessions.
 
-use nerutalk_domain::SessionId;
+use nerutalk_domain::{SessionId, text};
 use nerutalk_ports::{PortError, RotationOutcome};
 
 use super::{AuthService, IssuedTokens, secrets};
@@ -12,16 +12,17 @@ impl AuthService {
     /// client is broken; either way no one should keep using that session).
     ///
     /// # Errors
-    /// [`AppError::RefreshTokenReused`], [`AppError::RefreshTokenInvalid`] or
-    /// [`AppError::AccountDisabled`].
+    /// [`AppError::Invalid`] for control characters, [`AppError::RefreshTokenReused`],
+    /// [`AppError::RefreshTokenInvalid`] or [`AppError::AccountDisabled`].
     pub async fn refresh(&self, refresh_token: &str) -> Result<IssuedTokens, AppError> {
+        let refresh_token = text::single_line("refresh_token", refresh_token)?;
         let (new_token, record) = self.new_refresh_token();
         let refresh_expires_at = record.expires_at;
         let now = self.ports.clock.now();
         let outcome = self
             .ports
             .sessions
-            .rotate(secrets::token_hash(refresh_token.trim()), record, now)
+            .rotate(secrets::token_hash(refresh_token), record, now)
             .await?;
         let (user_id, session_id) = match outcome {
             RotationOutcome::Rotated {
@@ -157,6 +158,19 @@ mod tests {
         assert_eq!(
             service.refresh("token").await.unwrap_err(),
             AppError::AccountDisabled
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_with_control_characters_is_refused_unread() {
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_rotate().never();
+        let service = ServiceBuilder::default().sessions(sessions).build();
+        assert_eq!(
+            service.refresh("tok\0en").await.unwrap_err(),
+            AppError::Invalid(nerutalk_domain::DomainError::ControlCharacters {
+                field: "refresh_token"
+            })
         );
     }
 }

@@ -1,6 +1,6 @@
 //! E-mail verification: single-use, expiring tokens sent by mail.
 
-use nerutalk_domain::{ids::VerificationId, user::User};
+use nerutalk_domain::{ids::VerificationId, text, user::User};
 use nerutalk_ports::{MessageArg, NewEmailVerification, OutgoingMail, VerificationOutcome};
 
 use super::{AuthService, AuthenticatedUser, after, secrets};
@@ -10,13 +10,14 @@ impl AuthService {
     /// Spends a verification token and marks its account verified.
     ///
     /// # Errors
-    /// [`AppError::VerificationTokenInvalid`], [`AppError::VerificationTokenExpired`]
-    /// or [`AppError::VerificationTokenUsed`].
+    /// [`AppError::Invalid`] for control characters, [`AppError::VerificationTokenInvalid`],
+    /// [`AppError::VerificationTokenExpired`] or [`AppError::VerificationTokenUsed`].
     pub async fn verify_email(&self, token: &str) -> Result<(), AppError> {
+        let token = text::single_line("token", token)?;
         let outcome = self
             .ports
             .verifications
-            .verify(secrets::token_hash(token.trim()), self.ports.clock.now())
+            .verify(secrets::token_hash(token), self.ports.clock.now())
             .await?;
         match outcome {
             VerificationOutcome::Verified(user_id) => {
@@ -127,6 +128,19 @@ mod tests {
         assert_eq!(
             service.resend_verification(&actor).await.unwrap_err(),
             AppError::AlreadyVerified
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_with_control_characters_is_refused_unread() {
+        let mut verifications = MockEmailVerificationRepository::new();
+        verifications.expect_verify().never();
+        let service = ServiceBuilder::default()
+            .verifications(verifications)
+            .build();
+        assert_eq!(
+            service.verify_email("tok\0en").await.unwrap_err(),
+            AppError::Invalid(nerutalk_domain::DomainError::ControlCharacters { field: "token" })
         );
     }
 }

@@ -145,6 +145,9 @@ impl ChatService {
         message_id: MessageId,
         text: &str,
     ) -> Result<Message, AppError> {
+        let text = MessageContent::parse(MessageKind::Text, Some(text), None)?
+            .text
+            .ok_or(AppError::Internal)?;
         let (roster, _) = self.roster_for(actor, chat_id).await?;
         if self.direct_chat_frozen(actor, &roster).await? {
             return Err(AppError::Blocked);
@@ -156,9 +159,6 @@ impl ChatService {
         if message.kind != MessageKind::Text || message.is_deleted() {
             return Err(AppError::MessageNotEditable);
         }
-        let text = MessageContent::parse(MessageKind::Text, Some(text), None)?
-            .text
-            .ok_or(AppError::Internal)?;
         let edited = self
             .ports
             .messages

@@ -209,6 +209,46 @@ async fn empty_and_oversized_messages_are_refused_before_storage() {
 }
 
 #[tokio::test]
+async fn text_rules_are_checked_before_any_port_is_asked() {
+    let (me, chat_id) = (UserId::generate(), ChatId::generate());
+    // Mocks without expectations: any port call fails the test.
+    let service = service(
+        MockChatRepository::new(),
+        MockMessageRepository::new(),
+        MockBlockRepository::new(),
+        MockEventBus::new(),
+    );
+    let control = |field| AppError::Invalid(DomainError::ControlCharacters { field });
+    let keyed = Outgoing {
+        client_message_id: Some("k\0".into()),
+        ..text("hi")
+    };
+    for (outgoing, expected) in [
+        (text("a\0b"), control("text")),
+        (keyed, control("client_message_id")),
+        (
+            text("\u{200b}\u{3164} \u{2800}"),
+            AppError::Invalid(DomainError::MessageEmpty),
+        ),
+    ] {
+        assert_eq!(
+            service
+                .send_message(me, chat_id, outgoing)
+                .await
+                .unwrap_err(),
+            expected
+        );
+    }
+    assert_eq!(
+        service
+            .edit_message(me, chat_id, MessageId::generate(), "a\0b")
+            .await
+            .unwrap_err(),
+        control("text")
+    );
+}
+
+#[tokio::test]
 async fn only_admins_rename_groups_and_nobody_renames_a_direct_chat() {
     let group = chat(ChatKind::Group);
     let direct = chat(ChatKind::Direct);

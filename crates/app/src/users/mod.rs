@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use nerutalk_domain::{
     Language, UserId,
-    user::{Profile, User},
+    user::{Profile, User, Username, search_query},
 };
 use nerutalk_ports::{Clock, PortError, UserRepository, UserSearch};
 
@@ -106,6 +106,7 @@ impl UserService {
     /// A cursor that was not made here reads as "from the start".
     ///
     /// # Errors
+    /// [`AppError::Invalid`] for control characters in `query`,
     /// [`AppError::Unavailable`] when the store cannot be read.
     pub async fn search(
         &self,
@@ -113,14 +114,18 @@ impl UserService {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<UserPage, AppError> {
+        let query = search_query(query)?;
         let limit = limit.unwrap_or(Self::DEFAULT_PAGE).clamp(1, Self::MAX_PAGE);
+        // Cursors are username keys; anything else (a NUL, say) is not ours.
         let after = cursor
             .and_then(|cursor| URL_SAFE_NO_PAD.decode(cursor).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok());
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|key| Username::parse(&key).ok())
+            .map(|username| username.key());
         let users = self
             .users
             .search(UserSearch {
-                query: query.trim().to_lowercase(),
+                query,
                 limit: limit + 1,
                 after,
             })
@@ -268,5 +273,31 @@ mod tests {
             service.set_language(&actor(), "fr").await.unwrap_err(),
             AppError::Invalid(DomainError::LanguageUnsupported)
         );
+    }
+
+    #[tokio::test]
+    async fn a_search_with_control_characters_is_refused_unread() {
+        let mut users = MockUserRepository::new();
+        users.expect_search().never();
+        assert_eq!(
+            service(users).search("a\0b", None, None).await.unwrap_err(),
+            AppError::Invalid(DomainError::ControlCharacters { field: "query" })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cursor_that_is_no_username_key_reads_as_the_start() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_search()
+            .withf(|search| search.after.is_none())
+            .times(2)
+            .returning(|_| Ok(Vec::new()));
+        let service = service(users);
+        let nul = URL_SAFE_NO_PAD.encode("\0");
+        let spaced = URL_SAFE_NO_PAD.encode("a b");
+        for cursor in [nul, spaced] {
+            assert!(service.search("a", None, Some(&cursor)).await.is_ok());
+        }
     }
 }

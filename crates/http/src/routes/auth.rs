@@ -52,7 +52,8 @@ pub(crate) async fn register(
     responses(
         (status = 200, body = Envelope<TokenResponse>),
         (status = 401, description = "Wrong login or password", body = ErrorEnvelope),
-        (status = 403, description = "Account disabled", body = ErrorEnvelope)))]
+        (status = 403, description = "Account disabled", body = ErrorEnvelope),
+        (status = 422, description = "Control characters in the login or a NUL in the password", body = ErrorEnvelope)))]
 #[post("/login")]
 pub(crate) async fn login(
     state: web::Data<AppState>,
@@ -77,7 +78,8 @@ pub(crate) async fn login(
     responses(
         (status = 200, body = Envelope<TokenResponse>),
         (status = 401, description = "Invalid, expired or reused token", body = ErrorEnvelope),
-        (status = 403, description = "Account disabled", body = ErrorEnvelope)))]
+        (status = 403, description = "Account disabled", body = ErrorEnvelope),
+        (status = 422, description = "Control characters in the token", body = ErrorEnvelope)))]
 #[post("/refresh")]
 pub(crate) async fn refresh(
     state: web::Data<AppState>,
@@ -179,7 +181,7 @@ pub(crate) async fn change_password(
     request_body = VerifyEmailRequest,
     responses(
         (status = 200, body = Envelope<Option<String>>),
-        (status = 422, description = "Unknown, expired or used code", body = ErrorEnvelope)))]
+        (status = 422, description = "Unknown, expired or used code, or control characters in it", body = ErrorEnvelope)))]
 #[post("/verify-email")]
 pub(crate) async fn verify_email(
     state: web::Data<AppState>,

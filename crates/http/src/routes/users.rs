@@ -40,7 +40,8 @@ pub(crate) async fn public_profile(
     responses(
         (status = 200, body = Envelope<UserPageResponse>),
         (status = 400, description = "Bad query string", body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope)))]
+        (status = 401, body = ErrorEnvelope),
+        (status = 422, description = "Control characters in the query", body = ErrorEnvelope)))]
 #[get("/users")]
 pub(crate) async fn search(
     state: web::Data<AppState>,
