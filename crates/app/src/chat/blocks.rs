@@ -1,10 +1,9 @@
 //! Blocking: a blocked user cannot open a direct chat with, or message, the blocker.
 
 use nerutalk_domain::UserId;
-use nerutalk_ports::PortError;
 
 use super::ChatService;
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 impl ChatService {
     /// # Errors
@@ -17,10 +16,7 @@ impl ChatService {
             .blocks
             .block(actor, user, self.ports.clock.now())
             .await
-            .map_err(|error| match error {
-                PortError::NotFound => AppError::UserNotFound,
-                other => other.into(),
-            })
+            .or_not_found(AppError::UserNotFound)
     }
 
     /// # Errors
