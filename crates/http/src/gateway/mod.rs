@@ -9,6 +9,7 @@ pub mod session;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use nerutalk_i18n::{LanguageSource, Negotiated};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::language::Authentication;
@@ -74,6 +75,15 @@ pub(crate) async fn upgrade(
         settings: state.realtime.clone(),
         hold_until_resume: query.resume,
     };
-    actix_web::rt::spawn(session::run(context, authentication, socket, stream));
+    // A child of the upgrade request's span, so every line the socket logs
+    // carries that request's id; `connection` tells this node's sockets apart.
+    let span = tracing::info_span!(
+        "socket",
+        connection = tracing::field::Empty,
+        user_id = tracing::field::Empty
+    );
+    actix_web::rt::spawn(
+        session::run(context, authentication, socket, stream).instrument(span),
+    );
     Ok(response)
 }
