@@ -336,9 +336,8 @@ mod tests {
 
     #[test]
     fn the_whole_cause_is_logged_on_one_line_and_never_told_to_the_client() {
-        let (error, log) = logged(|| {
-            AppError::from(PortError::unavailable(PoolTimeout(refused())))
-        });
+        let (error, log) =
+            logged(|| AppError::from(PortError::unavailable(PoolTimeout(refused()))));
         assert_eq!(error, AppError::Unavailable);
         let lines: Vec<&str> = log.lines().collect();
         assert_eq!(lines.len(), 1, "{log}");
@@ -348,7 +347,10 @@ mod tests {
         );
         assert!(lines[0].contains("request_id=\"req-42\""), "{log}");
         for told in [format!("{error}"), format!("{error:?}"), error.message_id()] {
-            assert!(!told.contains("pool") && !told.contains("refused"), "{told}");
+            assert!(
+                !told.contains("pool") && !told.contains("refused"),
+                "{told}"
+            );
         }
 
         let (error, log) = logged(|| AppError::from(PortError::internal(PoolTimeout(refused()))));
@@ -366,9 +368,18 @@ mod tests {
     #[test]
     fn not_found_becomes_the_error_the_caller_names_and_others_map_as_usual() {
         let missing: Result<(), PortError> = Err(PortError::NotFound);
-        assert_eq!(missing.or_not_found(AppError::ChatNotFound), Err(AppError::ChatNotFound));
+        assert_eq!(
+            missing.or_not_found(AppError::ChatNotFound),
+            Err(AppError::ChatNotFound)
+        );
         let down: Result<(), PortError> = Err(PortError::unavailable(refused()));
-        assert_eq!(down.or_not_found(AppError::ChatNotFound), Err(AppError::Unavailable));
-        assert_eq!(Ok::<_, PortError>(7).or_not_found(AppError::ChatNotFound), Ok(7));
+        assert_eq!(
+            down.or_not_found(AppError::ChatNotFound),
+            Err(AppError::Unavailable)
+        );
+        assert_eq!(
+            Ok::<_, PortError>(7).or_not_found(AppError::ChatNotFound),
+            Ok(7)
+        );
     }
 }

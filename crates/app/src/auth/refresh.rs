@@ -133,7 +133,10 @@ mod tests {
     }
 
     /// A session store that knows `session_id` as `user_id`'s, revoked.
-    fn revoked_session_of(user_id: UserId, mut sessions: MockSessionRepository) -> MockSessionRepository {
+    fn revoked_session_of(
+        user_id: UserId,
+        mut sessions: MockSessionRepository,
+    ) -> MockSessionRepository {
         sessions.expect_state().returning(move |_| {
             Ok(SessionState {
                 user_id,

@@ -34,10 +34,7 @@ pub(crate) fn stored_user(id: UserId, email: &str, username: &str) -> User {
 }
 
 /// A bus expecting exactly one revocation, of `revoked`, told to `user_id`.
-pub(crate) fn bus_expecting_revocation(
-    user_id: UserId,
-    revoked: RevokedSessions,
-) -> MockEventBus {
+pub(crate) fn bus_expecting_revocation(user_id: UserId, revoked: RevokedSessions) -> MockEventBus {
     let mut bus = MockEventBus::new();
     bus.expect_publish()
         .withf(move |recipients, event| {

@@ -145,7 +145,12 @@ impl ChatService {
 
     /// Only existing, enabled accounts can be put in a chat.
     async fn active_user(&self, user: UserId) -> Result<(), AppError> {
-        let account = self.ports.users.get(user).await.or_not_found(AppError::UserNotFound)?;
+        let account = self
+            .ports
+            .users
+            .get(user)
+            .await
+            .or_not_found(AppError::UserNotFound)?;
         if account.is_active {
             Ok(())
         } else {

@@ -15,8 +15,8 @@ use nerutalk_domain::chat::{Chat, ChatKind, Participant};
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, Presence,
-    PresenceStore, Roster, TypingStore, UserRepository,
+    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, Presence, PresenceStore,
+    Roster, TypingStore, UserRepository,
 };
 
 pub use conversations::{ChatPage, ChatView, NewConversation};

@@ -94,7 +94,11 @@ impl UserService {
     /// # Errors
     /// [`AppError::UserNotFound`].
     pub async fn public_profile(&self, id: UserId) -> Result<User, AppError> {
-        let user = self.users.get(id).await.or_not_found(AppError::UserNotFound)?;
+        let user = self
+            .users
+            .get(id)
+            .await
+            .or_not_found(AppError::UserNotFound)?;
         if user.is_active {
             Ok(user)
         } else {

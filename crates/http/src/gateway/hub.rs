@@ -274,7 +274,10 @@ mod tests {
         let mut on_laptop = hub.register(user, laptop);
         let mut elsewhere = hub.register(other, phone);
 
-        hub.deliver(&[user], &ChatEvent::SessionsRevoked(RevokedSessions::One(phone)));
+        hub.deliver(
+            &[user],
+            &ChatEvent::SessionsRevoked(RevokedSessions::One(phone)),
+        );
         assert!(told_revoked(&on_phone).await);
         assert!(!told_revoked(&on_laptop).await);
         assert!(!told_revoked(&elsewhere).await, "another user's socket");

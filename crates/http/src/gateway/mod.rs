@@ -82,8 +82,6 @@ pub(crate) async fn upgrade(
         connection = tracing::field::Empty,
         user_id = tracing::field::Empty
     );
-    actix_web::rt::spawn(
-        session::run(context, authentication, socket, stream).instrument(span),
-    );
+    actix_web::rt::spawn(session::run(context, authentication, socket, stream).instrument(span));
     Ok(response)
 }

@@ -351,3 +351,19 @@ async fn tokio_timeout<F: std::future::Future>(future: F) -> Option<F::Output> {
         .await
         .ok()
 }
+
+impl Socket {
+    /// The close code and the reason the server closed with.
+    pub async fn close_code_and_reason(&mut self) -> Option<(u16, String)> {
+        use futures_util::StreamExt;
+        loop {
+            match tokio_timeout(self.framed.next()).await?? {
+                Ok(awc::ws::Frame::Close(reason)) => {
+                    return reason.map(|r| (u16::from(r.code), r.description.unwrap_or_default()));
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
