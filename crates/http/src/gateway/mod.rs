@@ -75,10 +75,18 @@ pub(crate) async fn upgrade(
         settings: state.realtime.clone(),
         hold_until_resume: query.resume,
     };
-    // A child of the upgrade request's span, so every line the socket logs
-    // carries that request's id; `connection` tells this node's sockets apart.
+    // Not a child of the request's span, whose fields include the URL and
+    // so the `?token=`; but with its request id, so that the socket's lines
+    // and the upgrade's are found together. `connection` tells this node's
+    // sockets apart.
+    let request_id = request
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string);
     let span = tracing::info_span!(
+        parent: None,
         "socket",
+        request_id = request_id.as_deref(),
         connection = tracing::field::Empty,
         user_id = tracing::field::Empty
     );
