@@ -132,3 +132,5 @@ error-ws-unknown-frame = This frame type is not known.
 ws-close-too-slow = The connection could not keep up with incoming events. Reconnect and resume.
 ws-close-heartbeat-timeout = No heartbeat was received in time.
 ws-close-frame-too-large = The frame is larger than the allowed size.
+ws-close-invalid-utf8 = A text frame is not valid UTF-8.
+ws-close-protocol-error = The frame breaks the WebSocket protocol.

@@ -131,3 +131,5 @@ error-ws-unknown-frame = Jenis frame ini tidak dikenal.
 ws-close-too-slow = Koneksi tidak dapat mengikuti peristiwa yang masuk. Sambungkan kembali lalu lanjutkan.
 ws-close-heartbeat-timeout = Detak jantung koneksi tidak diterima tepat waktu.
 ws-close-frame-too-large = Ukuran frame melebihi batas yang diizinkan.
+ws-close-invalid-utf8 = Frame teks bukan UTF-8 yang valid.
+ws-close-protocol-error = Frame melanggar protokol WebSocket.

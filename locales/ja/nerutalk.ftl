@@ -131,3 +131,5 @@ error-ws-unknown-frame = 不明なフレームタイプです。
 ws-close-too-slow = 接続が受信イベントの速度に追いつけませんでした。再接続して再開してください。
 ws-close-heartbeat-timeout = ハートビートが時間内に届きませんでした。
 ws-close-frame-too-large = フレームが許可されたサイズを超えています。
+ws-close-invalid-utf8 = テキストフレームが正しい UTF-8 ではありません。
+ws-close-protocol-error = フレームが WebSocket プロトコルに違反しています。

@@ -131,3 +131,5 @@ error-ws-unknown-frame = 未知的帧类型。
 ws-close-too-slow = 连接跟不上传入事件的速度。请重新连接并恢复。
 ws-close-heartbeat-timeout = 未能按时收到心跳。
 ws-close-frame-too-large = 帧大小超出了允许的上限。
+ws-close-invalid-utf8 = 文本帧不是有效的 UTF-8。
+ws-close-protocol-error = 该帧违反了 WebSocket 协议。

@@ -212,27 +212,68 @@ impl From<DomainError> for AppError {
 
 impl From<PortError> for AppError {
     /// The generic mapping for port failures a use case does not handle
-    /// itself. The cause is logged here, where it is still whole; the client
-    /// only learns the class of the failure.
+    /// itself. The cause is logged here, where it is still whole, as one
+    /// line inside the request's (or the socket's) span, so that it carries
+    /// the request id; the client only learns the class of the failure.
     fn from(error: PortError) -> Self {
         match error {
-            PortError::NotFound => Self::Internal,
             PortError::Conflict(ConflictField::Email) => Self::EmailTaken,
             PortError::Conflict(ConflictField::Username) => Self::UsernameTaken,
-            PortError::Conflict(ConflictField::Other) => {
-                tracing::error!(error = %error, "unexpected uniqueness conflict");
+            PortError::NotFound => {
+                tracing::error!(error = %cause_chain(&error), "a record the use case relied on is missing");
                 Self::Internal
             }
-            PortError::Unavailable(ref cause) => {
-                tracing::error!(error = %error, cause = %cause, "backing service unavailable");
+            PortError::Conflict(ConflictField::Other) => {
+                tracing::error!(error = %cause_chain(&error), "unexpected uniqueness conflict");
+                Self::Internal
+            }
+            PortError::Unavailable(_) => {
+                tracing::error!(error = %cause_chain(&error), "backing service unavailable");
                 Self::Unavailable
             }
-            PortError::Internal(ref cause) => {
-                tracing::error!(error = %error, cause = %cause, "adapter failure");
+            PortError::Internal(_) => {
+                tracing::error!(error = %cause_chain(&error), "adapter failure");
                 Self::Internal
             }
         }
     }
+}
+
+/// Port results in which "not found" means something the client is told.
+pub trait PortResultExt<T> {
+    /// [`PortError::NotFound`] becomes `missing`; any other failure maps,
+    /// and is logged, as [`From<PortError>`] does.
+    ///
+    /// # Errors
+    /// `missing`, or the mapped port failure.
+    fn or_not_found(self, missing: AppError) -> Result<T, AppError>;
+}
+
+impl<T> PortResultExt<T> for Result<T, PortError> {
+    fn or_not_found(self, missing: AppError) -> Result<T, AppError> {
+        self.map_err(|error| match error {
+            PortError::NotFound => missing,
+            other => other.into(),
+        })
+    }
+}
+
+/// An error and every source under it, outermost first, on one line. Many
+/// errors already end their own text with their source's (`PortError` does):
+/// such a source is not written twice.
+#[must_use]
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
 }
 
 #[cfg(test)]
@@ -259,5 +300,91 @@ mod tests {
             AppError::EmailTaken
         );
         assert_eq!(AppError::EmailTaken.field(), Some("email"));
+    }
+
+    /// A driver error that wraps the I/O error under it, as database and
+    /// Redis clients do.
+    #[derive(Debug, thiserror::Error)]
+    #[error("pool timed out")]
+    struct PoolTimeout(#[source] std::io::Error);
+
+    fn refused() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused")
+    }
+
+    /// Runs `map` with a subscriber that writes into a string, and returns
+    /// what it logged.
+    fn logged<T>(map: impl FnOnce() -> T) -> (T, String) {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let result = tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("request", request_id = "req-42").in_scope(map)
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        (result, text)
+    }
+
+    #[test]
+    fn the_whole_cause_is_logged_on_one_line_and_never_told_to_the_client() {
+        let (error, log) =
+            logged(|| AppError::from(PortError::unavailable(PoolTimeout(refused()))));
+        assert_eq!(error, AppError::Unavailable);
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 1, "{log}");
+        assert!(
+            lines[0].contains("service unavailable: pool timed out: connection refused"),
+            "{log}"
+        );
+        assert!(lines[0].contains("request_id=\"req-42\""), "{log}");
+        for told in [format!("{error}"), format!("{error:?}"), error.message_id()] {
+            assert!(
+                !told.contains("pool") && !told.contains("refused"),
+                "{told}"
+            );
+        }
+
+        let (error, log) = logged(|| AppError::from(PortError::internal(PoolTimeout(refused()))));
+        assert_eq!(error, AppError::Internal);
+        assert!(log.contains("pool timed out: connection refused"), "{log}");
+    }
+
+    #[test]
+    fn an_unexpected_missing_record_is_logged() {
+        let (error, log) = logged(|| AppError::from(PortError::NotFound));
+        assert_eq!(error, AppError::Internal);
+        assert!(log.contains("record not found"), "{log}");
+    }
+
+    #[test]
+    fn not_found_becomes_the_error_the_caller_names_and_others_map_as_usual() {
+        let missing: Result<(), PortError> = Err(PortError::NotFound);
+        assert_eq!(
+            missing.or_not_found(AppError::ChatNotFound),
+            Err(AppError::ChatNotFound)
+        );
+        let down: Result<(), PortError> = Err(PortError::unavailable(refused()));
+        assert_eq!(
+            down.or_not_found(AppError::ChatNotFound),
+            Err(AppError::Unavailable)
+        );
+        assert_eq!(
+            Ok::<_, PortError>(7).or_not_found(AppError::ChatNotFound),
+            Ok(7)
+        );
     }
 }

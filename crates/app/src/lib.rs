@@ -13,7 +13,7 @@ pub use auth::{
     Registration,
 };
 pub use chat::{ChatPorts, ChatService};
-pub use error::{AppError, ErrorClass};
+pub use error::{AppError, ErrorClass, PortResultExt};
 pub use health::HealthService;
 pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg, Presence};
 pub use users::{ProfileUpdate, UserPage, UserService};

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{Chat, Message, Role};
-use crate::{ChatId, MessageId, UserId};
+use crate::{ChatId, MessageId, SessionId, UserId};
 
 /// An event for the users it is published to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,31 @@ pub enum ChatEvent {
         online: bool,
         last_seen: Option<DateTime<Utc>>,
     },
+    /// Some of the recipient's sign-ins ended (logout, password change, a
+    /// reused refresh token, a disabled account): every node closes the live
+    /// connections opened with them. For servers only; no client is sent it.
+    SessionsRevoked(RevokedSessions),
+}
+
+/// Which of one user's sessions were revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokedSessions {
+    /// This one session.
+    One(SessionId),
+    /// Every session but the one kept (none kept: all of them).
+    AllExcept(Option<SessionId>),
+}
+
+impl RevokedSessions {
+    /// Whether `session` is among the revoked.
+    #[must_use]
+    pub fn includes(self, session: SessionId) -> bool {
+        match self {
+            Self::One(revoked) => revoked == session,
+            Self::AllExcept(kept) => kept != Some(session),
+        }
+    }
 }
 
 impl ChatEvent {
@@ -56,7 +81,7 @@ impl ChatEvent {
             | Self::Typing { chat_id, .. }
             | Self::ParticipantAdded { chat_id, .. }
             | Self::ParticipantRemoved { chat_id, .. } => Some(*chat_id),
-            Self::Presence { .. } => None,
+            Self::Presence { .. } | Self::SessionsRevoked(_) => None,
         }
     }
 }

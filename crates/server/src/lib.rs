@@ -83,29 +83,6 @@ impl Application {
         let catalog = Arc::new(Catalog::load()?);
         let clock = Arc::new(SystemClock);
         let users = Arc::new(SqlUserRepository::new(store.clone()));
-        let auth = AuthService::new(
-            AuthPorts {
-                users: users.clone(),
-                sessions: Arc::new(SqlSessionRepository::new(store.clone())),
-                verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
-                mailer: Arc::new(OutboxMailer::new(store.clone())),
-                translator: catalog.clone(),
-                clock: clock.clone(),
-            },
-            AuthConfig {
-                jwt_secret,
-                access_token_ttl: Duration::from_secs(
-                    settings.jwt_access_token_expire_minutes * 60,
-                ),
-                refresh_token_ttl: Duration::from_secs(
-                    settings.jwt_refresh_token_expire_days * 86_400,
-                ),
-                verification_ttl: Duration::from_secs(
-                    settings.email_verification_expire_hours * 3_600,
-                ),
-                bcrypt_cost: settings.bcrypt_cost,
-            },
-        )?;
         let realtime = RealtimeSettings {
             heartbeat_interval: Duration::from_secs(settings.ws_heartbeat_seconds.max(1)),
             client_timeout: Duration::from_secs(settings.ws_client_timeout_seconds.max(1)),
@@ -135,6 +112,30 @@ impl Application {
                 Arc::new(MemoryTypingStore::new()),
             ),
         };
+        let auth = AuthService::new(
+            AuthPorts {
+                users: users.clone(),
+                sessions: Arc::new(SqlSessionRepository::new(store.clone())),
+                verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
+                mailer: Arc::new(OutboxMailer::new(store.clone())),
+                translator: catalog.clone(),
+                clock: clock.clone(),
+                bus: bus.clone(),
+            },
+            AuthConfig {
+                jwt_secret,
+                access_token_ttl: Duration::from_secs(
+                    settings.jwt_access_token_expire_minutes * 60,
+                ),
+                refresh_token_ttl: Duration::from_secs(
+                    settings.jwt_refresh_token_expire_days * 86_400,
+                ),
+                verification_ttl: Duration::from_secs(
+                    settings.email_verification_expire_hours * 3_600,
+                ),
+                bcrypt_cost: settings.bcrypt_cost,
+            },
+        )?;
         let chat = ChatService::new(ChatPorts {
             chats: Arc::new(SqlChatRepository::new(store.clone())),
             messages: Arc::new(SqlMessageRepository::new(store.clone())),

@@ -1,5 +1,6 @@
 //! Two server processes on one PostgreSQL and one Redis: what happens on one
-//! node reaches sockets on the other.
+//! node reaches sockets on the other, a session revoked on one closes its
+//! sockets on the other.
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 #![expect(clippy::expect_used, reason = "tests expect")]
@@ -50,6 +51,8 @@ async fn start_node(database_url: &str) -> Node {
         .env("BCRYPT_COST", "4")
         .env("DATA_DIR", &data_dir)
         .env("HTTP_WORKERS", "1")
+        // Sockets close on revocation only because it is pushed between nodes.
+        .env("WS_SESSION_CHECK_SECONDS", "3600")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -143,4 +146,36 @@ async fn messages_receipts_typing_and_presence_cross_nodes() {
     let offline = ada_socket.until("presence").await;
     assert_eq!(offline["data"]["online"], false);
     assert!(offline["data"]["last_seen"].is_string());
+}
+
+#[actix_web::test]
+#[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
+async fn a_logout_on_one_node_closes_the_socket_on_the_other() {
+    let database = ScratchDatabase::create().unwrap();
+    let node_a = start_node(database.url()).await;
+    let node_b = start_node(database.url()).await;
+    let (a, b) = (&node_a.app, &node_b.app);
+
+    let (phone, _) = a.signed_in("ada").await;
+    let (laptop, _) = b.login("ada", support::PASSWORD).await;
+    let mut phone_on_b = b.connect(&format!("token={phone}")).await;
+    phone_on_b.until("connection_established").await;
+    let mut laptop_on_b = b.connect(&format!("token={laptop}")).await;
+    laptop_on_b.until("connection_established").await;
+
+    let logout = a.post("/api/v1/auth/logout", Some(&phone), json!({})).await;
+    assert_eq!(logout.status.as_u16(), 200, "{:#}", logout.body);
+    let closed = actix_web::rt::time::timeout(Duration::from_secs(2), phone_on_b.close_code())
+        .await
+        .expect("closed at once through Redis, not at a periodic check");
+    assert_eq!(closed, Some(4001));
+
+    laptop_on_b
+        .send(json!({ "type": "ping", "id": "still" }))
+        .await;
+    assert_eq!(
+        laptop_on_b.until("pong").await["id"],
+        "still",
+        "the same user's other session stays"
+    );
 }

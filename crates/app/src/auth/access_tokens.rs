@@ -71,12 +71,19 @@ impl AccessTokens {
         })
     }
 
+    /// Checks the signature, the issuer and the times. A token must say when
+    /// it expires and when it was issued: one without `exp` would never
+    /// expire, and only ever comes from a key that leaked or from a bug.
+    /// `iat` and `nbf` in the future are forgiven up to the leeway, for nodes
+    /// whose clocks drift apart.
+    ///
     /// # Errors
     /// [`AppError::TokenExpired`] or [`AppError::TokenInvalid`].
     pub fn verify(&self, token: &str) -> Result<AccessClaims, AppError> {
         let options = VerificationOptions {
             allowed_issuers: Some(HashSet::from([ISSUER.to_owned()])),
             time_tolerance: Some(self.leeway),
+            accept_future: false,
             ..VerificationOptions::default()
         };
         let claims: JWTClaims<SessionClaim> =
@@ -86,6 +93,9 @@ impl AccessTokens {
                     Some(JWTError::TokenHasExpired) => AppError::TokenExpired,
                     _ => AppError::TokenInvalid,
                 })?;
+        if claims.expires_at.is_none() || claims.issued_at.is_none() {
+            return Err(AppError::TokenInvalid);
+        }
         let user_id = claims
             .subject
             .as_deref()
@@ -137,5 +147,64 @@ mod tests {
             .unwrap();
         std::thread::sleep(Duration::from_millis(1_100));
         assert_eq!(expiring.verify(&token), Err(AppError::TokenExpired));
+    }
+
+    /// Claims as `issue` makes them, for a test to bend before signing
+    /// them with the server's own key.
+    fn forged_claims() -> JWTClaims<SessionClaim> {
+        Claims::with_custom_claims(
+            SessionClaim {
+                sid: SessionId::generate(),
+            },
+            JwtDuration::from_secs(60),
+        )
+        .with_issuer(ISSUER)
+        .with_subject(UserId::generate().to_string())
+    }
+
+    fn signed(tokens: &AccessTokens, claims: JWTClaims<SessionClaim>) -> String {
+        tokens.key.authenticate(claims).unwrap()
+    }
+
+    #[test]
+    fn a_token_without_expiry_or_issue_time_is_refused() {
+        let tokens = tokens("a-test-secret-of-enough-length!!", Duration::from_secs(60));
+        let mut never_expires = forged_claims();
+        never_expires.expires_at = None;
+        assert_eq!(
+            tokens.verify(&signed(&tokens, never_expires)),
+            Err(AppError::TokenInvalid)
+        );
+        let mut undated = forged_claims();
+        undated.issued_at = None;
+        assert_eq!(
+            tokens.verify(&signed(&tokens, undated)),
+            Err(AppError::TokenInvalid)
+        );
+    }
+
+    #[test]
+    fn times_in_the_future_are_forgiven_only_within_the_leeway() {
+        let tokens = tokens("a-test-secret-of-enough-length!!", Duration::from_secs(60));
+        let beyond = JwtDuration::from_secs(30);
+        let within = JwtDuration::from_secs(2);
+
+        let mut issued_later = forged_claims();
+        issued_later.issued_at = issued_later.issued_at.map(|at| at + beyond);
+        assert_eq!(
+            tokens.verify(&signed(&tokens, issued_later)),
+            Err(AppError::TokenInvalid)
+        );
+        let mut not_yet_valid = forged_claims();
+        not_yet_valid.invalid_before = not_yet_valid.invalid_before.map(|at| at + beyond);
+        assert_eq!(
+            tokens.verify(&signed(&tokens, not_yet_valid)),
+            Err(AppError::TokenInvalid)
+        );
+
+        let mut slightly_ahead = forged_claims();
+        slightly_ahead.issued_at = slightly_ahead.issued_at.map(|at| at + within);
+        slightly_ahead.invalid_before = slightly_ahead.invalid_before.map(|at| at + within);
+        assert!(tokens.verify(&signed(&tokens, slightly_ahead)).is_ok());
     }
 }

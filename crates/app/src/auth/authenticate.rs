@@ -2,10 +2,9 @@
 
 use nerutalk_domain::user::User;
 use nerutalk_domain::{SessionId, UserId};
-use nerutalk_ports::PortError;
 
 use super::{AuthService, AuthenticatedUser};
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 impl AuthService {
     /// Resolves a bearer token to its user. Beyond the signature and expiry,
@@ -39,19 +38,21 @@ impl AuthService {
     }
 
     async fn live_session(&self, user_id: UserId, session_id: SessionId) -> Result<User, AppError> {
-        let session = match self.ports.sessions.state(session_id).await {
-            Ok(session) => session,
-            Err(PortError::NotFound) => return Err(AppError::SessionRevoked),
-            Err(other) => return Err(other.into()),
-        };
+        let session = self
+            .ports
+            .sessions
+            .state(session_id)
+            .await
+            .or_not_found(AppError::SessionRevoked)?;
         if session.revoked || session.user_id != user_id {
             return Err(AppError::SessionRevoked);
         }
-        let user = match self.ports.users.get(user_id).await {
-            Ok(user) => user,
-            Err(PortError::NotFound) => return Err(AppError::SessionRevoked),
-            Err(other) => return Err(other.into()),
-        };
+        let user = self
+            .ports
+            .users
+            .get(user_id)
+            .await
+            .or_not_found(AppError::SessionRevoked)?;
         if !user.is_active {
             return Err(AppError::AccountDisabled);
         }

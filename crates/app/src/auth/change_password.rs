@@ -1,5 +1,6 @@
 //! Changing one's password.
 
+use nerutalk_domain::event::RevokedSessions;
 use nerutalk_domain::{text, user::Password};
 
 use super::{AuthService, AuthenticatedUser};
@@ -51,6 +52,13 @@ impl AuthService {
             .revoke_all_except(actor.user.id, Some(actor.session_id), now)
             .await?;
         tracing::info!(user_id = %actor.user.id, revoked, "password changed; other sessions revoked");
+        if revoked > 0 {
+            self.close_connections(
+                actor.user.id,
+                RevokedSessions::AllExcept(Some(actor.session_id)),
+            )
+            .await;
+        }
         Ok(())
     }
 }
@@ -61,7 +69,9 @@ mod tests {
     use nerutalk_ports::{MockSessionRepository, MockUserRepository};
 
     use super::*;
-    use crate::auth::test_support::{ServiceBuilder, hash_of, stored_user};
+    use crate::auth::test_support::{
+        ServiceBuilder, bus_expecting_revocation, hash_of, stored_user,
+    };
 
     fn actor() -> AuthenticatedUser {
         AuthenticatedUser {
@@ -87,7 +97,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_change_keeps_this_session_and_revokes_the_others() {
+    async fn a_change_keeps_this_session_and_closes_the_others_connections() {
         let actor = actor();
         let keep = actor.session_id;
         let mut users = users_with_password();
@@ -104,6 +114,10 @@ mod tests {
         let service = ServiceBuilder::default()
             .users(users)
             .sessions(sessions)
+            .bus(bus_expecting_revocation(
+                actor.user.id,
+                RevokedSessions::AllExcept(Some(keep)),
+            ))
             .build();
         service
             .change_password(&actor, change("Secret123", "Better456"))

@@ -15,9 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use nerutalk_domain::{SessionId, user::User};
+use nerutalk_domain::event::{ChatEvent, RevokedSessions};
+use nerutalk_domain::{SessionId, UserId, user::User};
 use nerutalk_ports::{
-    Clock, EmailVerificationRepository, Mailer, SessionRepository, Translator, UserRepository,
+    Clock, EmailVerificationRepository, EventBus, Mailer, SessionRepository, Translator,
+    UserRepository,
 };
 use secrecy::SecretString;
 
@@ -49,6 +51,8 @@ pub struct AuthPorts {
     pub mailer: Arc<dyn Mailer>,
     pub translator: Arc<dyn Translator>,
     pub clock: Arc<dyn Clock>,
+    /// Tells every node which sessions ended, so their sockets close at once.
+    pub bus: Arc<dyn EventBus>,
 }
 
 impl std::fmt::Debug for AuthPorts {
@@ -99,6 +103,20 @@ impl AuthService {
     #[must_use]
     pub fn access_token_ttl(&self) -> Duration {
         self.config.access_token_ttl
+    }
+
+    /// Has every node close the live connections of sessions just revoked,
+    /// instead of at their next periodic check. Best effort, like every
+    /// live event: that check still closes them if the bus is down.
+    async fn close_connections(&self, user_id: UserId, revoked: RevokedSessions) {
+        let event = ChatEvent::SessionsRevoked(revoked);
+        if let Err(error) = self.ports.bus.publish(&[user_id], &event).await {
+            tracing::warn!(
+                %user_id,
+                error = %crate::error::cause_chain(&error),
+                "revocation not pushed; sockets close at their next session check"
+            );
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 //! Rotating refresh tokens, and ending sessions.
 
+use nerutalk_domain::event::RevokedSessions;
 use nerutalk_domain::{SessionId, text};
 use nerutalk_ports::{PortError, RotationOutcome};
 
 use super::{AuthService, IssuedTokens, secrets};
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 impl AuthService {
     /// Trades a refresh token for a new pair. The presented token is spent;
@@ -31,19 +32,23 @@ impl AuthService {
             } => (user_id, session_id),
             RotationOutcome::ReuseDetected { session_id } => {
                 tracing::warn!(%session_id, "refresh token reused; session revoked");
+                self.close_connections_of(session_id).await;
                 return Err(AppError::RefreshTokenReused);
             }
             RotationOutcome::Expired | RotationOutcome::Revoked | RotationOutcome::Unknown => {
                 return Err(AppError::RefreshTokenInvalid);
             }
         };
-        let user = match self.ports.users.get(user_id).await {
-            Ok(user) => user,
-            Err(PortError::NotFound) => return Err(AppError::RefreshTokenInvalid),
-            Err(other) => return Err(other.into()),
-        };
+        let user = self
+            .ports
+            .users
+            .get(user_id)
+            .await
+            .or_not_found(AppError::RefreshTokenInvalid)?;
         if !user.is_active {
             self.ports.sessions.revoke(session_id, now).await?;
+            self.close_connections(user.id, RevokedSessions::One(session_id))
+                .await;
             return Err(AppError::AccountDisabled);
         }
         let (access_token, access_expires_at) = self.access_token(user.id, session_id)?;
@@ -56,7 +61,8 @@ impl AuthService {
         })
     }
 
-    /// Ends a session: its refresh tokens and access tokens stop working.
+    /// Ends a session: its refresh tokens and access tokens stop working,
+    /// and its live connections close.
     ///
     /// # Errors
     /// [`AppError::Unavailable`] when the store cannot be written.
@@ -67,8 +73,27 @@ impl AuthService {
             .revoke(session_id, self.ports.clock.now())
             .await
         {
-            Ok(()) | Err(PortError::NotFound) => Ok(()),
+            Ok(()) => {
+                self.close_connections_of(session_id).await;
+                Ok(())
+            }
+            Err(PortError::NotFound) => Ok(()),
             Err(other) => Err(other.into()),
+        }
+    }
+
+    /// [`Self::close_connections`] for a session known only by its id.
+    async fn close_connections_of(&self, session_id: SessionId) {
+        match self.ports.sessions.state(session_id).await {
+            Ok(session) => {
+                self.close_connections(session.user_id, RevokedSessions::One(session_id))
+                    .await;
+            }
+            Err(error) => tracing::warn!(
+                %session_id,
+                error = %crate::error::cause_chain(&error),
+                "revoked session not read; its sockets close at their next session check"
+            ),
         }
     }
 }
@@ -76,10 +101,10 @@ impl AuthService {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::UserId;
-    use nerutalk_ports::{MockSessionRepository, MockUserRepository};
+    use nerutalk_ports::{MockSessionRepository, MockUserRepository, SessionState};
 
     use super::*;
-    use crate::auth::test_support::{ServiceBuilder, stored_user};
+    use crate::auth::test_support::{ServiceBuilder, bus_expecting_revocation, stored_user};
 
     #[tokio::test]
     async fn a_current_token_is_rotated_into_a_new_pair() {
@@ -108,15 +133,62 @@ mod tests {
         assert_eq!(tokens.user.id, user_id);
     }
 
+    /// A session store that knows `session_id` as `user_id`'s, revoked.
+    fn revoked_session_of(
+        user_id: UserId,
+        mut sessions: MockSessionRepository,
+    ) -> MockSessionRepository {
+        sessions.expect_state().returning(move |_| {
+            Ok(SessionState {
+                user_id,
+                revoked: true,
+            })
+        });
+        sessions
+    }
+
     #[tokio::test]
-    async fn reuse_expiry_and_unknown_tokens_are_refused() {
+    async fn a_reused_token_is_refused_and_its_sessions_connections_closed() {
+        let (user_id, session_id) = (UserId::generate(), SessionId::generate());
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_rotate()
+            .returning(move |_, _, _| Ok(RotationOutcome::ReuseDetected { session_id }));
+        let service = ServiceBuilder::default()
+            .sessions(revoked_session_of(user_id, sessions))
+            .bus(bus_expecting_revocation(
+                user_id,
+                RevokedSessions::One(session_id),
+            ))
+            .build();
+        assert_eq!(
+            service.refresh("token").await.unwrap_err(),
+            AppError::RefreshTokenReused
+        );
+    }
+
+    #[tokio::test]
+    async fn logging_out_closes_the_sessions_connections() {
+        let (user_id, session_id) = (UserId::generate(), SessionId::generate());
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_revoke()
+            .withf(move |id, _| *id == session_id)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = ServiceBuilder::default()
+            .sessions(revoked_session_of(user_id, sessions))
+            .bus(bus_expecting_revocation(
+                user_id,
+                RevokedSessions::One(session_id),
+            ))
+            .build();
+        service.logout(session_id).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn expired_revoked_and_unknown_tokens_are_refused() {
         for (outcome, expected) in [
-            (
-                RotationOutcome::ReuseDetected {
-                    session_id: SessionId::generate(),
-                },
-                AppError::RefreshTokenReused,
-            ),
             (RotationOutcome::Expired, AppError::RefreshTokenInvalid),
             (RotationOutcome::Revoked, AppError::RefreshTokenInvalid),
             (RotationOutcome::Unknown, AppError::RefreshTokenInvalid),
@@ -132,11 +204,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_disabled_user_loses_the_session_on_refresh() {
-        let session_id = SessionId::generate();
+        let (user_id, session_id) = (UserId::generate(), SessionId::generate());
         let mut sessions = MockSessionRepository::new();
         sessions.expect_rotate().returning(move |_, _, _| {
             Ok(RotationOutcome::Rotated {
-                user_id: UserId::generate(),
+                user_id,
                 session_id,
             })
         });
@@ -154,6 +226,10 @@ mod tests {
         let service = ServiceBuilder::default()
             .users(users)
             .sessions(sessions)
+            .bus(bus_expecting_revocation(
+                user_id,
+                RevokedSessions::One(session_id),
+            ))
             .build();
         assert_eq!(
             service.refresh("token").await.unwrap_err(),

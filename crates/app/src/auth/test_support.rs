@@ -4,13 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use nerutalk_domain::event::{ChatEvent, RevokedSessions};
 use nerutalk_domain::{
     UserId,
     user::{Email, Profile, User, Username},
 };
 use nerutalk_ports::{
-    MockEmailVerificationRepository, MockMailer, MockSessionRepository, MockTranslator,
-    MockUserRepository, SystemClock,
+    MockEmailVerificationRepository, MockEventBus, MockMailer, MockSessionRepository,
+    MockTranslator, MockUserRepository, SystemClock,
 };
 use secrecy::SecretString;
 
@@ -30,6 +31,18 @@ pub(crate) fn stored_user(id: UserId, email: &str, username: &str) -> User {
         created_at: now,
         updated_at: now,
     }
+}
+
+/// A bus expecting exactly one revocation, of `revoked`, told to `user_id`.
+pub(crate) fn bus_expecting_revocation(user_id: UserId, revoked: RevokedSessions) -> MockEventBus {
+    let mut bus = MockEventBus::new();
+    bus.expect_publish()
+        .withf(move |recipients, event| {
+            recipients == [user_id] && *event == ChatEvent::SessionsRevoked(revoked)
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    bus
 }
 
 pub(crate) fn hash_of(password: &str) -> String {
@@ -52,6 +65,7 @@ pub(crate) struct ServiceBuilder {
     sessions: Option<MockSessionRepository>,
     verifications: Option<MockEmailVerificationRepository>,
     mailer: Option<MockMailer>,
+    bus: Option<MockEventBus>,
 }
 
 impl ServiceBuilder {
@@ -82,6 +96,11 @@ impl ServiceBuilder {
         self
     }
 
+    pub(crate) fn bus(mut self, bus: MockEventBus) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
     pub(crate) fn build(self) -> AuthService {
         let mut translator = MockTranslator::new();
         translator
@@ -94,6 +113,7 @@ impl ServiceBuilder {
             mailer: Arc::new(self.mailer.unwrap_or_default()),
             translator: Arc::new(translator),
             clock: Arc::new(SystemClock),
+            bus: Arc::new(self.bus.unwrap_or_default()),
         };
         AuthService::new(ports, config()).unwrap()
     }

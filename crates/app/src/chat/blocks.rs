@@ -6,10 +6,10 @@ use std::collections::HashSet;
 
 use nerutalk_domain::UserId;
 use nerutalk_domain::chat::ChatKind;
-use nerutalk_ports::{PortError, Roster};
+use nerutalk_ports::Roster;
 
 use super::ChatService;
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 impl ChatService {
     /// # Errors
@@ -22,10 +22,7 @@ impl ChatService {
             .blocks
             .block(actor, user, self.ports.clock.now())
             .await
-            .map_err(|error| match error {
-                PortError::NotFound => AppError::UserNotFound,
-                other => other.into(),
-            })
+            .or_not_found(AppError::UserNotFound)
     }
 
     /// # Errors

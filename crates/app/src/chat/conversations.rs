@@ -12,7 +12,7 @@ use nerutalk_domain::{ChatId, DomainError, UserId};
 use nerutalk_ports::{ChatCursor, ChatSummary, NewChat, PortError};
 
 use super::ChatService;
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 /// A chat to open, as the client asked for it.
 #[derive(Debug, Clone)]
@@ -155,7 +155,12 @@ impl ChatService {
 
     /// Only existing, enabled accounts can be put in a chat.
     async fn active_user(&self, user: UserId) -> Result<(), AppError> {
-        let account = self.ports.users.get(user).await.map_err(not_found_user)?;
+        let account = self
+            .ports
+            .users
+            .get(user)
+            .await
+            .or_not_found(AppError::UserNotFound)?;
         if account.is_active {
             Ok(())
         } else {
@@ -285,7 +290,7 @@ impl ChatService {
             .chats
             .add_members(chat_id, users, self.ports.clock.now())
             .await
-            .map_err(not_found_user)?;
+            .or_not_found(AppError::UserNotFound)?;
         for user_id in added {
             self.tell_members(
                 chat_id,
@@ -335,7 +340,7 @@ impl ChatService {
             .chats
             .remove_member(chat_id, user_id)
             .await
-            .map_err(not_found_user)?;
+            .or_not_found(AppError::UserNotFound)?;
         let event = ChatEvent::ParticipantRemoved { chat_id, user_id };
         self.tell(&[user_id], event.clone()).await;
         self.tell_members(chat_id, event).await;
@@ -351,13 +356,6 @@ impl ChatService {
             .await;
         }
         Ok(())
-    }
-}
-
-fn not_found_user(error: PortError) -> AppError {
-    match error {
-        PortError::NotFound => AppError::UserNotFound,
-        other => other.into(),
     }
 }
 

@@ -7,7 +7,7 @@ use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{Appended, HistoryPage, NewMessage, PortError};
 
 use super::ChatService;
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 /// A message as the client asked to send it.
 #[derive(Debug, Clone)]
@@ -100,10 +100,7 @@ impl ChatService {
             .messages
             .get(chat_id, message_id)
             .await
-            .map_err(|error| match error {
-                PortError::NotFound => AppError::MessageNotFound,
-                other => other.into(),
-            })
+            .or_not_found(AppError::MessageNotFound)
     }
 
     /// A page of history by `seq`, oldest first: the newest messages (or

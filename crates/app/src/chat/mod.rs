@@ -17,14 +17,14 @@ use nerutalk_domain::chat::{Chat, ChatKind, Participant};
 use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, PortError, Presence,
-    PresenceStore, Roster, TypingStore, UserRepository,
+    BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, Presence, PresenceStore,
+    Roster, TypingStore, UserRepository,
 };
 
 pub use conversations::{ChatPage, ChatView, NewConversation};
 pub use messages::{HistoryQuery, Outgoing};
 
-use crate::AppError;
+use crate::{AppError, PortResultExt};
 
 /// The ports chat works through.
 #[derive(Clone)]
@@ -89,10 +89,7 @@ impl ChatService {
             .chats
             .roster(chat_id)
             .await
-            .map_err(|error| match error {
-                PortError::NotFound => AppError::ChatNotFound,
-                other => other.into(),
-            })?;
+            .or_not_found(AppError::ChatNotFound)?;
         let me = roster.member(user).cloned().ok_or(AppError::ChatNotFound)?;
         Ok((roster, me))
     }
@@ -113,10 +110,7 @@ impl ChatService {
             .chats
             .get(chat_id)
             .await
-            .map_err(|error| match error {
-                PortError::NotFound => AppError::ChatNotFound,
-                other => other.into(),
-            })
+            .or_not_found(AppError::ChatNotFound)
     }
 
     /// Publishes to every member. Publishing is best effort: what is stored

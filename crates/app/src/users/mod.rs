@@ -8,9 +8,9 @@ use nerutalk_domain::{
     Language, UserId,
     user::{Profile, User, Username, search_query},
 };
-use nerutalk_ports::{Clock, PortError, UserRepository, UserSearch};
+use nerutalk_ports::{Clock, UserRepository, UserSearch};
 
-use crate::{AppError, AuthenticatedUser};
+use crate::{AppError, AuthenticatedUser, PortResultExt};
 
 /// A profile edit: a field left out stays as it is, an empty one is cleared.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +86,7 @@ impl UserService {
         self.users
             .update_profile(actor.user.id, profile, self.clock.now())
             .await
-            .map_err(not_found_as_user)
+            .or_not_found(AppError::UserNotFound)
     }
 
     /// Another user's public profile; disabled accounts are not shown.
@@ -94,7 +94,11 @@ impl UserService {
     /// # Errors
     /// [`AppError::UserNotFound`].
     pub async fn public_profile(&self, id: UserId) -> Result<User, AppError> {
-        let user = self.users.get(id).await.map_err(not_found_as_user)?;
+        let user = self
+            .users
+            .get(id)
+            .await
+            .or_not_found(AppError::UserNotFound)?;
         if user.is_active {
             Ok(user)
         } else {
@@ -146,7 +150,7 @@ impl UserService {
         self.users
             .set_language(actor.user.id, language, self.clock.now())
             .await
-            .map_err(not_found_as_user)
+            .or_not_found(AppError::UserNotFound)
     }
 }
 
@@ -162,13 +166,6 @@ fn page(mut users: Vec<User>, limit: u32) -> UserPage {
         None
     };
     UserPage { users, next_cursor }
-}
-
-fn not_found_as_user(error: PortError) -> AppError {
-    match error {
-        PortError::NotFound => AppError::UserNotFound,
-        other => other.into(),
-    }
 }
 
 #[cfg(test)]

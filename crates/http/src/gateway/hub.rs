@@ -1,6 +1,8 @@
 //! This node's live connections, by user. The event bus delivers here; each
 //! connection has a bounded queue, and one that cannot keep up is dropped
 //! (its socket then closes with "try again later") instead of growing memory.
+//! A revocation is not queued: it wakes the sockets of the revoked sessions,
+//! which close at once, however many events wait before it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,9 +10,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use bytestring::ByteString;
 use nerutalk_app::EventSink;
-use nerutalk_domain::UserId;
-use nerutalk_domain::event::ChatEvent;
-use tokio::sync::mpsc;
+use nerutalk_domain::event::{ChatEvent, RevokedSessions};
+use nerutalk_domain::{SessionId, UserId};
+use tokio::sync::{Notify, mpsc};
 
 /// One event on its way to sockets: encoded once, shared by every recipient.
 #[derive(Debug)]
@@ -22,7 +24,10 @@ pub(crate) struct Delivery {
 
 struct Connection {
     id: u64,
+    /// The sign-in the socket was opened with.
+    session_id: SessionId,
     queue: mpsc::Sender<Arc<Delivery>>,
+    revoked: Arc<Notify>,
 }
 
 /// The registry of sockets on this node.
@@ -46,6 +51,8 @@ pub(crate) struct Registration {
     pub(crate) events: mpsc::Receiver<Arc<Delivery>>,
     /// True when this is the user's first connection on this node.
     pub(crate) first: bool,
+    /// Wakes when the socket's session is revoked.
+    pub(crate) revoked: Arc<Notify>,
 }
 
 impl Hub {
@@ -58,8 +65,9 @@ impl Hub {
         }
     }
 
-    pub(crate) fn register(&self, user_id: UserId) -> Registration {
+    pub(crate) fn register(&self, user_id: UserId, session_id: SessionId) -> Registration {
         let (queue, events) = mpsc::channel(self.queue_capacity);
+        let revoked = Arc::new(Notify::new());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut connections = self
             .connections
@@ -67,8 +75,35 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner);
         let list = connections.entry(user_id).or_default();
         let first = list.is_empty();
-        list.push(Connection { id, queue });
-        Registration { id, events, first }
+        list.push(Connection {
+            id,
+            session_id,
+            queue,
+            revoked: revoked.clone(),
+        });
+        Registration {
+            id,
+            events,
+            first,
+            revoked,
+        }
+    }
+
+    /// Wakes the sockets of `recipients` opened with a revoked session.
+    fn revoke(&self, recipients: &[UserId], revoked: RevokedSessions) {
+        let connections = self
+            .connections
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        for connection in recipients
+            .iter()
+            .filter_map(|recipient| connections.get(recipient))
+            .flatten()
+            .filter(|connection| revoked.includes(connection.session_id))
+        {
+            // Keeps a permit if the socket is busy: it closes when it next looks.
+            connection.revoked.notify_one();
+        }
     }
 
     /// Forgets a connection; true when it was the user's last one here.
@@ -102,6 +137,10 @@ impl Hub {
 
 impl EventSink for Hub {
     fn deliver(&self, recipients: &[UserId], event: &ChatEvent) {
+        if let ChatEvent::SessionsRevoked(revoked) = event {
+            self.revoke(recipients, *revoked);
+            return;
+        }
         let mut overflowing = Vec::new();
         {
             let connections = self
@@ -155,9 +194,18 @@ impl EventSink for Hub {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use nerutalk_domain::ChatId;
 
     use super::*;
+
+    /// Whether `registration`'s socket has been told its session ended.
+    async fn told_revoked(registration: &Registration) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), registration.revoked.notified())
+            .await
+            .is_ok()
+    }
 
     fn event() -> ChatEvent {
         ChatEvent::Typing {
@@ -171,7 +219,7 @@ mod tests {
     fn a_connection_that_cannot_keep_up_is_cut_off() {
         let hub = Hub::new(2);
         let user = UserId::generate();
-        let mut slow = hub.register(user);
+        let mut slow = hub.register(user, SessionId::generate());
         assert!(slow.first);
         for _ in 0..3 {
             hub.deliver(&[user], &event());
@@ -189,8 +237,8 @@ mod tests {
     fn one_encoding_is_shared_by_every_recipient() {
         let hub = Hub::new(8);
         let (me, you, absent) = (UserId::generate(), UserId::generate(), UserId::generate());
-        let mut mine = hub.register(me);
-        let mut yours = hub.register(you);
+        let mut mine = hub.register(me, SessionId::generate());
+        let mut yours = hub.register(you, SessionId::generate());
         let sent = event();
         hub.deliver(&[me, you, absent], &sent);
         let (mine, yours) = (
@@ -209,11 +257,43 @@ mod tests {
     fn the_last_connection_leaving_takes_the_user_offline() {
         let hub = Hub::new(8);
         let user = UserId::generate();
-        let first = hub.register(user);
-        let second = hub.register(user);
+        let first = hub.register(user, SessionId::generate());
+        let second = hub.register(user, SessionId::generate());
         assert!(!second.first);
         assert!(!hub.unregister(user, first.id));
         assert!(hub.unregister(user, second.id));
         assert!(!hub.local_users().contains(&user));
+    }
+
+    #[tokio::test]
+    async fn a_revocation_wakes_only_the_revoked_sessions_sockets_and_is_never_queued() {
+        let hub = Hub::new(8);
+        let (user, other) = (UserId::generate(), UserId::generate());
+        let (phone, laptop) = (SessionId::generate(), SessionId::generate());
+        let mut on_phone = hub.register(user, phone);
+        let mut on_laptop = hub.register(user, laptop);
+        let mut elsewhere = hub.register(other, phone);
+
+        hub.deliver(
+            &[user],
+            &ChatEvent::SessionsRevoked(RevokedSessions::One(phone)),
+        );
+        assert!(told_revoked(&on_phone).await);
+        assert!(!told_revoked(&on_laptop).await);
+        assert!(!told_revoked(&elsewhere).await, "another user's socket");
+
+        hub.deliver(
+            &[user],
+            &ChatEvent::SessionsRevoked(RevokedSessions::AllExcept(Some(phone))),
+        );
+        assert!(told_revoked(&on_laptop).await);
+        assert!(!told_revoked(&on_phone).await);
+
+        for registration in [&mut on_phone, &mut on_laptop, &mut elsewhere] {
+            assert!(matches!(
+                registration.events.try_recv(),
+                Err(mpsc::error::TryRecvError::Empty)
+            ));
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod session;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use nerutalk_i18n::{LanguageSource, Negotiated};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::language::Authentication;
@@ -74,6 +75,21 @@ pub(crate) async fn upgrade(
         settings: state.realtime.clone(),
         hold_until_resume: query.resume,
     };
-    actix_web::rt::spawn(session::run(context, authentication, socket, stream));
+    // Not a child of the request's span, whose fields include the URL and
+    // so the `?token=`; but with its request id, so that the socket's lines
+    // and the upgrade's are found together. `connection` tells this node's
+    // sockets apart.
+    let request_id = request
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string);
+    let span = tracing::info_span!(
+        parent: None,
+        "socket",
+        request_id = request_id.as_deref(),
+        connection = tracing::field::Empty,
+        user_id = tracing::field::Empty
+    );
+    actix_web::rt::spawn(session::run(context, authentication, socket, stream).instrument(span));
     Ok(response)
 }

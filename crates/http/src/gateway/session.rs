@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use actix_ws::{
+    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session,
+};
 use bytestring::ByteString;
 use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt, StreamExt};
@@ -38,6 +40,8 @@ pub struct RealtimeSettings {
     pub queue_capacity: usize,
     /// How often a socket checks that its sign-in still holds; one whose
     /// session was revoked (logout, password change) is closed with 4001.
+    /// Revocations are also pushed, and close sockets at once: this check
+    /// is the safety net for a push that was lost.
     pub session_check_interval: Duration,
 }
 
@@ -129,7 +133,10 @@ pub(crate) async fn run(
         .aggregate_continuations()
         .max_continuation_size(context.settings.max_frame_bytes);
     let user_id = user.user.id;
-    let registration = context.hub.register(user_id);
+    let registration = context.hub.register(user_id, user.session_id);
+    tracing::Span::current()
+        .record("connection", registration.id)
+        .record("user_id", tracing::field::display(user_id));
     if let Err(error) = context.chat.connected(user_id, registration.first).await {
         // Live events cannot reach this node; the client retries and resumes.
         context.hub.unregister(user_id, registration.id);
@@ -155,7 +162,9 @@ pub(crate) async fn run(
         sending: false,
         deferred: Vec::new(),
     };
-    let reason = connection.serve(stream, registration.events).await;
+    let reason = connection
+        .serve(stream, registration.events, &registration.revoked)
+        .await;
     let _closed = connection.socket.close(reason).await;
     // Whoever saw this user typing should not wait for the indicator to time out.
     for chat_id in connection.typing.keys() {
@@ -177,6 +186,7 @@ impl Connection {
         &mut self,
         mut stream: AggregatedMessageStream,
         mut events: tokio::sync::mpsc::Receiver<Arc<Delivery>>,
+        revoked: &tokio::sync::Notify,
     ) -> Option<CloseReason> {
         let greeting = json!({
             "user_id": self.user_id(),
@@ -225,7 +235,8 @@ impl Connection {
                         Some(Ok(AggregatedMessage::Close(reason))) => return reason,
                         Some(Err(error)) => {
                             tracing::debug!(%error, "protocol error; closing");
-                            return Some(self.close_reason(CloseCode::Size, CloseText::FrameTooLarge));
+                            let (code, text) = protocol_close(&error);
+                            return Some(self.close_reason(code, text));
                         }
                         None => return None,
                     }
@@ -239,6 +250,8 @@ impl Connection {
                         return None;
                     }
                 }
+                // Not held back by a pending resume: a revoked sign-in ends now.
+                () = revoked.notified() => return Some(self.revoked().await),
                 event = events.recv(), if !self.holding => match event {
                     Some(event) => {
                         if self.relay(event).await.is_err() {
@@ -281,6 +294,17 @@ impl Connection {
             }
             Err(error) => Some(unauthenticated(&self.context, error)),
         }
+    }
+
+    /// The close for a socket whose session was revoked: the same reason the
+    /// periodic check would give (an account disabled says so), or "session
+    /// ended" when the store cannot tell right now.
+    async fn revoked(&self) -> CloseReason {
+        let error = match self.context.auth.still_signed_in(&self.signed_in).await {
+            Err(error @ (AppError::SessionRevoked | AppError::AccountDisabled)) => error,
+            Ok(()) | Err(_) => AppError::SessionRevoked,
+        };
+        unauthenticated(&self.context, error)
     }
 
     async fn send(
@@ -577,6 +601,8 @@ pub enum CloseText {
     TooSlow,
     HeartbeatTimeout,
     FrameTooLarge,
+    InvalidUtf8,
+    ProtocolError,
 }
 
 impl CloseText {
@@ -586,7 +612,25 @@ impl CloseText {
             Self::TooSlow => "ws-close-too-slow",
             Self::HeartbeatTimeout => "ws-close-heartbeat-timeout",
             Self::FrameTooLarge => "ws-close-frame-too-large",
+            Self::InvalidUtf8 => "ws-close-invalid-utf8",
+            Self::ProtocolError => "ws-close-protocol-error",
         }
+    }
+}
+
+/// How to close after a frame the protocol refuses (RFC 6455 §7.4.1): text
+/// that is not UTF-8 is 1007, a frame or message over the limit 1009, any
+/// other breach 1002. actix-ws reports bad UTF-8 as invalid data, and a
+/// message over the continuation limit as a plain I/O error.
+fn protocol_close(error: &ProtocolError) -> (CloseCode, CloseText) {
+    match error {
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            (CloseCode::Invalid, CloseText::InvalidUtf8)
+        }
+        ProtocolError::Overflow | ProtocolError::Io(_) => {
+            (CloseCode::Size, CloseText::FrameTooLarge)
+        }
+        _ => (CloseCode::Protocol, CloseText::ProtocolError),
     }
 }
 
@@ -630,5 +674,25 @@ mod tests {
         let fitted = fit_close_reason(japanese.clone());
         assert!(fitted.len() <= 123 && japanese.starts_with(&fitted));
         assert_eq!(fit_close_reason("short".to_owned()), "short");
+    }
+
+    #[test]
+    fn bad_utf8_oversized_and_other_bad_frames_close_with_their_own_codes() {
+        let bad_utf8 = ProtocolError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid utf-8 sequence",
+        ));
+        assert_eq!(
+            protocol_close(&bad_utf8),
+            (CloseCode::Invalid, CloseText::InvalidUtf8)
+        );
+        assert_eq!(
+            protocol_close(&ProtocolError::Overflow),
+            (CloseCode::Size, CloseText::FrameTooLarge)
+        );
+        assert_eq!(
+            protocol_close(&ProtocolError::UnmaskedFrame),
+            (CloseCode::Protocol, CloseText::ProtocolError)
+        );
     }
 }

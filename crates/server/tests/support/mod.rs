@@ -467,3 +467,19 @@ impl Socket {
         }
     }
 }
+
+impl Socket {
+    /// The close code and the reason the server closed with.
+    pub async fn close_code_and_reason(&mut self) -> Option<(u16, String)> {
+        use futures_util::StreamExt;
+        loop {
+            match tokio_timeout(self.framed.next()).await?? {
+                Ok(awc::ws::Frame::Close(reason)) => {
+                    return reason.map(|r| (u16::from(r.code), r.description.unwrap_or_default()));
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
