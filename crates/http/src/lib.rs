@@ -12,6 +12,7 @@ mod known_routes;
 mod language;
 mod notice;
 pub mod openapi;
+mod request_span;
 mod routes;
 mod server;
 

@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{ApiError, RequestError};
 use crate::known_routes::KnownRoutes;
 use crate::openapi::ApiDoc;
+use crate::request_span::RequestSpan;
 use crate::{language, routes};
 
 /// The use cases the handlers call.
@@ -86,7 +87,7 @@ pub fn serve(
                 }),
             )
             .wrap(from_fn(language::middleware))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestSpan>::new())
             .configure(routes::configure)
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
