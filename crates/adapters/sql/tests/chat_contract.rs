@@ -3,6 +3,9 @@
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 
+#[macro_use]
+mod support;
+
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageContent, MessageKind};
@@ -13,7 +16,6 @@ use nerutalk_ports::{
     Appended, BlockRepository, ChatCursor, ChatRepository, HistoryPage, MessageRepository, NewChat,
     NewMessage, NewUser, PortError, UserRepository,
 };
-use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{
     DatabaseUrl, SqlBlockRepository, SqlChatRepository, SqlMessageRepository, SqlStore,
     SqlUserRepository,
@@ -557,34 +559,19 @@ async fn a_member_leaving_a_direct_chat_promotes_nobody(repos: &Repositories) {
     assert_eq!(member(repos, chat.id, yan).await.role, Role::Member);
 }
 
-async fn contract(url: DatabaseUrl) {
-    let repos = repositories(&url).await;
-    appends_number_each_chat_from_one_without_gaps(&repos).await;
-    retried_appends_return_the_first_message(&repos).await;
-    concurrent_appends_share_no_seq(&repos).await;
-    history_pages_read_oldest_first(&repos).await;
-    messages_are_found_only_in_their_chat(&repos).await;
-    edits_and_deletes_keep_the_place_in_history(&repos).await;
-    direct_chats_are_unique_per_pair(&repos).await;
-    groups_list_members_and_contacts(&repos).await;
-    details_and_members_change(&repos).await;
-    chat_lists_sort_by_activity_and_page_by_cursor(&repos).await;
-    the_oldest_member_is_promoted_when_the_last_manager_leaves(&repos).await;
-    read_markers_only_move_forward_up_to_the_last_message(&repos).await;
-    blocks_hold_in_both_directions(&repos).await;
-    // Last, so that a failure here comes after every other clause was checked.
-    a_member_leaving_a_direct_chat_promotes_nobody(&repos).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_satisfies_the_chat_contract() {
-    let name = format!("nerutalk-chat-contract-{}.db", uuid::Uuid::now_v7());
-    contract(DatabaseUrl::Sqlite(std::env::temp_dir().join(name))).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs PostgreSQL: cargo xtask test"]
-async fn postgres_satisfies_the_chat_contract() {
-    let database = ScratchDatabase::create().unwrap();
-    contract(DatabaseUrl::parse(database.url())).await;
-}
+contract_clauses![
+    appends_number_each_chat_from_one_without_gaps,
+    retried_appends_return_the_first_message,
+    concurrent_appends_share_no_seq,
+    history_pages_read_oldest_first,
+    messages_are_found_only_in_their_chat,
+    edits_and_deletes_keep_the_place_in_history,
+    direct_chats_are_unique_per_pair,
+    groups_list_members_and_contacts,
+    details_and_members_change,
+    chat_lists_sort_by_activity_and_page_by_cursor,
+    the_oldest_member_is_promoted_when_the_last_manager_leaves,
+    read_markers_only_move_forward_up_to_the_last_message,
+    blocks_hold_in_both_directions,
+    a_member_leaving_a_direct_chat_promotes_nobody,
+];
