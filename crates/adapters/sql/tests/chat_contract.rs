@@ -315,7 +315,9 @@ async fn edits_and_deletes_keep_the_place_in_history(repos: &Repositories) {
     send(repos, chat.id, hal, "after").await;
 
     let edit_time = later(now(), 1);
-    let edited = messages.edit(typo.id, "fixed".to_owned(), edit_time).await;
+    let edited = messages
+        .edit(typo.id, hal, "fixed".to_owned(), edit_time)
+        .await;
     let edited = edited.unwrap();
     assert_eq!(edited.text.as_deref(), Some("fixed"));
     assert_eq!(edited.edited_at, Some(edit_time));
@@ -337,8 +339,30 @@ async fn edits_and_deletes_keep_the_place_in_history(repos: &Repositories) {
     assert_eq!(again, tombstone);
 
     let ghost = MessageId::generate();
-    not_found(messages.edit(ghost, "x".to_owned(), now()).await);
+    not_found(messages.edit(ghost, hal, "x".to_owned(), now()).await);
     not_found(messages.delete(ghost, now()).await);
+}
+
+// The app reads the message and checks its author before it edits; the edit
+// itself must still refuse a message deleted since, or someone else's, or a
+// delete racing the edit could leave text on a tombstone.
+async fn edits_change_only_the_authors_message_while_it_lives(repos: &Repositories) {
+    let messages = &repos.messages;
+    let [ira, jay] = users(repos, ["ira", "jay"]).await;
+    let chat = group(repos, ira, &[jay], now()).await;
+    let mine = send(repos, chat.id, ira, "mine").await;
+
+    not_found(
+        messages
+            .edit(mine.id, jay, "hijacked".to_owned(), now())
+            .await,
+    );
+    assert_eq!(messages.get(chat.id, mine.id).await.unwrap(), mine);
+
+    let tombstone = messages.delete(mine.id, now()).await.unwrap();
+    let revived = messages.edit(mine.id, ira, "back".to_owned(), later(now(), 1));
+    not_found(revived.await);
+    assert_eq!(messages.get(chat.id, mine.id).await.unwrap(), tombstone);
 }
 
 async fn direct_chats_are_unique_per_pair(repos: &Repositories) {
@@ -566,6 +590,7 @@ contract_clauses![
     history_pages_read_oldest_first,
     messages_are_found_only_in_their_chat,
     edits_and_deletes_keep_the_place_in_history,
+    edits_change_only_the_authors_message_while_it_lives,
     direct_chats_are_unique_per_pair,
     groups_list_members_and_contacts,
     details_and_members_change,

@@ -291,3 +291,32 @@ async fn a_reply_from_a_stranger_does_not_reveal_the_chat() {
         .await;
     assert_eq!(error.unwrap_err(), AppError::ChatNotFound);
 }
+
+#[tokio::test]
+async fn an_edit_that_loses_a_race_with_a_delete_is_not_editable_and_tells_nobody() {
+    let me = UserId::generate();
+    let group = chat(ChatKind::Group);
+    let chat_id = group.id;
+    let mut chats = MockChatRepository::new();
+    let ours = roster(group, &[(me, Role::Owner)]);
+    chats.expect_roster().returning(move |_| Ok(ours.clone()));
+    // The read sees a live message; the delete commits before the edit does.
+    let live = message(chat_id, me, 1);
+    let message_id = live.id;
+    let mut messages = MockMessageRepository::new();
+    messages
+        .expect_get()
+        .returning(move |_, _| Ok(live.clone()));
+    messages
+        .expect_edit()
+        .withf(move |id, author, _, _| *id == message_id && *author == me)
+        .times(1)
+        .returning(|_, _, _, _| Err(PortError::NotFound));
+    let mut blocks = MockBlockRepository::new();
+    blocks.expect_either_blocks().returning(|_, _| Ok(false));
+    let mut bus = MockEventBus::new();
+    bus.expect_publish().never();
+    let service = service(chats, messages, blocks, bus);
+    let error = service.edit_message(me, chat_id, message_id, "late").await;
+    assert_eq!(error.unwrap_err(), AppError::MessageNotEditable);
+}
