@@ -35,6 +35,10 @@ pub(crate) struct MessageRow {
 }
 
 impl MessageRow {
+    pub(crate) fn chat_id(&self) -> DbUuid {
+        self.chat_id
+    }
+
     pub(crate) fn into_message(self) -> QueryResult<Message> {
         Ok(Message {
             id: MessageId::from_uuid(self.id.0),

@@ -13,8 +13,8 @@ use nerutalk_domain::chat::{Participant, Role};
 use nerutalk_domain::user::{Email, Profile, Username};
 use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{
-    Appended, BlockRepository, ChatCursor, ChatRepository, HistoryPage, MessageRepository, NewChat,
-    NewMessage, NewUser, PortError, UserRepository,
+    AddMembersOutcome, Appended, BlockRepository, ChatCursor, ChatRepository, HistoryPage,
+    MessageRepository, NewChat, NewMessage, NewUser, PortError, UserRepository,
 };
 use nerutalk_sql::{
     DatabaseUrl, SqlBlockRepository, SqlChatRepository, SqlMessageRepository, SqlStore,
@@ -22,6 +22,7 @@ use nerutalk_sql::{
 };
 
 struct Repositories {
+    store: SqlStore,
     users: SqlUserRepository,
     chats: SqlChatRepository,
     messages: SqlMessageRepository,
@@ -35,7 +36,8 @@ async fn repositories(url: &DatabaseUrl) -> Repositories {
         users: SqlUserRepository::new(store.clone()),
         chats: SqlChatRepository::new(store.clone()),
         messages: SqlMessageRepository::new(store.clone()),
-        blocks: SqlBlockRepository::new(store),
+        blocks: SqlBlockRepository::new(store.clone()),
+        store,
     }
 }
 
@@ -102,9 +104,18 @@ async fn group(repos: &Repositories, owner: UserId, others: &[UserId], at: Time)
     repos.chats.create(chat).await.unwrap()
 }
 
+/// The most members a chat of these tests may have.
+const CAP: usize = 256;
+
 async fn add(repos: &Repositories, chat: ChatId, users: &[UserId], at: Time) -> Vec<UserId> {
-    let users = users.to_vec();
-    repos.chats.add_members(chat, users, at).await.unwrap()
+    let outcome = repos.chats.add_members(chat, users.to_vec(), CAP, at);
+    match outcome.await.unwrap() {
+        AddMembersOutcome::Added { added, members } => {
+            assert_eq!(members, repos.chats.members(chat).await.unwrap());
+            added
+        }
+        refused => panic!("{refused:?}"),
+    }
 }
 
 async fn member(repos: &Repositories, chat: ChatId, user: UserId) -> Participant {
@@ -449,8 +460,60 @@ async fn details_and_members_change(repos: &Repositories) {
     assert_eq!(member(repos, chat.id, pam).await.role, Role::Member);
     assert_eq!(member(repos, chat.id, ned).await.role, Role::Owner);
     assert!(add(repos, chat.id, &[pam], now()).await.is_empty());
-    let ghost = vec![UserId::generate()];
-    not_found(chats.add_members(chat.id, ghost, now()).await);
+
+    // Users who do not exist are named, and nobody is added with them.
+    let [quin] = users(repos, ["quin"]).await;
+    let ghost = UserId::generate();
+    let with_ghost = chats.add_members(chat.id, vec![quin, ghost], CAP, now());
+    assert_eq!(
+        with_ghost.await.unwrap(),
+        AddMembersOutcome::UnknownUsers(vec![ghost])
+    );
+    assert_eq!(chats.member(chat.id, quin).await.unwrap(), None);
+    not_found(
+        chats
+            .add_members(ChatId::generate(), vec![quin], CAP, now())
+            .await,
+    );
+}
+
+// The cap is counted in the transaction that adds: members already in count,
+// a refused add adds nobody, and adds racing each other never pass it.
+async fn adds_never_take_a_chat_past_its_cap(repos: &Repositories) {
+    let chats = &repos.chats;
+    let [own, a, b, c] = users(repos, ["capper", "cap_a", "cap_b", "cap_c"]).await;
+    let chat = group(repos, own, &[a], now()).await;
+    let over = chats.add_members(chat.id, vec![a, b, c], 3, now()).await;
+    assert_eq!(over.unwrap(), AddMembersOutcome::TooLarge);
+    assert_eq!(chats.members(chat.id).await.unwrap().len(), 2);
+    // `a` is in already: only `b` is new, and three is the cap, not past it.
+    let within = chats.add_members(chat.id, vec![a, b], 3, now()).await;
+    assert!(matches!(within.unwrap(), AddMembersOutcome::Added { added, .. } if added == [b]));
+
+    // Twenty adders of one user each into a chat with room for five more.
+    let crowd: Vec<UserId> = {
+        let mut crowd = Vec::new();
+        for i in 0..20 {
+            let [user] = users(repos, [format!("crowd_{i}").as_str()]).await;
+            crowd.push(user);
+        }
+        crowd
+    };
+    let room = group(repos, own, &[], now()).await;
+    let adds = crowd
+        .iter()
+        .map(|user| chats.add_members(room.id, vec![*user], 6, now()));
+    let outcomes = join_all(adds).await;
+    let admitted = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Ok(AddMembersOutcome::Added { .. })))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Ok(AddMembersOutcome::TooLarge)))
+        .count();
+    assert_eq!((admitted, refused), (5, 15));
+    assert_eq!(chats.members(room.id).await.unwrap().len(), 6);
 }
 
 async fn chat_lists_sort_by_activity_and_page_by_cursor(repos: &Repositories) {
@@ -506,6 +569,35 @@ async fn chat_lists_sort_by_activity_and_page_by_cursor(repos: &Repositories) {
     assert_eq!(unread().await, 1);
     chats.mark_read(busy.id, quinn, 1).await.unwrap();
     assert_eq!(unread().await, 0);
+}
+
+// The page's last messages and unread counts are read for the whole page at
+// once: a page of 50 chats costs what a page of 2 does (it once cost one
+// statement more per chat for each).
+async fn a_page_of_chats_costs_the_same_statements_whatever_its_size(repos: &Repositories) {
+    let [una, vel] = users(repos, ["una", "vel"]).await;
+    for _ in 0..50 {
+        let chat = group(repos, una, &[vel], now()).await;
+        send(repos, chat.id, vel, "unread").await;
+    }
+    let cost = async |limit: u32| {
+        let before = repos.store.statements_sent();
+        let page = repos.chats.list_for_user(una, None, limit).await.unwrap();
+        let spent = repos.store.statements_sent() - before;
+        assert_eq!(page.len(), usize::try_from(limit).unwrap());
+        for summary in &page {
+            assert_eq!(summary.unread, 1, "{summary:?}");
+            let last = summary.last_message.as_ref().unwrap();
+            assert_eq!((last.seq, last.sender_id), (1, vel));
+        }
+        spent
+    };
+    let small = cost(2).await;
+    let full = cost(50).await;
+    assert_eq!(
+        small, full,
+        "a page of 2 cost {small} statements, of 50 {full}"
+    );
 }
 
 async fn the_oldest_member_is_promoted_when_the_last_manager_leaves(repos: &Repositories) {
@@ -594,7 +686,9 @@ contract_clauses![
     direct_chats_are_unique_per_pair,
     groups_list_members_and_contacts,
     details_and_members_change,
+    adds_never_take_a_chat_past_its_cap,
     chat_lists_sort_by_activity_and_page_by_cursor,
+    a_page_of_chats_costs_the_same_statements_whatever_its_size,
     the_oldest_member_is_promoted_when_the_last_manager_leaves,
     read_markers_only_move_forward_up_to_the_last_message,
     blocks_hold_in_both_directions,
