@@ -366,12 +366,11 @@ impl ChatRepository for SqlChatRepository {
                     .load::<DbUuid>(connection)?
                     .into_iter()
                     .collect();
-                let mut added: Vec<UserId> = Vec::new();
-                for user in users {
-                    if !present.contains(&DbUuid::from(user)) && !added.contains(&user) {
-                        added.push(user);
-                    }
-                }
+                let mut seen = HashSet::with_capacity(users.len());
+                let added: Vec<UserId> = users
+                    .into_iter()
+                    .filter(|user| !present.contains(&DbUuid::from(*user)) && seen.insert(*user))
+                    .collect();
                 if present.len() + added.len() > max_members {
                     return Ok(AddMembersOutcome::TooLarge);
                 }

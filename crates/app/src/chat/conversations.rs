@@ -1,5 +1,7 @@
 //! Creating, listing, describing chats, and managing their members.
 
+use std::collections::HashSet;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -276,12 +278,9 @@ impl ChatService {
             }
             .into()
         };
-        let mut distinct: Vec<UserId> = Vec::with_capacity(users.len());
-        for user in users {
-            if !distinct.contains(&user) {
-                distinct.push(user);
-            }
-        }
+        let mut distinct = users;
+        let mut seen = HashSet::with_capacity(distinct.len());
+        distinct.retain(|user| seen.insert(*user));
         // More than a whole group can hold is refused before any lookup.
         if distinct.len() > ChatDetails::GROUP_MAX_MEMBERS {
             return Err(too_large());
