@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::chat::{Chat, Message, Role};
 use crate::{ChatId, MessageId, SessionId, UserId};
 
+/// A member as [`ChatEvent::ParticipantAdded`] tells of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantRole {
+    pub user_id: UserId,
+    pub role: Role,
+}
+
 /// An event for the users it is published to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
@@ -28,10 +35,11 @@ pub enum ChatEvent {
         is_typing: bool,
     },
     ChatUpdated(Chat),
+    /// Members who joined a chat together, in one event however many they
+    /// are; also a member promoted because the last manager left.
     ParticipantAdded {
         chat_id: ChatId,
-        user_id: UserId,
-        role: Role,
+        participants: Vec<ParticipantRole>,
     },
     ParticipantRemoved {
         chat_id: ChatId,

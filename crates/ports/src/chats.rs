@@ -43,6 +43,23 @@ pub struct Removal {
     pub promoted: Option<UserId>,
 }
 
+/// What adding members did. Every check is made in the transaction that
+/// adds them, so two adds at once cannot together pass the cap, and either
+/// every user is added or none is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddMembersOutcome {
+    Added {
+        /// The users who were not members yet, each once, in the order given.
+        added: Vec<UserId>,
+        /// Every member after the add, oldest first: who to tell.
+        members: Vec<Participant>,
+    },
+    /// These users do not exist or are disabled; nobody was added.
+    UnknownUsers(Vec<UserId>),
+    /// The chat would have more than the cap; nobody was added.
+    TooLarge,
+}
+
 /// A chat and its members, read together: what a send, a read receipt or a
 /// typing indicator needs to check the sender and reach everyone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,17 +153,20 @@ pub trait ChatRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Chat, PortError>;
 
-    /// Adds members as `Member`; those already in are left as they are.
-    /// Returns the users actually added.
+    /// Adds users as `Member` in one transaction; those already in are left
+    /// as they are. The users are looked up together, and the chat may hold
+    /// at most `max_members` afterwards: adds to one chat are serialized, so
+    /// concurrent adds cannot pass the cap between them.
     ///
     /// # Errors
-    /// [`PortError::NotFound`] when a user does not exist.
+    /// [`PortError::NotFound`] when there is no such chat.
     async fn add_members(
         &self,
         chat_id: ChatId,
         users: Vec<UserId>,
+        max_members: usize,
         now: DateTime<Utc>,
-    ) -> Result<Vec<UserId>, PortError>;
+    ) -> Result<AddMembersOutcome, PortError>;
 
     /// Removes a member. When the last owner or admin leaves a chat that
     /// still has members, the oldest member becomes admin, in the same

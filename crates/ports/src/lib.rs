@@ -21,7 +21,9 @@ pub mod users;
 pub mod verification;
 
 pub use blocks::{Block, BlockRepository};
-pub use chats::{ChatCursor, ChatRepository, ChatSummary, NewChat, Removal, Roster};
+pub use chats::{
+    AddMembersOutcome, ChatCursor, ChatRepository, ChatSummary, NewChat, Removal, Roster,
+};
 pub use clock::{Clock, SystemClock};
 pub use error::{ConflictField, PortError};
 pub use events::{EventBus, EventSink};

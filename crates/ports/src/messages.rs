@@ -65,13 +65,17 @@ pub trait MessageRepository: Send + Sync {
     /// [`PortError::NotFound`] when the chat has no such message.
     async fn get(&self, chat_id: ChatId, message_id: MessageId) -> Result<Message, PortError>;
 
-    /// Replaces a message's text and sets `edited_at`.
+    /// Replaces the text of `author`'s message and sets `edited_at`, in one
+    /// statement that matches only a message by `author` that is not
+    /// deleted: an edit racing a delete (or checked against a stale read)
+    /// cannot put text back on a tombstone or change someone else's message.
     ///
     /// # Errors
-    /// [`PortError::NotFound`] when there is no such message.
+    /// [`PortError::NotFound`] when `author` has no such message, or it is deleted.
     async fn edit(
         &self,
         message_id: MessageId,
+        author: UserId,
         text: String,
         now: DateTime<Utc>,
     ) -> Result<Message, PortError>;

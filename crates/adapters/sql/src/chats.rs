@@ -2,16 +2,21 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
-    ChatCursor, ChatRepository, ChatSummary, NewChat, PortError, Removal, Roster,
+    AddMembersOutcome, ChatCursor, ChatRepository, ChatSummary, NewChat, PortError, Removal, Roster,
 };
+use std::collections::{HashMap, HashSet};
 
+use crate::connection::MultiBackend;
 use crate::error::require_row;
 use crate::messages::MessageRow;
-use crate::schema::{chat_participants, chats, messages};
+use crate::schema::{chat_participants, chats, messages, users};
 use crate::types::DbUuid;
 use crate::{AnyConnection, SqlStore};
 
@@ -115,6 +120,36 @@ fn load_members(connection: &mut AnyConnection, chat: DbUuid) -> QueryResult<Vec
         .load(connection)
 }
 
+/// Inserts members in one statement. Multi-row inserts do not pass through
+/// MultiBackend; each backend takes them itself.
+fn insert_participants(connection: &mut AnyConnection, rows: &[ParticipantRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match connection {
+        AnyConnection::Postgresql(postgres) => diesel::insert_into(chat_participants::table)
+            .values(rows)
+            .execute(postgres)?,
+        AnyConnection::Sqlite(sqlite) => diesel::insert_into(chat_participants::table)
+            .values(rows)
+            .execute(sqlite)?,
+    };
+    Ok(())
+}
+
+/// Holds the chat's row until the transaction ends, so that changes to one
+/// chat's membership happen one at a time: what one add counts, no other
+/// add can change before it commits. SQLite needs no lock of its own: its
+/// write transaction holds the database's single write lock from the start.
+fn lock_chat(connection: &mut AnyConnection, chat: DbUuid) -> QueryResult<()> {
+    let locked = chats::table.find(chat).select(chats::id);
+    match connection {
+        AnyConnection::Postgresql(postgres) => locked.for_update().first::<DbUuid>(postgres)?,
+        AnyConnection::Sqlite(sqlite) => locked.first::<DbUuid>(sqlite)?,
+    };
+    Ok(())
+}
+
 #[async_trait]
 impl ChatRepository for SqlChatRepository {
     async fn create(&self, chat: NewChat) -> Result<Chat, PortError> {
@@ -151,12 +186,7 @@ impl ChatRepository for SqlChatRepository {
                 diesel::insert_into(chats::table)
                     .values(&row)
                     .execute(connection)?;
-                // One row at a time: batch inserts do not pass through MultiBackend.
-                for member in &members {
-                    diesel::insert_into(chat_participants::table)
-                        .values(member)
-                        .execute(connection)?;
-                }
+                insert_participants(connection, &members)?;
                 row.into_chat()
             })
             .await
@@ -290,10 +320,8 @@ impl ChatRepository for SqlChatRepository {
                             .or(chats::last_activity_at.eq(at).and(chats::id.lt(id))),
                     );
                 }
-                let rows: Vec<(ChatRow, ParticipantRow)> = query.load(connection)?;
-                rows.into_iter()
-                    .map(|(chat, membership)| summarize(connection, chat, membership, me))
-                    .collect()
+                let page: Vec<(ChatRow, ParticipantRow)> = query.load(connection)?;
+                summarize(connection, page, me)
             })
             .await
     }
@@ -325,33 +353,61 @@ impl ChatRepository for SqlChatRepository {
         &self,
         chat_id: ChatId,
         users: Vec<UserId>,
+        max_members: usize,
         now: DateTime<Utc>,
-    ) -> Result<Vec<UserId>, PortError> {
+    ) -> Result<AddMembersOutcome, PortError> {
         self.store
             .write(move |connection| {
                 let chat = DbUuid::from(chat_id);
-                let present: Vec<DbUuid> = chat_participants::table
+                lock_chat(connection, chat)?;
+                let present: HashSet<DbUuid> = chat_participants::table
                     .filter(chat_participants::chat_id.eq(chat))
                     .select(chat_participants::user_id)
-                    .load(connection)?;
-                let mut added = Vec::new();
-                for user in users {
-                    let key = DbUuid::from(user);
-                    if present.contains(&key) || added.contains(&user) {
-                        continue;
+                    .load::<DbUuid>(connection)?
+                    .into_iter()
+                    .collect();
+                let mut seen = HashSet::with_capacity(users.len());
+                let added: Vec<UserId> = users
+                    .into_iter()
+                    .filter(|user| !present.contains(&DbUuid::from(*user)) && seen.insert(*user))
+                    .collect();
+                if present.len() + added.len() > max_members {
+                    return Ok(AddMembersOutcome::TooLarge);
+                }
+                let keys: Vec<DbUuid> = added.iter().copied().map(DbUuid::from).collect();
+                if !keys.is_empty() {
+                    let active: HashSet<DbUuid> = users::table
+                        .filter(users::id.eq_any(&keys))
+                        .filter(users::is_active.eq(true))
+                        .select(users::id)
+                        .load::<DbUuid>(connection)?
+                        .into_iter()
+                        .collect();
+                    let unknown: Vec<UserId> = added
+                        .iter()
+                        .copied()
+                        .filter(|user| !active.contains(&DbUuid::from(*user)))
+                        .collect();
+                    if !unknown.is_empty() {
+                        return Ok(AddMembersOutcome::UnknownUsers(unknown));
                     }
-                    diesel::insert_into(chat_participants::table)
-                        .values(ParticipantRow {
+                    let rows: Vec<ParticipantRow> = keys
+                        .into_iter()
+                        .map(|user_id| ParticipantRow {
                             chat_id: chat,
-                            user_id: key,
+                            user_id,
                             role: Role::Member.as_str().to_owned(),
                             joined_at: now.naive_utc(),
                             last_read_seq: 0,
                         })
-                        .execute(connection)?;
-                    added.push(user);
+                        .collect();
+                    insert_participants(connection, &rows)?;
                 }
-                Ok(added)
+                let members = load_members(connection, chat)?
+                    .into_iter()
+                    .map(ParticipantRow::into_participant)
+                    .collect::<QueryResult<_>>()?;
+                Ok(AddMembersOutcome::Added { added, members })
             })
             .await
     }
@@ -419,33 +475,79 @@ impl ChatRepository for SqlChatRepository {
     }
 }
 
+/// A condition on a row of `messages`, built at run time.
+type MessageCondition = Box<dyn BoxableExpression<messages::table, MultiBackend, SqlType = Bool>>;
+
+/// That any of `conditions` holds; `None` when there are none.
+fn any_of(conditions: impl IntoIterator<Item = MessageCondition>) -> Option<MessageCondition> {
+    conditions
+        .into_iter()
+        .reduce(|any, next| Box::new(any.or(next)))
+}
+
+/// Summaries for a page of chats, in two statements whatever the page's
+/// size: one reads every last message, one counts every unread message.
+/// Both use the chats' `last_seq` and the member's `last_read_seq` as the
+/// page read them, so a summary never disagrees with itself.
 fn summarize(
     connection: &mut AnyConnection,
-    chat: ChatRow,
-    membership: ParticipantRow,
+    page: Vec<(ChatRow, ParticipantRow)>,
     me: DbUuid,
-) -> QueryResult<ChatSummary> {
-    let last_message = messages::table
-        .filter(messages::chat_id.eq(chat.id))
-        .filter(messages::seq.eq(chat.last_seq))
-        .select(MessageRow::as_select())
-        .first(connection)
-        .optional()?
-        .map(MessageRow::into_message)
-        .transpose()?;
-    let unread: i64 = messages::table
-        .filter(messages::chat_id.eq(chat.id))
-        .filter(messages::seq.gt(membership.last_read_seq))
-        .filter(messages::sender_id.ne(me))
-        .filter(messages::deleted_at.is_null())
-        .count()
-        .get_result(connection)?;
-    let participant = membership.into_participant()?;
-    Ok(ChatSummary {
-        chat: chat.into_chat()?,
-        role: participant.role,
-        last_read_seq: participant.last_read_seq,
-        last_message,
-        unread,
-    })
+) -> QueryResult<Vec<ChatSummary>> {
+    let last_of_each = any_of(page.iter().filter(|(chat, _)| chat.last_seq > 0).map(
+        |(chat, _)| -> MessageCondition {
+            Box::new(
+                messages::chat_id
+                    .eq(chat.id)
+                    .and(messages::seq.eq(chat.last_seq)),
+            )
+        },
+    ));
+    let mut last_messages: HashMap<DbUuid, MessageRow> = HashMap::new();
+    if let Some(last_of_each) = last_of_each {
+        let rows: Vec<MessageRow> = messages::table
+            .filter(last_of_each)
+            .select(MessageRow::as_select())
+            .load(connection)?;
+        last_messages.extend(rows.into_iter().map(|row| (row.chat_id(), row)));
+    }
+    let unread_of_each = any_of(
+        page.iter()
+            .filter(|(chat, membership)| chat.last_seq > membership.last_read_seq)
+            .map(|(chat, membership)| -> MessageCondition {
+                Box::new(
+                    messages::chat_id
+                        .eq(chat.id)
+                        .and(messages::seq.gt(membership.last_read_seq)),
+                )
+            }),
+    );
+    let mut unread: HashMap<DbUuid, i64> = HashMap::new();
+    if let Some(unread_of_each) = unread_of_each {
+        let counts: Vec<(DbUuid, i64)> = messages::table
+            .filter(unread_of_each)
+            .filter(messages::sender_id.ne(me))
+            .filter(messages::deleted_at.is_null())
+            .group_by(messages::chat_id)
+            .select((messages::chat_id, count_star()))
+            .load(connection)?;
+        unread.extend(counts);
+    }
+    page.into_iter()
+        .map(|(chat, membership)| {
+            let last_message = last_messages
+                .remove(&chat.id)
+                .map(MessageRow::into_message)
+                .transpose()?;
+            let unread = unread.get(&chat.id).copied().unwrap_or(0);
+            let participant = membership.into_participant()?;
+            Ok(ChatSummary {
+                chat: chat.into_chat()?,
+                role: participant.role,
+                last_read_seq: participant.last_read_seq,
+                last_message,
+                unread,
+            })
+        })
+        .collect()
 }

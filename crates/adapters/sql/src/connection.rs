@@ -79,19 +79,34 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectionManager {
     url: DatabaseUrl,
+    /// Every statement the pool's connections send, for tests that bound
+    /// what a call costs.
+    #[cfg(feature = "testing")]
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ConnectionManager {
     pub(crate) fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            #[cfg(feature = "testing")]
+            statements: std::sync::Arc::default(),
+        }
     }
-}
 
-impl ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
-    type Error = r2d2::Error;
+    /// The count of statements this manager's connections send.
+    #[cfg(feature = "testing")]
+    pub(crate) fn statements(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        std::sync::Arc::clone(&self.statements)
+    }
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+    #[cfg(feature = "testing")]
+    fn counted(&self, mut connection: AnyConnection) -> AnyConnection {
+        connection.set_instrumentation(StatementCounter(self.statements()));
+        connection
+    }
+
+    fn open(&self) -> Result<AnyConnection, r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(AnyConnection::Postgresql)
@@ -108,6 +123,31 @@ impl ManageConnection for ConnectionManager {
                 Ok(AnyConnection::Sqlite(connection))
             }
         }
+    }
+}
+
+/// Counts the statements a connection starts.
+#[cfg(feature = "testing")]
+struct StatementCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+#[cfg(feature = "testing")]
+impl diesel::connection::Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        let connection = self.open()?;
+        #[cfg(feature = "testing")]
+        let connection = self.counted(connection);
+        Ok(connection)
     }
 
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), r2d2::Error> {

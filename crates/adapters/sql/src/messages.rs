@@ -35,6 +35,10 @@ pub(crate) struct MessageRow {
 }
 
 impl MessageRow {
+    pub(crate) fn chat_id(&self) -> DbUuid {
+        self.chat_id
+    }
+
     pub(crate) fn into_message(self) -> QueryResult<Message> {
         Ok(Message {
             id: MessageId::from_uuid(self.id.0),
@@ -346,13 +350,20 @@ impl MessageRepository for SqlMessageRepository {
     async fn edit(
         &self,
         message_id: MessageId,
+        author: UserId,
         text: String,
         now: DateTime<Utc>,
     ) -> Result<Message, PortError> {
         self.store
             .write(move |connection| {
                 let key = DbUuid::from(message_id);
-                let updated = diesel::update(messages::table.find(key))
+                // The predicates live in the UPDATE, not in a read before it:
+                // a delete committed in between leaves nothing to match.
+                let editable = messages::table
+                    .find(key)
+                    .filter(messages::sender_id.eq(DbUuid::from(author)))
+                    .filter(messages::deleted_at.is_null());
+                let updated = diesel::update(editable)
                     .set((
                         messages::text.eq(text),
                         messages::edited_at.eq(now.naive_utc()),

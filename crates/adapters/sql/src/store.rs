@@ -43,6 +43,8 @@ pub struct SqlStore {
     /// lock is free, instead of in SQLite's busy handler, which sleeps for up
     /// to 100 ms between tries.
     write_turn: Option<Arc<Mutex<()>>>,
+    #[cfg(feature = "testing")]
+    statements: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -68,10 +70,13 @@ impl SqlStore {
                 })?;
             }
         }
+        let manager = ConnectionManager::new(url.clone());
+        #[cfg(feature = "testing")]
+        let statements = manager.statements();
         let pool = Pool::builder()
             .max_size(max_connections.max(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(ConnectionManager::new(url.clone()))
+            .build(manager)
             .map_err(|source| StoreError::Connect {
                 url: url.redacted(),
                 source,
@@ -81,12 +86,23 @@ impl SqlStore {
             pool,
             kind,
             write_turn: (kind == DatabaseKind::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            #[cfg(feature = "testing")]
+            statements,
         })
     }
 
     #[must_use]
     pub fn kind(&self) -> DatabaseKind {
         self.kind
+    }
+
+    /// How many statements this store has sent to the database so far,
+    /// pool checks and transaction control included: a test reads it before
+    /// and after a call to learn what the call cost.
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Applies every pending migration; returns the names applied.

@@ -3,6 +3,9 @@
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 
+#[macro_use]
+mod support;
+
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageContent, MessageKind};
@@ -10,16 +13,16 @@ use nerutalk_domain::chat::{Participant, Role};
 use nerutalk_domain::user::{Email, Profile, Username};
 use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{
-    Appended, Block, BlockRepository, ChatCursor, ChatRepository, HistoryPage, MessageRepository,
-    NewChat, NewMessage, NewUser, PortError, UserRepository,
+    AddMembersOutcome, Appended, Block, BlockRepository, ChatCursor, ChatRepository, HistoryPage,
+    MessageRepository, NewChat, NewMessage, NewUser, PortError, UserRepository,
 };
-use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{
     DatabaseUrl, SqlBlockRepository, SqlChatRepository, SqlMessageRepository, SqlStore,
     SqlUserRepository,
 };
 
 struct Repositories {
+    store: SqlStore,
     users: SqlUserRepository,
     chats: SqlChatRepository,
     messages: SqlMessageRepository,
@@ -33,7 +36,8 @@ async fn repositories(url: &DatabaseUrl) -> Repositories {
         users: SqlUserRepository::new(store.clone()),
         chats: SqlChatRepository::new(store.clone()),
         messages: SqlMessageRepository::new(store.clone()),
-        blocks: SqlBlockRepository::new(store),
+        blocks: SqlBlockRepository::new(store.clone()),
+        store,
     }
 }
 
@@ -100,9 +104,18 @@ async fn group(repos: &Repositories, owner: UserId, others: &[UserId], at: Time)
     repos.chats.create(chat).await.unwrap()
 }
 
+/// The most members a chat of these tests may have.
+const CAP: usize = 256;
+
 async fn add(repos: &Repositories, chat: ChatId, users: &[UserId], at: Time) -> Vec<UserId> {
-    let users = users.to_vec();
-    repos.chats.add_members(chat, users, at).await.unwrap()
+    let outcome = repos.chats.add_members(chat, users.to_vec(), CAP, at);
+    match outcome.await.unwrap() {
+        AddMembersOutcome::Added { added, members } => {
+            assert_eq!(members, repos.chats.members(chat).await.unwrap());
+            added
+        }
+        refused => panic!("{refused:?}"),
+    }
 }
 
 async fn member(repos: &Repositories, chat: ChatId, user: UserId) -> Participant {
@@ -313,7 +326,9 @@ async fn edits_and_deletes_keep_the_place_in_history(repos: &Repositories) {
     send(repos, chat.id, hal, "after").await;
 
     let edit_time = later(now(), 1);
-    let edited = messages.edit(typo.id, "fixed".to_owned(), edit_time).await;
+    let edited = messages
+        .edit(typo.id, hal, "fixed".to_owned(), edit_time)
+        .await;
     let edited = edited.unwrap();
     assert_eq!(edited.text.as_deref(), Some("fixed"));
     assert_eq!(edited.edited_at, Some(edit_time));
@@ -335,8 +350,30 @@ async fn edits_and_deletes_keep_the_place_in_history(repos: &Repositories) {
     assert_eq!(again, tombstone);
 
     let ghost = MessageId::generate();
-    not_found(messages.edit(ghost, "x".to_owned(), now()).await);
+    not_found(messages.edit(ghost, hal, "x".to_owned(), now()).await);
     not_found(messages.delete(ghost, now()).await);
+}
+
+// The app reads the message and checks its author before it edits; the edit
+// itself must still refuse a message deleted since, or someone else's, or a
+// delete racing the edit could leave text on a tombstone.
+async fn edits_change_only_the_authors_message_while_it_lives(repos: &Repositories) {
+    let messages = &repos.messages;
+    let [ira, jay] = users(repos, ["ira", "jay"]).await;
+    let chat = group(repos, ira, &[jay], now()).await;
+    let mine = send(repos, chat.id, ira, "mine").await;
+
+    not_found(
+        messages
+            .edit(mine.id, jay, "hijacked".to_owned(), now())
+            .await,
+    );
+    assert_eq!(messages.get(chat.id, mine.id).await.unwrap(), mine);
+
+    let tombstone = messages.delete(mine.id, now()).await.unwrap();
+    let revived = messages.edit(mine.id, ira, "back".to_owned(), later(now(), 1));
+    not_found(revived.await);
+    assert_eq!(messages.get(chat.id, mine.id).await.unwrap(), tombstone);
 }
 
 async fn direct_chats_are_unique_per_pair(repos: &Repositories) {
@@ -423,8 +460,60 @@ async fn details_and_members_change(repos: &Repositories) {
     assert_eq!(member(repos, chat.id, pam).await.role, Role::Member);
     assert_eq!(member(repos, chat.id, ned).await.role, Role::Owner);
     assert!(add(repos, chat.id, &[pam], now()).await.is_empty());
-    let ghost = vec![UserId::generate()];
-    not_found(chats.add_members(chat.id, ghost, now()).await);
+
+    // Users who do not exist are named, and nobody is added with them.
+    let [quin] = users(repos, ["quin"]).await;
+    let ghost = UserId::generate();
+    let with_ghost = chats.add_members(chat.id, vec![quin, ghost], CAP, now());
+    assert_eq!(
+        with_ghost.await.unwrap(),
+        AddMembersOutcome::UnknownUsers(vec![ghost])
+    );
+    assert_eq!(chats.member(chat.id, quin).await.unwrap(), None);
+    not_found(
+        chats
+            .add_members(ChatId::generate(), vec![quin], CAP, now())
+            .await,
+    );
+}
+
+// The cap is counted in the transaction that adds: members already in count,
+// a refused add adds nobody, and adds racing each other never pass it.
+async fn adds_never_take_a_chat_past_its_cap(repos: &Repositories) {
+    let chats = &repos.chats;
+    let [own, a, b, c] = users(repos, ["capper", "cap_a", "cap_b", "cap_c"]).await;
+    let chat = group(repos, own, &[a], now()).await;
+    let over = chats.add_members(chat.id, vec![a, b, c], 3, now()).await;
+    assert_eq!(over.unwrap(), AddMembersOutcome::TooLarge);
+    assert_eq!(chats.members(chat.id).await.unwrap().len(), 2);
+    // `a` is in already: only `b` is new, and three is the cap, not past it.
+    let within = chats.add_members(chat.id, vec![a, b], 3, now()).await;
+    assert!(matches!(within.unwrap(), AddMembersOutcome::Added { added, .. } if added == [b]));
+
+    // Twenty adders of one user each into a chat with room for five more.
+    let crowd: Vec<UserId> = {
+        let mut crowd = Vec::new();
+        for i in 0..20 {
+            let [user] = users(repos, [format!("crowd_{i}").as_str()]).await;
+            crowd.push(user);
+        }
+        crowd
+    };
+    let room = group(repos, own, &[], now()).await;
+    let adds = crowd
+        .iter()
+        .map(|user| chats.add_members(room.id, vec![*user], 6, now()));
+    let outcomes = join_all(adds).await;
+    let admitted = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Ok(AddMembersOutcome::Added { .. })))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Ok(AddMembersOutcome::TooLarge)))
+        .count();
+    assert_eq!((admitted, refused), (5, 15));
+    assert_eq!(chats.members(room.id).await.unwrap().len(), 6);
 }
 
 async fn chat_lists_sort_by_activity_and_page_by_cursor(repos: &Repositories) {
@@ -480,6 +569,35 @@ async fn chat_lists_sort_by_activity_and_page_by_cursor(repos: &Repositories) {
     assert_eq!(unread().await, 1);
     chats.mark_read(busy.id, quinn, 1).await.unwrap();
     assert_eq!(unread().await, 0);
+}
+
+// The page's last messages and unread counts are read for the whole page at
+// once: a page of 50 chats costs what a page of 2 does (it once cost one
+// statement more per chat for each).
+async fn a_page_of_chats_costs_the_same_statements_whatever_its_size(repos: &Repositories) {
+    let [una, vel] = users(repos, ["una", "vel"]).await;
+    for _ in 0..50 {
+        let chat = group(repos, una, &[vel], now()).await;
+        send(repos, chat.id, vel, "unread").await;
+    }
+    let cost = async |limit: u32| {
+        let before = repos.store.statements_sent();
+        let page = repos.chats.list_for_user(una, None, limit).await.unwrap();
+        let spent = repos.store.statements_sent() - before;
+        assert_eq!(page.len(), usize::try_from(limit).unwrap());
+        for summary in &page {
+            assert_eq!(summary.unread, 1, "{summary:?}");
+            let last = summary.last_message.as_ref().unwrap();
+            assert_eq!((last.seq, last.sender_id), (1, vel));
+        }
+        spent
+    };
+    let small = cost(2).await;
+    let full = cost(50).await;
+    assert_eq!(
+        small, full,
+        "a page of 2 cost {small} statements, of 50 {full}"
+    );
 }
 
 async fn the_oldest_member_is_promoted_when_the_last_manager_leaves(repos: &Repositories) {
@@ -557,38 +675,26 @@ async fn a_member_leaving_a_direct_chat_promotes_nobody(repos: &Repositories) {
     assert_eq!(member(repos, chat.id, yan).await.role, Role::Member);
 }
 
-async fn contract(url: DatabaseUrl) {
-    let repos = repositories(&url).await;
-    appends_number_each_chat_from_one_without_gaps(&repos).await;
-    retried_appends_return_the_first_message(&repos).await;
-    concurrent_appends_share_no_seq(&repos).await;
-    history_pages_read_oldest_first(&repos).await;
-    messages_are_found_only_in_their_chat(&repos).await;
-    edits_and_deletes_keep_the_place_in_history(&repos).await;
-    direct_chats_are_unique_per_pair(&repos).await;
-    groups_list_members_and_contacts(&repos).await;
-    details_and_members_change(&repos).await;
-    chat_lists_sort_by_activity_and_page_by_cursor(&repos).await;
-    the_oldest_member_is_promoted_when_the_last_manager_leaves(&repos).await;
-    read_markers_only_move_forward_up_to_the_last_message(&repos).await;
-    blocks_hold_in_both_directions(&repos).await;
-    blocks_between_a_user_and_many_are_read_at_once(&repos).await;
-    // Last, so that a failure here comes after every other clause was checked.
-    a_member_leaving_a_direct_chat_promotes_nobody(&repos).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_satisfies_the_chat_contract() {
-    let name = format!("nerutalk-chat-contract-{}.db", uuid::Uuid::now_v7());
-    contract(DatabaseUrl::Sqlite(std::env::temp_dir().join(name))).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs PostgreSQL: cargo xtask test"]
-async fn postgres_satisfies_the_chat_contract() {
-    let database = ScratchDatabase::create().unwrap();
-    contract(DatabaseUrl::parse(database.url())).await;
-}
+contract_clauses![
+    appends_number_each_chat_from_one_without_gaps,
+    retried_appends_return_the_first_message,
+    concurrent_appends_share_no_seq,
+    history_pages_read_oldest_first,
+    messages_are_found_only_in_their_chat,
+    edits_and_deletes_keep_the_place_in_history,
+    edits_change_only_the_authors_message_while_it_lives,
+    direct_chats_are_unique_per_pair,
+    groups_list_members_and_contacts,
+    details_and_members_change,
+    adds_never_take_a_chat_past_its_cap,
+    chat_lists_sort_by_activity_and_page_by_cursor,
+    a_page_of_chats_costs_the_same_statements_whatever_its_size,
+    the_oldest_member_is_promoted_when_the_last_manager_leaves,
+    read_markers_only_move_forward_up_to_the_last_message,
+    blocks_hold_in_both_directions,
+    blocks_between_a_user_and_many_are_read_at_once,
+    a_member_leaving_a_direct_chat_promotes_nobody,
+];
 
 async fn blocks_between_a_user_and_many_are_read_at_once(repos: &Repositories) {
     let blocks = &repos.blocks;

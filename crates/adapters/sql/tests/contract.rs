@@ -3,6 +3,9 @@
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 
+#[macro_use]
+mod support;
+
 use chrono::{Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use nerutalk_domain::ids::{RefreshTokenId, VerificationId};
@@ -12,7 +15,6 @@ use nerutalk_ports::{
     ConflictField, EmailVerificationRepository, NewEmailVerification, NewRefreshToken, NewUser,
     PortError, RotationOutcome, SessionRepository, UserRepository, UserSearch, VerificationOutcome,
 };
-use nerutalk_sql::scratch::ScratchDatabase;
 use nerutalk_sql::{
     DatabaseUrl, SqlEmailVerificationRepository, SqlSessionRepository, SqlStore, SqlUserRepository,
 };
@@ -364,26 +366,12 @@ async fn verification_tokens_are_single_use(repos: &Repositories) {
     assert_eq!(verify("nope").await.unwrap(), VerificationOutcome::Unknown);
 }
 
-async fn contract(url: DatabaseUrl) {
-    let repos = repositories(&url).await;
-    users_round_trip_and_stay_unique(&repos).await;
-    profiles_passwords_and_languages_update(&repos).await;
-    search_pages_by_username_and_name(&repos).await;
-    refresh_tokens_rotate_once_and_reuse_revokes(&repos).await;
-    expired_tokens_and_revocation(&repos).await;
-    concurrent_presentations_rotate_exactly_once(&repos).await;
-    verification_tokens_are_single_use(&repos).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_satisfies_the_repository_contract() {
-    let path = std::env::temp_dir().join(format!("nerutalk-contract-{}.db", uuid::Uuid::now_v7()));
-    contract(DatabaseUrl::Sqlite(path)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs PostgreSQL: cargo xtask test"]
-async fn postgres_satisfies_the_repository_contract() {
-    let database = ScratchDatabase::create().unwrap();
-    contract(DatabaseUrl::parse(database.url())).await;
-}
+contract_clauses![
+    users_round_trip_and_stay_unique,
+    profiles_passwords_and_languages_update,
+    search_pages_by_username_and_name,
+    refresh_tokens_rotate_once_and_reuse_revokes,
+    expired_tokens_and_revocation,
+    concurrent_presentations_rotate_exactly_once,
+    verification_tokens_are_single_use,
+];

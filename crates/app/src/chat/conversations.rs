@@ -6,10 +6,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, ParticipantRole};
 use nerutalk_domain::user::Profile;
 use nerutalk_domain::{ChatId, DomainError, UserId};
-use nerutalk_ports::{ChatCursor, ChatSummary, NewChat, PortError};
+use nerutalk_ports::{AddMembersOutcome, ChatCursor, ChatSummary, NewChat, PortError};
 
 use super::ChatService;
 use crate::{AppError, PortResultExt};
@@ -170,6 +170,15 @@ impl ChatService {
 
     async fn view(&self, chat: Chat) -> Result<ChatView, AppError> {
         let participants = self.ports.chats.members(chat.id).await?;
+        self.view_with(chat, participants).await
+    }
+
+    /// [`Self::view`] for a caller that has just read the members.
+    async fn view_with(
+        &self,
+        chat: Chat,
+        participants: Vec<Participant>,
+    ) -> Result<ChatView, AppError> {
         // Who is typing is a nicety: without the store the chat still opens.
         let typing = self
             .ports
@@ -262,47 +271,69 @@ impl ChatService {
         self.view(updated).await
     }
 
-    /// Adds members to a group (admins only).
+    /// Adds members to a group (admins only), all in one step: the store
+    /// looks the users up together and checks the member cap in the same
+    /// transaction that adds them, and the members hear of them in one event.
     ///
     /// # Errors
-    /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`], [`AppError::UserNotFound`],
-    /// [`AppError::MemberBlocked`].
+    /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`],
+    /// [`AppError::UserNotFound`], [`AppError::MemberBlocked`], [`AppError::Invalid`]
+    /// when the group would grow past its cap.
     pub async fn add_participants(
         &self,
         actor: UserId,
         chat_id: ChatId,
         users: Vec<UserId>,
     ) -> Result<ChatView, AppError> {
-        let chat = self.managed_group(actor, chat_id).await?;
-        self.refuse_those_who_blocked(actor, &users).await?;
-        for user in &users {
-            self.active_user(*user).await?;
-        }
-        let current = self.ports.chats.members(chat_id).await?;
-        if current.len() + users.len() > ChatDetails::GROUP_MAX_MEMBERS {
-            return Err(DomainError::GroupTooLarge {
+        let too_large = || -> AppError {
+            DomainError::GroupTooLarge {
                 max: ChatDetails::GROUP_MAX_MEMBERS,
             }
-            .into());
+            .into()
+        };
+        let mut distinct = users;
+        let mut seen = HashSet::with_capacity(distinct.len());
+        distinct.retain(|user| seen.insert(*user));
+        // More than a whole group can hold is refused before any lookup.
+        if distinct.len() > ChatDetails::GROUP_MAX_MEMBERS {
+            return Err(too_large());
         }
-        let added = self
+        let chat = self.managed_group(actor, chat_id).await?;
+        self.refuse_those_who_blocked(actor, &distinct).await?;
+        let outcome = self
             .ports
             .chats
-            .add_members(chat_id, users, self.ports.clock.now())
-            .await
-            .or_not_found(AppError::UserNotFound)?;
-        for user_id in added {
-            self.tell_members(
+            .add_members(
                 chat_id,
-                ChatEvent::ParticipantAdded {
-                    chat_id,
+                distinct,
+                ChatDetails::GROUP_MAX_MEMBERS,
+                self.ports.clock.now(),
+            )
+            .await?;
+        let (added, members) = match outcome {
+            AddMembersOutcome::Added { added, members } => (added, members),
+            AddMembersOutcome::UnknownUsers(_) => return Err(AppError::UserNotFound),
+            AddMembersOutcome::TooLarge => return Err(too_large()),
+        };
+        if !added.is_empty() {
+            let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();
+            let participants = added
+                .into_iter()
+                .map(|user_id| ParticipantRole {
                     user_id,
                     role: Role::Member,
+                })
+                .collect();
+            self.tell(
+                &recipients,
+                ChatEvent::ParticipantAdded {
+                    chat_id,
+                    participants,
                 },
             )
             .await;
         }
-        self.view(chat).await
+        self.view_with(chat, members).await
     }
 
     /// Removes a member: anyone may leave; admins may remove others, but
@@ -349,8 +380,10 @@ impl ChatService {
                 chat_id,
                 ChatEvent::ParticipantAdded {
                     chat_id,
-                    user_id: promoted,
-                    role: Role::Admin,
+                    participants: vec![ParticipantRole {
+                        user_id: promoted,
+                        role: Role::Admin,
+                    }],
                 },
             )
             .await;

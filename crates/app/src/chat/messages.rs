@@ -159,8 +159,13 @@ impl ChatService {
         let edited = self
             .ports
             .messages
-            .edit(message_id, text, self.ports.clock.now())
-            .await?;
+            .edit(message_id, actor, text, self.ports.clock.now())
+            .await
+            .map_err(|error| match error {
+                // Deleted since it was read above: the store refused the edit.
+                PortError::NotFound => AppError::MessageNotEditable,
+                other => other.into(),
+            })?;
         self.tell(
             &roster.user_ids(),
             ChatEvent::MessageUpdated(edited.clone()),

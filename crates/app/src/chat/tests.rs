@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, Participant, Role};
+use nerutalk_domain::event::ChatEvent;
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
-    Appended, MockBlockRepository, MockChatRepository, MockEventBus, MockMessageRepository,
-    MockPresenceStore, MockTypingStore, MockUserRepository, PortError, Roster, SystemClock,
+    AddMembersOutcome, Appended, MockBlockRepository, MockChatRepository, MockEventBus,
+    MockMessageRepository, MockPresenceStore, MockTypingStore, MockUserRepository, PortError,
+    Roster, SystemClock,
 };
 
 use super::{ChatPorts, ChatService, Outgoing};
@@ -330,4 +332,166 @@ async fn a_reply_from_a_stranger_does_not_reveal_the_chat() {
         .send_message(UserId::generate(), chat_id, reply)
         .await;
     assert_eq!(error.unwrap_err(), AppError::ChatNotFound);
+}
+
+#[tokio::test]
+async fn an_edit_that_loses_a_race_with_a_delete_is_not_editable_and_tells_nobody() {
+    let me = UserId::generate();
+    let group = chat(ChatKind::Group);
+    let chat_id = group.id;
+    let mut chats = MockChatRepository::new();
+    let ours = roster(group, &[(me, Role::Owner)]);
+    chats.expect_roster().returning(move |_| Ok(ours.clone()));
+    // The read sees a live message; the delete commits before the edit does.
+    let live = message(chat_id, me, 1);
+    let message_id = live.id;
+    let mut messages = MockMessageRepository::new();
+    messages
+        .expect_get()
+        .returning(move |_, _| Ok(live.clone()));
+    messages
+        .expect_edit()
+        .withf(move |id, author, _, _| *id == message_id && *author == me)
+        .times(1)
+        .returning(|_, _, _, _| Err(PortError::NotFound));
+    let mut blocks = MockBlockRepository::new();
+    blocks.expect_either_blocks().returning(|_, _| Ok(false));
+    let mut bus = MockEventBus::new();
+    bus.expect_publish().never();
+    let service = service(chats, messages, blocks, bus);
+    let error = service.edit_message(me, chat_id, message_id, "late").await;
+    assert_eq!(error.unwrap_err(), AppError::MessageNotEditable);
+}
+
+/// A group owned by `owner`, as `managed_group` reads it, for add-member tests.
+fn owned_group(owner: UserId) -> (Chat, MockChatRepository) {
+    let group = chat(ChatKind::Group);
+    let mut chats = MockChatRepository::new();
+    chats
+        .expect_member()
+        .returning(move |_, user| Ok((user == owner).then(|| member(user, Role::Owner))));
+    let stored = group.clone();
+    chats.expect_get().returning(move |_| Ok(stored.clone()));
+    (group, chats)
+}
+
+fn service_with_typing(chats: MockChatRepository, bus: MockEventBus) -> ChatService {
+    let mut typing = MockTypingStore::new();
+    typing.expect_typing_in().returning(|_, _| Ok(Vec::new()));
+    ChatService::new(ChatPorts {
+        chats: Arc::new(chats),
+        messages: Arc::new(MockMessageRepository::new()),
+        blocks: Arc::new(MockBlockRepository::new()),
+        users: Arc::new(MockUserRepository::new()),
+        bus: Arc::new(bus),
+        presence: Arc::new(MockPresenceStore::new()),
+        typing: Arc::new(typing),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+#[tokio::test]
+async fn adding_members_is_one_store_call_and_one_event_for_all_of_them() {
+    let owner = UserId::generate();
+    let newcomers: Vec<UserId> = (0..5).map(|_| UserId::generate()).collect();
+    let (group, mut chats) = owned_group(owner);
+    let chat_id = group.id;
+    let everyone: Vec<Participant> = std::iter::once(member(owner, Role::Owner))
+        .chain(newcomers.iter().map(|user| member(*user, Role::Member)))
+        .collect();
+    let (asked, after) = (newcomers.clone(), everyone.clone());
+    // The users are looked up by the store, with the cap, in the same call:
+    // nothing reads them one by one first.
+    chats
+        .expect_add_members()
+        .withf(move |id, users, cap, _| {
+            *id == chat_id && *users == asked && *cap == ChatDetails::GROUP_MAX_MEMBERS
+        })
+        .times(1)
+        .returning(move |_, users, _, _| {
+            Ok(AddMembersOutcome::Added {
+                added: users,
+                members: after.clone(),
+            })
+        });
+    chats.expect_members().never();
+    let told: Vec<UserId> = everyone.iter().map(|member| member.user_id).collect();
+    let added = newcomers.clone();
+    let mut bus = MockEventBus::new();
+    bus.expect_publish()
+        .withf(move |recipients, event| {
+            let ChatEvent::ParticipantAdded {
+                chat_id: about,
+                participants,
+            } = event
+            else {
+                return false;
+            };
+            let users: Vec<UserId> = participants.iter().map(|p| p.user_id).collect();
+            recipients == told.as_slice()
+                && *about == chat_id
+                && users == added
+                && participants.iter().all(|p| p.role == Role::Member)
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = service_with_typing(chats, bus);
+    // A user named twice is added once.
+    let mut asked_for = newcomers.clone();
+    asked_for.push(newcomers[0]);
+    let view = service.add_participants(owner, chat_id, asked_for).await;
+    assert_eq!(view.unwrap().participants, everyone);
+}
+
+#[tokio::test]
+async fn refused_adds_tell_nobody_and_name_the_reason() {
+    let owner = UserId::generate();
+    let (group, mut chats) = owned_group(owner);
+    let chat_id = group.id;
+    chats
+        .expect_add_members()
+        .times(1)
+        .returning(|_, _, _, _| Ok(AddMembersOutcome::TooLarge));
+    chats
+        .expect_add_members()
+        .times(1)
+        .returning(|_, users, _, _| Ok(AddMembersOutcome::UnknownUsers(users)));
+    let mut bus = MockEventBus::new();
+    bus.expect_publish().never();
+    let service = service_with_typing(chats, bus);
+    let add = async |users: Vec<UserId>| {
+        service
+            .add_participants(owner, chat_id, users)
+            .await
+            .unwrap_err()
+    };
+    assert_eq!(
+        add(vec![UserId::generate()]).await,
+        AppError::Invalid(DomainError::GroupTooLarge {
+            max: ChatDetails::GROUP_MAX_MEMBERS
+        })
+    );
+    assert_eq!(add(vec![UserId::generate()]).await, AppError::UserNotFound);
+}
+
+#[tokio::test]
+async fn more_members_than_a_group_holds_are_refused_before_any_lookup() {
+    let mut chats = MockChatRepository::new();
+    chats.expect_member().never();
+    chats.expect_add_members().never();
+    let mut bus = MockEventBus::new();
+    bus.expect_publish().never();
+    let service = service_with_typing(chats, bus);
+    let crowd = (0..=ChatDetails::GROUP_MAX_MEMBERS)
+        .map(|_| UserId::generate())
+        .collect();
+    let error = service
+        .add_participants(UserId::generate(), ChatId::generate(), crowd)
+        .await;
+    assert_eq!(
+        error.unwrap_err(),
+        AppError::Invalid(DomainError::GroupTooLarge {
+            max: ChatDetails::GROUP_MAX_MEMBERS
+        })
+    );
 }
