@@ -370,7 +370,7 @@ async fn chat_updated_tells_creation_and_renaming(backend: Backend) {
     assert_eq!(updates[0]["data"]["kind"], "direct");
 }
 
-/// The event as it is shaped today: one per added user.
+/// One event per add, naming every member it added.
 async fn participant_added_tells_every_member_the_new_one_included(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (ada, bob, eve) = (
@@ -396,7 +396,7 @@ async fn participant_added_tells_every_member_the_new_one_included(backend: Back
         let frame = socket.until("participant_added").await;
         assert_eq!(
             frame["data"],
-            json!({ "chat_id": chat, "user_id": eve.id, "role": "member" })
+            json!({ "chat_id": chat, "participants": [{ "user_id": eve.id, "role": "member" }] })
         );
     }
 
@@ -415,7 +415,7 @@ async fn participant_added_tells_every_member_the_new_one_included(backend: Back
         let frame = socket.until("participant_added").await;
         assert_eq!(
             frame["data"],
-            json!({ "chat_id": chat, "user_id": bob.id, "role": "admin" })
+            json!({ "chat_id": chat, "participants": [{ "user_id": bob.id, "role": "admin" }] })
         );
     }
 }

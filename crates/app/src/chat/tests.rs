@@ -378,10 +378,13 @@ fn owned_group(owner: UserId) -> (Chat, MockChatRepository) {
 fn service_with_typing(chats: MockChatRepository, bus: MockEventBus) -> ChatService {
     let mut typing = MockTypingStore::new();
     typing.expect_typing_in().returning(|_, _| Ok(Vec::new()));
+    // Nobody here blocks anybody.
+    let mut blocks = MockBlockRepository::new();
+    blocks.expect_blocks_between().returning(|_, _| Ok(Vec::new()));
     ChatService::new(ChatPorts {
         chats: Arc::new(chats),
         messages: Arc::new(MockMessageRepository::new()),
-        blocks: Arc::new(MockBlockRepository::new()),
+        blocks: Arc::new(blocks),
         users: Arc::new(MockUserRepository::new()),
         bus: Arc::new(bus),
         presence: Arc::new(MockPresenceStore::new()),
