@@ -65,6 +65,14 @@ impl Username {
     pub const MIN_LEN: usize = 3;
     pub const MAX_LEN: usize = 50;
 
+    /// A username as the store holds it. Names taken before the ASCII rule
+    /// (say `ユーザー名`) stay their owners' names, so the store does not
+    /// parse them again: a rule that tightens must not lock anyone out.
+    #[must_use]
+    pub fn stored(name: String) -> Self {
+        Self(name)
+    }
+
     /// # Errors
     /// [`DomainError::ControlCharacters`], [`DomainError::UsernameLength`] or
     /// [`DomainError::UsernameCharset`].

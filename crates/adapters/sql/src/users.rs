@@ -58,9 +58,10 @@ impl UserRow {
         }
     }
 
-    /// Rebuilds the domain user. Stored values were valid when written; one
-    /// that no longer parses means the rules changed or the row was edited by
-    /// hand, and is reported rather than papered over.
+    /// Rebuilds the domain user. Stored values were valid when written; an
+    /// e-mail that no longer parses means the row was edited by hand, and is
+    /// reported rather than papered over. A username is kept as stored: one
+    /// taken under an earlier, wider rule is still its owner's name.
     fn into_user(self) -> Result<User, PortError> {
         let corrupt = |field: &str| {
             PortError::internal(format!("users row {} has an invalid {field}", self.id.0))
@@ -68,7 +69,7 @@ impl UserRow {
         Ok(User {
             id: UserId::from_uuid(self.id.0),
             email: Email::parse(&self.email).map_err(|_| corrupt("email"))?,
-            username: Username::parse(&self.username).map_err(|_| corrupt("username"))?,
+            username: Username::stored(self.username),
             language: self
                 .language
                 .as_deref()

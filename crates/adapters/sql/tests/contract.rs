@@ -127,6 +127,18 @@ async fn users_round_trip_and_stay_unique(repos: &Repositories) {
     ));
 }
 
+/// A name from before usernames were ASCII only loads, and signs in, as it
+/// was stored: a tighter rule locks nobody out.
+async fn usernames_taken_under_an_earlier_rule_still_load(repos: &Repositories) {
+    let mut user = new_user("kenji@example.com", "kenji");
+    user.username = Username::stored("ケンジ_01".to_owned());
+    let created = repos.users.create(user).await.unwrap();
+    let loaded = repos.users.get(created.id).await.unwrap();
+    assert_eq!(loaded.username.as_str(), "ケンジ_01");
+    let credentials = repos.users.find_credentials("ケンジ_01").await.unwrap();
+    assert_eq!(credentials.user.id, created.id);
+}
+
 async fn profiles_passwords_and_languages_update(repos: &Repositories) {
     let user = repos
         .users
@@ -368,6 +380,7 @@ async fn verification_tokens_are_single_use(repos: &Repositories) {
 
 contract_clauses![
     users_round_trip_and_stay_unique,
+    usernames_taken_under_an_earlier_rule_still_load,
     profiles_passwords_and_languages_update,
     search_pages_by_username_and_name,
     refresh_tokens_rotate_once_and_reuse_revokes,

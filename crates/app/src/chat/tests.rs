@@ -380,7 +380,9 @@ fn service_with_typing(chats: MockChatRepository, bus: MockEventBus) -> ChatServ
     typing.expect_typing_in().returning(|_, _| Ok(Vec::new()));
     // Nobody here blocks anybody.
     let mut blocks = MockBlockRepository::new();
-    blocks.expect_blocks_between().returning(|_, _| Ok(Vec::new()));
+    blocks
+        .expect_blocks_between()
+        .returning(|_, _| Ok(Vec::new()));
     ChatService::new(ChatPorts {
         chats: Arc::new(chats),
         messages: Arc::new(MockMessageRepository::new()),
