@@ -559,11 +559,8 @@ async fn presence_is_shown_on_connect_and_when_it_changes(backend: Backend) {
     direct(&app, &p.ada.0, &p.bob.1).await;
     let mut bob = app.connect(&format!("token={}", p.bob.0)).await;
     bob.until("connection_established").await;
-    let mut ada = app.connect(&format!("token={}", p.ada.0)).await;
-    ada.until("connection_established").await;
-    let snapshot = ada.until("presence").await;
-    assert_eq!(snapshot["data"]["user_id"], p.bob.1.as_str());
-    assert_eq!(snapshot["data"]["online"], true);
+    // The snapshot is read after `connection_established` is written: wait
+    // for it before ada connects, or it may already show her online.
     let before = bob.until("presence").await;
     assert_eq!(before["data"]["user_id"], p.ada.1.as_str());
     assert_eq!(
@@ -571,6 +568,11 @@ async fn presence_is_shown_on_connect_and_when_it_changes(backend: Backend) {
         "bob's snapshot: ada not yet online"
     );
     assert!(before["data"]["last_seen"].is_null(), "and never seen");
+    let mut ada = app.connect(&format!("token={}", p.ada.0)).await;
+    ada.until("connection_established").await;
+    let snapshot = ada.until("presence").await;
+    assert_eq!(snapshot["data"]["user_id"], p.bob.1.as_str());
+    assert_eq!(snapshot["data"]["online"], true);
     let announced = bob.until("presence").await;
     assert_eq!(announced["data"]["online"], true);
     let mut second_tab = app.connect(&format!("token={}", p.ada.0)).await;
