@@ -3,7 +3,7 @@
 use nerutalk_app::ChatSummary;
 use nerutalk_app::chat::{ChatPage, ChatView};
 use nerutalk_domain::chat::{Chat, ChatKind, Message, MessageKind, Participant};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::openapi::schema::OneOfBuilder;
 use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -163,6 +163,7 @@ pub(crate) struct TextMessageRequest {
     #[schema(schema_with = field::unused_media_url)]
     media_url: Option<String>,
     /// The message this one answers, in the same chat.
+    #[schema(schema_with = field::reply_to)]
     reply_to: Option<Uuid>,
     #[schema(schema_with = field::client_message_id)]
     client_message_id: Option<String>,
@@ -182,6 +183,7 @@ pub(crate) struct MediaMessageRequest {
     #[schema(schema_with = field::caption)]
     text: Option<String>,
     /// The message this one answers, in the same chat.
+    #[schema(schema_with = field::reply_to)]
     reply_to: Option<Uuid>,
     #[schema(schema_with = field::client_message_id)]
     client_message_id: Option<String>,
@@ -196,7 +198,23 @@ pub(crate) struct EditMessageRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct MarkReadRequest {
     /// Everything up to and including this `seq` is read.
+    #[serde(deserialize_with = "integral")]
     pub seq: i64,
+}
+
+/// JSON Schema counts `5.0` as an integer, so a client generated from the
+/// document may send one; serde's `i64` would refuse it.
+fn integral<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|value| value.fract() == 0.0)
+                .and_then(|value| value.to_string().parse().ok())
+        })
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a 64-bit integer")))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

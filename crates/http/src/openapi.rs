@@ -655,9 +655,23 @@ pub(crate) mod field {
         .build()
     }
 
+    /// The hyphenated form (the server also reads the other forms the
+    /// `uuid` crate parses; this is the one it writes).
+    const UUID: &str =
+        "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$";
+
     fn uuid() -> Object {
         string(false)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .pattern(Some(UUID))
+            .build()
+    }
+
+    pub(crate) fn reply_to() -> Object {
+        string(true)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .pattern(Some(UUID))
+            .description(Some("The message this one answers, in the same chat."))
             .build()
     }
 
@@ -760,4 +774,22 @@ pub fn json() -> Result<String, serde_json::Error> {
         text.push('\n');
         text
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::DomainError;
+    use nerutalk_domain::chat::parse_client_message_id;
+
+    #[test]
+    fn client_message_id_limit_is_the_domains() {
+        let longest = "x".repeat(super::field::CLIENT_MESSAGE_ID_MAX);
+        assert!(parse_client_message_id(&longest).is_ok());
+        assert_eq!(
+            parse_client_message_id(&format!("{longest}x")),
+            Err(DomainError::ClientMessageIdInvalid {
+                max: super::field::CLIENT_MESSAGE_ID_MAX
+            })
+        );
+    }
 }
