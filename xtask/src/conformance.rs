@@ -98,22 +98,27 @@ pub fn schemathesis() -> Result<()> {
     let base = format!("http://127.0.0.1:{port}");
     let outcome = sign_in(&bin.join("python"), &base).and_then(|token| {
         let runs: [&[&str]; 2] = [&["--exclude-path", LOGOUT], &["--include-path", LOGOUT]];
-        runs.into_iter().try_for_each(|filter| {
-            let mut schemathesis = Command::new(bin.join("schemathesis"));
-            schemathesis
-                .current_dir(&scratch)
-                .arg("--config-file")
-                .arg(root().join("xtask/schemathesis.toml"))
-                .arg("run")
-                .arg(root().join("docs/openapi.json"))
-                .args(["--url", &base])
-                .args(["--checks", "all"])
-                .args(["--seed", SEED, "--max-examples", EXAMPLES])
-                .args(filter)
-                .arg("--header")
-                .arg(format!("Authorization: Bearer {token}"));
-            run(schemathesis)
-        })
+        // Both runs, even when the first fails, so that one report lists every failure.
+        let outcomes: Vec<Result<()>> = runs
+            .into_iter()
+            .map(|filter| {
+                let mut schemathesis = Command::new(bin.join("schemathesis"));
+                schemathesis
+                    .current_dir(&scratch)
+                    .arg("--config-file")
+                    .arg(root().join("xtask/schemathesis.toml"))
+                    .arg("run")
+                    .arg(root().join("docs/openapi.json"))
+                    .args(["--url", &base])
+                    .args(["--checks", "all"])
+                    .args(["--seed", SEED, "--max-examples", EXAMPLES])
+                    .args(filter)
+                    .arg("--header")
+                    .arg(format!("Authorization: Bearer {token}"));
+                run(schemathesis)
+            })
+            .collect();
+        outcomes.into_iter().collect::<Result<()>>()
     });
     drop(server);
     let _ = std::fs::remove_dir_all(&scratch);

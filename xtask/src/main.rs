@@ -16,6 +16,7 @@ cargo xtask <verb>
                      then schemathesis (from PyPI, into a virtualenv under the target directory)
                      against the debug server: every response must match docs/openapi.json
   openapi [--check]  write docs/openapi.json, or fail if it is stale
+  conformance        only the schemathesis run that ends `test`
   check-deps         fail if a crate depends on what its layer must not
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(args.iter().any(|arg| arg == "--check")),
         Some("check-deps") => checks::dependencies(&root()),
         Some("check-migrations") => check_migrations(),
+        Some("conformance") => conformance::schemathesis(),
         Some("ci") => ci(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),

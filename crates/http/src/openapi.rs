@@ -312,6 +312,11 @@ pub(crate) mod field {
         r"\u00AD\u061C\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF";
     /// Characters that do not make a message non-empty.
     const MESSAGE_INVISIBLE: &str = r"\u00AD\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\u2800\u3164\uFE00-\uFE0F\uFEFF";
+    /// The end of a pattern. For ECMA-262, whose patterns JSON Schema uses,
+    /// the lookahead changes nothing; Python's `$`, which test generators
+    /// use, also matches before a final newline, a control character the
+    /// server refuses in single-line text.
+    const END: &str = r"(?!\n)$";
     /// bcrypt reads 72 bytes; longer passwords are refused.
     const PASSWORD_MAX_BYTES: usize = 72;
     /// The longest `client_message_id` (the domain keeps it private to its parser).
@@ -365,9 +370,9 @@ pub(crate) mod field {
         /// surrounding whitespace, `min` to `max` characters that neither
         /// start nor end with whitespace.
         fn pattern(&self) -> String {
-            let (control, space) = match self.lines {
-                Lines::Single => (CONTROL, SPACE.to_owned()),
-                Lines::Multi => (CONTROL_MULTILINE, format!("{SPACE}{SPACE_MULTILINE}")),
+            let (control, space, end) = match self.lines {
+                Lines::Single => (CONTROL, SPACE.to_owned(), END),
+                Lines::Multi => (CONTROL_MULTILINE, format!("{SPACE}{SPACE_MULTILINE}"), "$"),
             };
             let refused = self.refused;
             let any = format!("[^{control}{refused}]");
@@ -385,9 +390,9 @@ pub(crate) mod field {
                 String::new()
             };
             if self.min > 0 {
-                format!("^{visible}{pad}{body}{pad}$")
+                format!("^{visible}{pad}{body}{pad}{end}")
             } else {
-                format!("^{pad}(?:{body}{pad})?$")
+                format!("^{pad}(?:{body}{pad})?{end}")
             }
         }
 
@@ -421,7 +426,7 @@ pub(crate) mod field {
     /// Single-line text with no other rule.
     fn plain(nullable: bool, description: &str) -> Object {
         string(nullable)
-            .pattern(Some(format!("^[^{CONTROL}]*$")))
+            .pattern(Some(format!("^[^{CONTROL}]*{END}")))
             .description(Some(format!("{description} No control characters.")))
             .build()
     }
@@ -447,7 +452,7 @@ pub(crate) mod field {
         string(false)
             .min_length(Some(min))
             .pattern(Some(format!(
-                "^[{SPACE}]*[A-Za-z0-9][A-Za-z0-9_.-]{{{},{}}}[{SPACE}]*$",
+                "^[{SPACE}]*[A-Za-z0-9][A-Za-z0-9_.-]{{{},{}}}[{SPACE}]*{END}",
                 min - 1,
                 max - 1
             )))
@@ -513,7 +518,7 @@ pub(crate) mod field {
         );
         string(true)
             .pattern(Some(format!(
-                "^[{SPACE}]*(?:{length}\\+?{digits})?[{SPACE}]*$"
+                "^[{SPACE}]*(?:{length}\\+?{digits})?[{SPACE}]*{END}"
             )))
             .description(Some(format!(
                 "E.164-style, such as `+14155550123`: an optional `+`, then 6 to 15 digits, with \
@@ -529,7 +534,7 @@ pub(crate) mod field {
     fn url_pattern(required: bool) -> String {
         let url = format!("https?://[^/?#{CONTROL}{SPACE}][^{CONTROL}{SPACE}]*");
         let url = if required { url } else { format!("(?:{url})?") };
-        format!("^[{SPACE}]*{url}[{SPACE}]*$")
+        format!("^[{SPACE}]*{url}[{SPACE}]*{END}")
     }
 
     pub(crate) fn avatar_url() -> Object {
@@ -566,7 +571,7 @@ pub(crate) mod field {
         let primary = "[Ee][Nn]|[Ii][DdNn]|[Jj][AaPp]|[Kk][OoRr]|[Zz][Hh]|[Cc][Nn]";
         string(false)
             .pattern(Some(format!(
-                "^[{SPACE}]*(?:{primary})(?:[-_][^{CONTROL}]*)?$"
+                "^[{SPACE}]*(?:{primary})(?:[-_][^{CONTROL}]*)?[{SPACE}]*{END}"
             )))
             .description(Some(
                 "A BCP 47 tag (`ja`, `zh-CN`) or a legacy alias (`jp`, `cn`, `kr`, `in`); only \
@@ -658,7 +663,7 @@ pub(crate) mod field {
     /// The hyphenated form (the server also reads the other forms the
     /// `uuid` crate parses; this is the one it writes).
     const UUID: &str =
-        "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$";
+        r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?!\n)$";
 
     fn uuid() -> Object {
         string(false)
