@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::{cargo, checks, root, run};
 
 /// A server process, stopped when dropped.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -46,7 +46,7 @@ fn psql(sql: &str) -> Result<()> {
     Ok(())
 }
 
-fn start(binary: &Path, port: u16, env: &[(&str, String)]) -> Result<Server> {
+pub(crate) fn start(binary: &Path, port: u16, env: &[(&str, String)]) -> Result<Server> {
     let mut command = Command::new(binary);
     command
         .env("HOST", "127.0.0.1")

@@ -2,6 +2,7 @@
 
 mod bench;
 mod checks;
+mod conformance;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -11,8 +12,11 @@ use anyhow::{Context, Result, bail};
 const HELP: &str = "\
 cargo xtask <verb>
 
-  test               the whole suite, PostgreSQL and Redis suites included (fails if either is down)
+  test               the whole suite, PostgreSQL and Redis suites included (fails if either is down),
+                     then schemathesis (from PyPI, into a virtualenv under the target directory)
+                     against the debug server: every response must match docs/openapi.json
   openapi [--check]  write docs/openapi.json, or fail if it is stale
+  conformance        only the schemathesis run that ends `test`
   check-deps         fail if a crate depends on what its layer must not
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(args.iter().any(|arg| arg == "--check")),
         Some("check-deps") => checks::dependencies(&root()),
         Some("check-migrations") => check_migrations(),
+        Some("conformance") => conformance::schemathesis(),
         Some("ci") => ci(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),
@@ -80,7 +85,8 @@ fn test() -> Result<()> {
     checks::redis_reachable()?;
     let mut command = cargo();
     command.args(["test", "--workspace", "--", "--include-ignored"]);
-    run(command)
+    run(command)?;
+    conformance::schemathesis()
 }
 
 fn openapi(check: bool) -> Result<()> {

@@ -4,26 +4,30 @@ use nerutalk_app::{IssuedTokens, UserPage};
 use nerutalk_domain::{Language, user::User};
 use nerutalk_i18n::LanguageSource;
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::envelope::timestamp;
+use crate::openapi::field;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RegisterRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(schema_with = field::email)]
     pub email: String,
-    /// 3 to 50 letters, digits, `_`, `.` or `-`, starting with a letter or digit.
-    #[schema(example = "ada")]
+    #[schema(schema_with = field::username)]
     pub username: String,
-    /// 8 or more characters with a lowercase letter, an uppercase letter and a digit.
-    #[schema(example = "Secret123")]
+    #[schema(schema_with = field::new_password)]
     pub password: String,
-    #[schema(example = "Secret123")]
+    /// The same as `password`.
+    #[schema(schema_with = field::new_password)]
     pub confirm_password: String,
+    #[schema(schema_with = field::full_name)]
     pub full_name: Option<String>,
+    #[schema(schema_with = field::bio)]
     pub bio: Option<String>,
-    /// E.164-style, such as `+14155550123`.
+    #[schema(schema_with = field::phone_number)]
     pub phone_number: Option<String>,
 }
 
@@ -31,11 +35,13 @@ pub(crate) struct RegisterRequest {
 /// accepted instead for clients of the original service.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct LoginRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(schema_with = field::login_identifier)]
     pub login: Option<String>,
+    #[schema(schema_with = field::login_identifier)]
     pub email: Option<String>,
+    #[schema(schema_with = field::login_identifier)]
     pub username: Option<String>,
-    #[schema(example = "Secret123")]
+    #[schema(schema_with = field::password)]
     pub password: String,
 }
 
@@ -52,46 +58,55 @@ impl LoginRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct RefreshRequest {
+    #[schema(schema_with = field::token)]
     pub refresh_token: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ChangePasswordRequest {
+    #[schema(schema_with = field::password)]
     pub current_password: String,
+    #[schema(schema_with = field::new_password)]
     pub new_password: String,
+    /// The same as `new_password`.
+    #[schema(schema_with = field::new_password)]
     pub confirm_password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct VerifyEmailRequest {
     /// The code from the verification e-mail.
+    #[schema(schema_with = field::token)]
     pub token: String,
 }
 
 /// Fields left out stay as they are; an empty string clears a field.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateProfileRequest {
+    #[schema(schema_with = field::full_name)]
     pub full_name: Option<String>,
+    #[schema(schema_with = field::bio)]
     pub bio: Option<String>,
+    #[schema(schema_with = field::phone_number)]
     pub phone_number: Option<String>,
+    #[schema(schema_with = field::avatar_url)]
     pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct SetLanguageRequest {
-    /// A BCP 47 tag (`ja`, `zh-CN`) or a legacy alias (`jp`, `cn`).
-    #[schema(example = "ja")]
+    #[schema(schema_with = field::language_tag)]
     pub language: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub(crate) struct UserSearchQuery {
-    /// Part of a username or full name; empty lists everyone.
     #[serde(default)]
+    #[param(schema_with = field::search_query)]
     pub query: String,
-    /// Page size, 1 to 50 (default 20).
+    #[param(schema_with = field::user_page_limit)]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    #[param(schema_with = field::cursor)]
     pub cursor: Option<String>,
 }
 
@@ -99,6 +114,7 @@ pub(crate) struct UserSearchQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PrivateProfile {
     pub id: Uuid,
+    #[schema(format = Email)]
     pub email: String,
     pub username: String,
     pub full_name: Option<String>,
@@ -106,12 +122,28 @@ pub(crate) struct PrivateProfile {
     pub bio: Option<String>,
     pub phone_number: Option<String>,
     /// Saved reply language, if any.
+    #[schema(schema_with = saved_language)]
     pub language: Option<String>,
     pub is_active: bool,
     pub is_verified: bool,
+    #[schema(format = DateTime)]
     pub last_seen: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+}
+
+fn saved_language() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            Language::iter()
+                .map(|language| Some(language.code()))
+                .chain([None]),
+        ))
+        .description(Some("Saved reply language; `null` when none was saved."))
+        .build()
 }
 
 impl From<User> for PrivateProfile {
@@ -142,7 +174,9 @@ pub(crate) struct PublicProfile {
     pub full_name: Option<String>,
     pub avatar_url: Option<String>,
     pub bio: Option<String>,
+    #[schema(format = DateTime)]
     pub last_seen: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -184,11 +218,14 @@ pub(crate) struct TokenResponse {
     pub access_token: String,
     /// Opaque, single-use: trade it at `/api/v1/auth/refresh` for a new pair.
     pub refresh_token: String,
-    #[schema(example = "bearer")]
+    #[schema(schema_with = bearer)]
     pub token_type: String,
     /// Seconds until the access token expires.
+    #[schema(minimum = 0)]
     pub expires_in: i64,
+    #[schema(format = DateTime)]
     pub access_expires_at: String,
+    #[schema(format = DateTime)]
     pub refresh_expires_at: String,
     pub user: PrivateProfile,
 }
@@ -210,10 +247,17 @@ impl From<IssuedTokens> for TokenResponse {
     }
 }
 
+fn bearer() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .enum_values(Some(["bearer"]))
+        .build()
+}
+
 /// A supported language.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct LanguageInfo {
-    #[schema(example = "ja")]
+    #[schema(schema_with = crate::envelope::language_code)]
     pub code: String,
     #[schema(example = "Japanese")]
     pub name: String,
@@ -236,8 +280,26 @@ impl From<Language> for LanguageInfo {
 pub(crate) struct CurrentLanguage {
     #[serde(flatten)]
     pub language: LanguageInfo,
-    /// `header`, `query`, `user_preference`, `accept_language` or `default`.
+    /// What chose the language.
+    #[schema(schema_with = language_source)]
     pub source: String,
+}
+
+fn language_source() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .enum_values(Some(
+            [
+                LanguageSource::Header,
+                LanguageSource::Query,
+                LanguageSource::UserPreference,
+                LanguageSource::AcceptLanguage,
+                LanguageSource::Default,
+            ]
+            .map(source_name),
+        ))
+        .description(Some("What chose the language."))
+        .build()
 }
 
 pub(crate) fn source_name(source: LanguageSource) -> &'static str {
@@ -262,6 +324,13 @@ pub(crate) struct ServiceInfo {
 /// Health of this node.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct HealthStatus {
-    #[schema(example = "ok")]
+    #[schema(schema_with = ok)]
     pub status: String,
+}
+
+fn ok() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .enum_values(Some(["ok"]))
+        .build()
 }

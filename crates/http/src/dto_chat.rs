@@ -3,66 +3,218 @@
 use nerutalk_app::ChatSummary;
 use nerutalk_app::chat::{ChatPage, ChatView};
 use nerutalk_domain::chat::{Chat, ChatKind, Message, MessageKind, Participant};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::schema::OneOfBuilder;
+use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::envelope::timestamp;
+use crate::openapi::field;
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// A direct chat (exactly one other member) or a group; the document
+/// describes the two shapes apart (`DirectChatRequest`, `GroupChatRequest`),
+/// because what is required depends on `kind`.
+#[derive(Debug, Deserialize)]
 pub(crate) struct CreateChatRequest {
-    /// `direct` (exactly one other member) or `group`.
-    #[schema(value_type = String, example = "direct")]
     pub kind: ChatKind,
-    /// The other members' ids.
     pub member_ids: Vec<Uuid>,
-    /// Required for groups, 1 to 100 characters.
     pub name: Option<String>,
     pub description: Option<String>,
     pub avatar_url: Option<String>,
 }
 
-/// Fields left out stay as they are.
+impl PartialSchema for CreateChatRequest {
+    fn schema() -> RefOr<Schema> {
+        one_of::<DirectChatRequest, GroupChatRequest>(
+            "Open a direct chat or create a group, told apart by `kind`.",
+        )
+    }
+}
+
+impl ToSchema for CreateChatRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            (
+                DirectChatRequest::name().into(),
+                DirectChatRequest::schema(),
+            ),
+            (GroupChatRequest::name().into(), GroupChatRequest::schema()),
+        ]);
+    }
+}
+
+/// A schema of exactly one of `A` and `B`, named by reference.
+fn one_of<A: ToSchema, B: ToSchema>(description: &str) -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name(A::name()))
+        .item(Ref::from_schema_name(B::name()))
+        .description(Some(description))
+        .into()
+}
+
+/// Opens the pair's direct chat, or returns it if it exists.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes one shape of CreateChatRequest for the document"
+)]
+pub(crate) struct DirectChatRequest {
+    #[schema(schema_with = field::direct_kind)]
+    kind: String,
+    #[schema(schema_with = field::direct_member)]
+    member_ids: Vec<Uuid>,
+    /// Not used by direct chats.
+    name: Option<String>,
+    /// Not used by direct chats.
+    description: Option<String>,
+    /// Not used by direct chats.
+    avatar_url: Option<String>,
+}
+
+/// Creates a group with the caller as its owner.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes one shape of CreateChatRequest for the document"
+)]
+pub(crate) struct GroupChatRequest {
+    #[schema(schema_with = field::group_kind)]
+    kind: String,
+    #[schema(schema_with = field::group_members)]
+    member_ids: Vec<Uuid>,
+    #[schema(schema_with = field::chat_name)]
+    name: String,
+    #[schema(schema_with = field::chat_description)]
+    description: Option<String>,
+    #[schema(schema_with = field::avatar_url)]
+    avatar_url: Option<String>,
+}
+
+/// Fields left out (or `null`) stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateChatRequest {
+    #[schema(schema_with = field::chat_name_update)]
     pub name: Option<String>,
+    #[schema(schema_with = field::chat_description)]
     pub description: Option<String>,
+    #[schema(schema_with = field::avatar_url)]
     pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct AddParticipantsRequest {
+    #[schema(schema_with = field::new_members)]
     pub user_ids: Vec<Uuid>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// A text message or a media message; the document describes the two
+/// shapes apart (`TextMessageRequest`, `MediaMessageRequest`), because what
+/// is required depends on `kind`.
+#[derive(Debug, Deserialize)]
 pub(crate) struct SendMessageRequest {
-    /// `text` (default), `image`, `video`, `file`, `sticker` or `gif`.
     #[serde(default = "text_kind")]
-    #[schema(value_type = String, example = "text")]
     pub kind: MessageKind,
-    /// The text, or a media message's caption; at most 4,000 characters.
     pub text: Option<String>,
-    /// Required for media kinds: an http(s) URL.
     pub media_url: Option<String>,
     pub reply_to: Option<Uuid>,
-    /// Idempotency key: a retry with the same key returns the first message.
     pub client_message_id: Option<String>,
+}
+
+impl PartialSchema for SendMessageRequest {
+    fn schema() -> RefOr<Schema> {
+        one_of::<TextMessageRequest, MediaMessageRequest>(
+            "A text message, or a media message with a caption, told apart by `kind`.",
+        )
+    }
+}
+
+impl ToSchema for SendMessageRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            (
+                TextMessageRequest::name().into(),
+                TextMessageRequest::schema(),
+            ),
+            (
+                MediaMessageRequest::name().into(),
+                MediaMessageRequest::schema(),
+            ),
+        ]);
+    }
 }
 
 fn text_kind() -> MessageKind {
     MessageKind::Text
 }
 
+/// A text message.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes one shape of SendMessageRequest for the document"
+)]
+pub(crate) struct TextMessageRequest {
+    /// Left out means `text`.
+    #[schema(schema_with = field::text_kind)]
+    kind: Option<String>,
+    #[schema(schema_with = field::message_text)]
+    text: String,
+    #[schema(schema_with = field::unused_media_url)]
+    media_url: Option<String>,
+    /// The message this one answers, in the same chat.
+    #[schema(schema_with = field::reply_to)]
+    reply_to: Option<Uuid>,
+    #[schema(schema_with = field::client_message_id)]
+    client_message_id: Option<String>,
+}
+
+/// An image, video, file, sticker or GIF, with an optional caption.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes one shape of SendMessageRequest for the document"
+)]
+pub(crate) struct MediaMessageRequest {
+    #[schema(schema_with = field::media_kind)]
+    kind: String,
+    #[schema(schema_with = field::media_url)]
+    media_url: String,
+    #[schema(schema_with = field::caption)]
+    text: Option<String>,
+    /// The message this one answers, in the same chat.
+    #[schema(schema_with = field::reply_to)]
+    reply_to: Option<Uuid>,
+    #[schema(schema_with = field::client_message_id)]
+    client_message_id: Option<String>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct EditMessageRequest {
+    #[schema(schema_with = field::message_text)]
     pub text: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct MarkReadRequest {
     /// Everything up to and including this `seq` is read.
+    #[serde(deserialize_with = "integral")]
     pub seq: i64,
+}
+
+/// JSON Schema counts `5.0` as an integer, so a client generated from the
+/// document may send one; serde's `i64` would refuse it.
+fn integral<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|value| value.fract() == 0.0)
+                .and_then(|value| value.to_string().parse().ok())
+        })
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a 64-bit integer")))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -71,27 +223,31 @@ pub(crate) struct HistoryParams {
     pub before_seq: Option<i64>,
     /// Messages after this seq (catching up).
     pub after_seq: Option<i64>,
-    /// 1 to 100 (default 50).
+    #[param(schema_with = field::history_limit)]
     pub limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub(crate) struct ChatListParams {
+    #[param(schema_with = field::cursor)]
     pub cursor: Option<String>,
-    /// 1 to 50 (default 20).
+    #[param(schema_with = field::chat_page_limit)]
     pub limit: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ChatDto {
     pub id: Uuid,
-    #[schema(example = "group")]
+    #[schema(schema_with = field::chat_kind)]
     pub kind: String,
+    /// A group's name; `null` for a direct chat.
     pub name: Option<String>,
     pub description: Option<String>,
     pub avatar_url: Option<String>,
     pub created_by: Uuid,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_activity_at: String,
     /// The newest message's seq; 0 before the first message.
     pub last_seq: i64,
@@ -116,8 +272,9 @@ impl From<Chat> for ChatDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ParticipantDto {
     pub user_id: Uuid,
-    #[schema(example = "member")]
+    #[schema(schema_with = field::role)]
     pub role: String,
+    #[schema(format = DateTime)]
     pub joined_at: String,
     pub last_read_seq: i64,
 }
@@ -162,15 +319,18 @@ pub(crate) struct MessageDto {
     /// Position in the chat: 1, 2, 3, … without gaps.
     pub seq: i64,
     pub sender_id: Uuid,
-    #[schema(example = "text")]
+    #[schema(schema_with = field::message_kind)]
     pub kind: String,
     /// `null` for a deleted message.
     pub text: Option<String>,
     pub media_url: Option<String>,
     pub reply_to: Option<Uuid>,
     pub client_message_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub edited_at: Option<String>,
+    #[schema(format = DateTime)]
     pub deleted_at: Option<String>,
 }
 
@@ -196,7 +356,7 @@ impl From<Message> for MessageDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ChatSummaryDto {
     pub chat: ChatDto,
-    #[schema(example = "owner")]
+    #[schema(schema_with = field::role)]
     pub role: String,
     pub last_read_seq: i64,
     pub unread: i64,

@@ -10,7 +10,9 @@ use nerutalk_domain::Language;
 use nerutalk_i18n::{Catalog, LanguageSource, Negotiated};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use strum::IntoEnumIterator;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, SchemaType, Type};
 
 use crate::error::ApiError;
 use crate::notice::Notice;
@@ -22,8 +24,10 @@ pub struct Envelope<T> {
     pub message: String,
     pub data: T,
     /// The BCP 47 tag of `message` (`en`, `id`, `ja`, `ko`, `zh`).
+    #[schema(schema_with = language_code)]
     pub language: String,
     /// When the reply was made (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     pub timestamp: String,
 }
 
@@ -33,20 +37,52 @@ pub struct ErrorBody {
     /// Stable machine code, such as `auth.invalid_credentials`.
     pub code: String,
     /// Specifics: the offending `field`, limits such as `min`/`max`, or the
-    /// parser's `reason`. `null` when there is nothing to add.
-    #[schema(value_type = Object)]
-    pub details: Value,
+    /// parser's `reason`. `null` when there is nothing to add, never an
+    /// empty object.
+    #[schema(schema_with = error_details)]
+    pub details: Option<Map<String, Value>>,
 }
 
 /// A failed reply: `data` is always `null`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorEnvelope {
+    /// What went wrong, in the negotiated language.
     pub message: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = always_null)]
     pub data: Option<Value>,
+    #[schema(schema_with = language_code)]
     pub language: String,
+    #[schema(format = DateTime)]
     pub timestamp: String,
     pub error: ErrorBody,
+}
+
+fn error_details() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .min_properties(Some(1))
+        .description(Some(
+            "Specifics: the offending `field`, limits such as `min`/`max`, or the parser's \
+             `reason`. `null` when there is nothing to add, never an empty object.",
+        ))
+        .build()
+}
+
+fn always_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Null))
+        .description(Some("Always `null` on failure."))
+        .build()
+}
+
+/// The language of a reply's `message`: one of the supported languages' codes.
+pub(crate) fn language_code() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .enum_values(Some(Language::iter().map(Language::code)))
+        .description(Some("The BCP 47 tag of `message`."))
+        .build()
 }
 
 fn now() -> String {
@@ -159,13 +195,18 @@ pub(crate) fn error_response(
                     details.insert(name.into(), json!(value));
                 }
             }
-            (args, Value::Object(details))
+            (args, details)
         }
-        ApiError::Request { kind, reason } => (kind.message_args(), json!({ "reason": reason })),
+        ApiError::Request { kind, reason } => {
+            let mut details = Map::new();
+            details.insert("reason".into(), json!(reason));
+            (kind.message_args(), details)
+        }
     };
-    let details = match details {
-        Value::Object(map) if map.is_empty() => Value::Null,
-        other => other,
+    let details = if details.is_empty() {
+        None
+    } else {
+        Some(details)
     };
     let mut response = error.error_response();
     let body = ErrorEnvelope {

@@ -56,9 +56,13 @@ impl KnownRoutes {
     }
 
     /// The methods `path` answers, when some documented path matches it.
+    /// A template with more literal segments wins, as in the router:
+    /// `…/messages/mark-read` answers what that route answers, not what
+    /// `…/messages/{message_id}` does.
     pub(crate) fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         let asked: Vec<&str> = segments(path).collect();
         let mut allowed: Vec<Method> = Vec::new();
+        let mut best = 0;
         for (pattern, methods) in &self.routes {
             let matches = pattern.len() == asked.len()
                 && pattern
@@ -68,7 +72,15 @@ impl KnownRoutes {
                         Segment::Literal(literal) => literal == segment,
                         Segment::Parameter => !segment.is_empty(),
                     });
-            if matches {
+            let literals = pattern
+                .iter()
+                .filter(|segment| matches!(segment, Segment::Literal(_)))
+                .count();
+            if matches && literals > best {
+                best = literals;
+                allowed.clear();
+            }
+            if matches && literals == best {
                 for method in methods {
                     if !allowed.contains(method) {
                         allowed.push(method.clone());
@@ -98,6 +110,10 @@ mod tests {
             .allowed("/api/v1/chats/0193b0f2-8a1e-7c3e-9a41-3f6e8b2c5d17")
             .unwrap();
         assert!(chat.contains(&Method::GET) && chat.contains(&Method::PUT));
+        assert_eq!(
+            known.allowed("/api/v1/chats/0193b0f2-8a1e-7c3e-9a41-3f6e8b2c5d17/messages/mark-read"),
+            Some(vec![Method::POST])
+        );
         assert_eq!(known.allowed("/api/v1/nowhere"), None);
         assert_eq!(known.allowed("/api/v1/chats/x/y/z/w"), None);
     }

@@ -1,7 +1,16 @@
 //! The OpenAPI description of every route, served at `/api-docs/openapi.json`
 //! and checked in as `docs/openapi.json`.
+//!
+//! The document is meant to be exact, so that a generated client validates
+//! what the server validates: request fields carry the domain's limits (read
+//! from its constants, see [`field`]), the responses every route shares are
+//! added in one place ([`CommonResponses`]), and every reply field is marked
+//! as sent ([`RepliesSendEveryField`]).
 
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::{dto, dto_chat, envelope, routes};
@@ -70,9 +79,13 @@ use crate::{dto, dto_chat, envelope, routes};
         dto::ServiceInfo,
         dto::HealthStatus,
         dto_chat::CreateChatRequest,
+        dto_chat::DirectChatRequest,
+        dto_chat::GroupChatRequest,
         dto_chat::UpdateChatRequest,
         dto_chat::AddParticipantsRequest,
         dto_chat::SendMessageRequest,
+        dto_chat::TextMessageRequest,
+        dto_chat::MediaMessageRequest,
         dto_chat::EditMessageRequest,
         dto_chat::MarkReadRequest,
         dto_chat::ChatDto,
@@ -84,7 +97,7 @@ use crate::{dto, dto_chat, envelope, routes};
         dto_chat::ReadMarker,
         dto_chat::BlockedUsers,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses, &RepliesSendEveryField),
     tags(
         (name = "service", description = "Front door and health"),
         (name = "auth", description = "Accounts, sessions, verification"),
@@ -109,6 +122,654 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The answers a route gives by its shape rather than by its use case: what
+/// actix says about a body, a path or a query it cannot read, what the
+/// sign-in check says, and the server's own failures. A handler's annotation
+/// lists only what its use case can answer.
+struct CommonResponses;
+
+impl CommonResponses {
+    fn shared(operation: &Operation) -> Vec<(&'static str, &'static str)> {
+        let parameters = operation.parameters.as_deref().unwrap_or_default();
+        let has = |place: ParameterIn| {
+            parameters
+                .iter()
+                .any(|parameter| parameter.parameter_in == place)
+        };
+        let mut shared = Vec::new();
+        if operation.request_body.is_some() {
+            shared.extend([
+                (
+                    "400",
+                    "The body is not JSON, or a field is missing or of the wrong type \
+                     (`request.malformed_json`)",
+                ),
+                (
+                    "413",
+                    "The body is larger than the server accepts (`request.payload_too_large`)",
+                ),
+                (
+                    "415",
+                    "The body is not sent as `application/json` (`request.unsupported_media_type`)",
+                ),
+            ]);
+        }
+        if has(ParameterIn::Path) {
+            shared.push((
+                "400",
+                "A path segment is not a UUID (`request.invalid_path`)",
+            ));
+        }
+        if operation.responses.responses.contains_key("101") {
+            shared.push((
+                "400",
+                "Not a WebSocket upgrade request (`request.malformed_json`)",
+            ));
+        }
+        if has(ParameterIn::Query) {
+            shared.push((
+                "400",
+                "The query string cannot be read (`request.invalid_query`)",
+            ));
+        }
+        if operation
+            .security
+            .as_ref()
+            .is_some_and(|security| !security.is_empty())
+        {
+            shared.extend([
+                (
+                    "401",
+                    "No access token, or one that is invalid, expired or revoked (`auth.*`)",
+                ),
+                ("403", "The account is disabled (`auth.account_disabled`)"),
+            ]);
+        }
+        // Any request with a bearer token has it checked against the store,
+        // whatever the route, so any route can meet a store that is down.
+        shared.extend([
+            (
+                "500",
+                "The server's own failure, never the request's (`common.internal`)",
+            ),
+            (
+                "503",
+                "A backing service is unavailable; retry later (`common.unavailable`)",
+            ),
+        ]);
+        shared
+    }
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in Self::shared(operation) {
+                    let responses = &mut operation.responses.responses;
+                    match responses.get_mut(status) {
+                        Some(RefOr::T(response)) => {
+                            if !response.description.contains(description) {
+                                if !response.description.is_empty() {
+                                    response.description.push_str("; or: ");
+                                }
+                                response.description.push_str(description);
+                            }
+                        }
+                        Some(RefOr::Ref(_)) => {}
+                        None => {
+                            let response = ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                                        .build(),
+                                )
+                                .build();
+                            responses.insert(status.to_owned(), RefOr::T(response));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reply bodies are serialized with every field present (`null` when there
+/// is nothing), so every property of a reply schema is required; utoipa
+/// leaves `Option` fields out of `required`, which would let a client assume
+/// they may be missing.
+struct RepliesSendEveryField;
+
+impl RepliesSendEveryField {
+    fn require_all(schema: &mut Schema) {
+        match schema {
+            Schema::Object(object) => {
+                object.required = object.properties.keys().cloned().collect();
+            }
+            Schema::AllOf(all_of) => {
+                for item in &mut all_of.items {
+                    if let RefOr::T(inner) = item {
+                        Self::require_all(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Modify for RepliesSendEveryField {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (name, schema) in &mut components.schemas {
+            if !name.ends_with("Request")
+                && let RefOr::T(schema) = schema
+            {
+                Self::require_all(schema);
+            }
+        }
+    }
+}
+
+/// Request field schemas built from the domain's own limits, for
+/// `#[schema(schema_with = ...)]`. utoipa's `max_length = …` takes only
+/// literals; these read the constants, so a changed limit changes the
+/// document (and the drift test says so).
+///
+/// Text is trimmed by the server before it is measured, so a length limit
+/// is written into the pattern (surrounding whitespace is free) rather than
+/// as `maxLength`, which would count the whitespace the server ignores.
+pub(crate) mod field {
+    use nerutalk_app::{ChatService, UserService};
+    use nerutalk_domain::chat::{ChatDetails, ChatKind, MessageContent, MessageKind, Role};
+    use nerutalk_domain::user::{Email, Password, Profile, Username};
+    use utoipa::openapi::schema::{
+        Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
+    };
+
+    /// C0 and C1 control characters: refused in single-line text.
+    pub(crate) const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    /// Control characters refused in multi-line text: all but TAB, LF and CR.
+    pub(crate) const CONTROL_MULTILINE: &str =
+        r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+    /// What `str::trim` removes that is not a control character.
+    const SPACE: &str = r" \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    /// TAB, LF and CR: whitespace that multi-line text allows.
+    const SPACE_MULTILINE: &str = r"\t\n\r";
+    /// Bidi controls and invisible characters, refused in names.
+    const NAME_INVISIBLE: &str =
+        r"\u00AD\u061C\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF";
+    /// Characters that do not make a message non-empty.
+    const MESSAGE_INVISIBLE: &str = r"\u00AD\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\u2800\u3164\uFE00-\uFE0F\uFEFF";
+    /// The end of a pattern. For ECMA-262, whose patterns JSON Schema uses,
+    /// the lookahead changes nothing; Python's `$`, which test generators
+    /// use, also matches before a final newline, a control character the
+    /// server refuses in single-line text.
+    const END: &str = r"(?!\n)$";
+    /// bcrypt reads 72 bytes; longer passwords are refused.
+    const PASSWORD_MAX_BYTES: usize = 72;
+    /// The longest `client_message_id` (the domain keeps it private to its parser).
+    pub(crate) const CLIENT_MESSAGE_ID_MAX: usize = 64;
+
+    /// Whether a text may span lines.
+    #[derive(Clone, Copy)]
+    enum Lines {
+        Single,
+        Multi,
+    }
+
+    /// What a trimmed text is measured against.
+    struct Text {
+        lines: Lines,
+        /// Characters refused anywhere in the text, besides control characters.
+        refused: &'static str,
+        /// Characters that do not count towards "not empty".
+        blank: &'static str,
+        min: usize,
+        max: usize,
+    }
+
+    impl Text {
+        const fn single(min: usize, max: usize) -> Self {
+            Self {
+                lines: Lines::Single,
+                refused: "",
+                blank: "",
+                min,
+                max,
+            }
+        }
+
+        const fn multi(min: usize, max: usize) -> Self {
+            Self {
+                lines: Lines::Multi,
+                ..Self::single(min, max)
+            }
+        }
+
+        const fn name(min: usize, max: usize) -> Self {
+            Self {
+                refused: NAME_INVISIBLE,
+                blank: r"\u200C\u200D",
+                ..Self::single(min, max)
+            }
+        }
+
+        /// `^space* (edge (any{0,max-2} edge)?)? space*$`: between optional
+        /// surrounding whitespace, `min` to `max` characters that neither
+        /// start nor end with whitespace.
+        fn pattern(&self) -> String {
+            let (control, space, end) = match self.lines {
+                Lines::Single => (CONTROL, SPACE.to_owned(), END),
+                Lines::Multi => (CONTROL_MULTILINE, format!("{SPACE}{SPACE_MULTILINE}"), "$"),
+            };
+            let refused = self.refused;
+            let any = format!("[^{control}{refused}]");
+            let edge = format!("[^{control}{refused}{space}]");
+            let pad = format!("[{space}]*");
+            let inner = self.max.saturating_sub(2);
+            let body = if self.max > 1 {
+                format!("{edge}(?:{any}{{0,{inner}}}{edge})?")
+            } else {
+                edge
+            };
+            let visible = if self.min > 0 && !self.blank.is_empty() {
+                format!("(?=[\\s\\S]*[^{control}{refused}{space}{}])", self.blank)
+            } else {
+                String::new()
+            };
+            if self.min > 0 {
+                format!("^{visible}{pad}{body}{pad}{end}")
+            } else {
+                format!("^{pad}(?:{body}{pad})?{end}")
+            }
+        }
+
+        fn schema(&self, nullable: bool, description: &str) -> Object {
+            let description = format!(
+                "{description} Trimmed, then {} to {} characters{}.",
+                self.min,
+                self.max,
+                match self.lines {
+                    Lines::Single => "; no control characters",
+                    Lines::Multi =>
+                        "; no control characters but tab, line feed and carriage return",
+                }
+            );
+            string(nullable)
+                .min_length((self.min > 0).then_some(self.min))
+                .pattern(Some(self.pattern()))
+                .description(Some(description))
+                .build()
+        }
+    }
+
+    fn string(nullable: bool) -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(if nullable {
+            SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            SchemaType::new(Type::String)
+        })
+    }
+
+    /// Single-line text with no other rule.
+    fn plain(nullable: bool, description: &str) -> Object {
+        string(nullable)
+            .pattern(Some(format!("^[^{CONTROL}]*{END}")))
+            .description(Some(format!("{description} No control characters.")))
+            .build()
+    }
+
+    fn enumeration<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> Object {
+        string(false)
+            .enum_values(Some(values))
+            .description(Some(description))
+            .build()
+    }
+
+    pub(crate) fn email() -> Object {
+        string(false)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .max_length(Some(Email::MAX_LEN))
+            .description(Some("An e-mail address; compared without regard to case."))
+            .examples(["ada@example.com"])
+            .build()
+    }
+
+    pub(crate) fn username() -> Object {
+        let (min, max) = (Username::MIN_LEN, Username::MAX_LEN);
+        string(false)
+            .min_length(Some(min))
+            .pattern(Some(format!(
+                "^[{SPACE}]*[A-Za-z0-9][A-Za-z0-9_.-]{{{},{}}}[{SPACE}]*{END}",
+                min - 1,
+                max - 1
+            )))
+            .description(Some(format!(
+                "{min} to {max} ASCII letters, digits, `_`, `.` or `-`, starting with a letter \
+                 or digit (after trimming and Unicode NFKC normalization; unique without regard \
+                 to case)."
+            )))
+            .examples(["ada"])
+            .build()
+    }
+
+    /// A new password: its length and the characters bcrypt can hash.
+    pub(crate) fn new_password() -> Object {
+        string(false)
+            .min_length(Some(Password::MIN_LEN))
+            .max_length(Some(Password::MAX_LEN.min(PASSWORD_MAX_BYTES)))
+            .pattern(Some(r"^[^\u0000]*$"))
+            .description(Some(format!(
+                "{} to {} characters and at most {PASSWORD_MAX_BYTES} bytes of UTF-8, with a \
+                 lowercase letter, an uppercase letter and a digit; no NUL.",
+                Password::MIN_LEN,
+                Password::MAX_LEN.min(PASSWORD_MAX_BYTES)
+            )))
+            .examples(["Secret123"])
+            .build()
+    }
+
+    /// A password being checked, not chosen: anything but NUL.
+    pub(crate) fn password() -> Object {
+        string(false)
+            .pattern(Some(r"^[^\u0000]*$"))
+            .description(Some("No NUL."))
+            .examples(["Secret123"])
+            .build()
+    }
+
+    pub(crate) fn login_identifier() -> Object {
+        plain(true, "E-mail address or username.")
+    }
+
+    pub(crate) fn token() -> Object {
+        plain(false, "As issued by the server.")
+    }
+
+    pub(crate) fn full_name() -> Object {
+        Text::name(0, Profile::FULL_NAME_MAX).schema(
+            true,
+            "Empty clears it. No bidi controls or invisible characters.",
+        )
+    }
+
+    pub(crate) fn bio() -> Object {
+        Text::multi(0, Profile::BIO_MAX).schema(true, "Empty clears it.")
+    }
+
+    pub(crate) fn phone_number() -> Object {
+        let digits = "(?:[ ().-]*[0-9]){6,15}[ ().-]*";
+        let edge = "[+0-9().-]";
+        let length = format!(
+            "(?={edge}(?:[ +0-9().-]{{0,{}}}{edge})?[{SPACE}]*$)",
+            Profile::PHONE_MAX - 2
+        );
+        string(true)
+            .pattern(Some(format!(
+                "^[{SPACE}]*(?:{length}\\+?{digits})?[{SPACE}]*{END}"
+            )))
+            .description(Some(format!(
+                "E.164-style, such as `+14155550123`: an optional `+`, then 6 to 15 digits, with \
+                 spaces, dashes, dots and parentheses between them; at most {} characters once \
+                 trimmed. Empty clears it.",
+                Profile::PHONE_MAX
+            )))
+            .build()
+    }
+
+    /// An http(s) URL between optional whitespace; `required: false` also
+    /// takes empty (or only whitespace), which the server reads as "none".
+    fn url_pattern(required: bool) -> String {
+        let url = format!("https?://[^/?#{CONTROL}{SPACE}][^{CONTROL}{SPACE}]*");
+        let url = if required { url } else { format!("(?:{url})?") };
+        format!("^[{SPACE}]*{url}[{SPACE}]*{END}")
+    }
+
+    pub(crate) fn avatar_url() -> Object {
+        string(true)
+            .pattern(Some(url_pattern(false)))
+            .description(Some(format!(
+                "An absolute `http` or `https` URL without whitespace, at most {} bytes. Empty \
+                 clears it.",
+                Profile::AVATAR_URL_MAX
+            )))
+            .build()
+    }
+
+    pub(crate) fn unused_media_url() -> Object {
+        string(true)
+            .pattern(Some(url_pattern(false)))
+            .description(Some(
+                "Checked as a URL like a media message's, then not stored with a text message.",
+            ))
+            .build()
+    }
+
+    pub(crate) fn media_url() -> Object {
+        string(false)
+            .pattern(Some(url_pattern(true)))
+            .description(Some(format!(
+                "An absolute `http` or `https` URL without whitespace, at most {} bytes.",
+                Profile::AVATAR_URL_MAX
+            )))
+            .build()
+    }
+
+    pub(crate) fn language_tag() -> Object {
+        let primary = "[Ee][Nn]|[Ii][DdNn]|[Jj][AaPp]|[Kk][OoRr]|[Zz][Hh]|[Cc][Nn]";
+        string(false)
+            .pattern(Some(format!(
+                "^[{SPACE}]*(?:{primary})(?:[-_][^{CONTROL}]*)?[{SPACE}]*{END}"
+            )))
+            .description(Some(
+                "A BCP 47 tag (`ja`, `zh-CN`) or a legacy alias (`jp`, `cn`, `kr`, `in`); only \
+                 the primary subtag counts.",
+            ))
+            .examples(["ja"])
+            .build()
+    }
+
+    pub(crate) fn search_query() -> Object {
+        plain(
+            false,
+            "Part of a username or full name; empty lists everyone.",
+        )
+    }
+
+    pub(crate) fn cursor() -> Object {
+        string(true)
+            .description(Some(
+                "`next_cursor` of the previous page; one the server did not make reads as the \
+                 first page.",
+            ))
+            .build()
+    }
+
+    fn page_limit(default: u32, max: u32) -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0))
+            .maximum(Some(u32::MAX))
+            .description(Some(format!(
+                "Page size, 1 to {max} (default {default}); other values are clamped into \
+                 that range."
+            )))
+            .build()
+    }
+
+    pub(crate) fn user_page_limit() -> Object {
+        page_limit(UserService::DEFAULT_PAGE, UserService::MAX_PAGE)
+    }
+
+    pub(crate) fn chat_page_limit() -> Object {
+        page_limit(20, ChatService::MAX_CHAT_PAGE)
+    }
+
+    pub(crate) fn history_limit() -> Object {
+        page_limit(50, ChatService::MAX_HISTORY_PAGE)
+    }
+
+    pub(crate) fn direct_kind() -> Object {
+        enumeration([ChatKind::Direct.as_str()], "A chat between two people.")
+    }
+
+    pub(crate) fn group_kind() -> Object {
+        enumeration([ChatKind::Group.as_str()], "A chat of several members.")
+    }
+
+    fn uuids(description: String) -> ArrayBuilder {
+        ArrayBuilder::new()
+            .items(uuid())
+            .description(Some(description))
+    }
+
+    pub(crate) fn direct_member() -> Array {
+        uuids("The other member's id.".to_owned())
+            .min_items(Some(1))
+            .max_items(Some(1))
+            .build()
+    }
+
+    pub(crate) fn group_members() -> Array {
+        uuids(format!(
+            "The other members' ids: at most {} once the caller and repeats are left out.",
+            ChatDetails::GROUP_MAX_MEMBERS - 1
+        ))
+        .build()
+    }
+
+    pub(crate) fn new_members() -> Array {
+        uuids(format!(
+            "Users to add; a group holds at most {} members.",
+            ChatDetails::GROUP_MAX_MEMBERS
+        ))
+        .max_items(Some(ChatDetails::GROUP_MAX_MEMBERS - 1))
+        .build()
+    }
+
+    /// The hyphenated form (the server also reads the other forms the
+    /// `uuid` crate parses; this is the one it writes).
+    const UUID: &str =
+        r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?!\n)$";
+
+    fn uuid() -> Object {
+        string(false)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .pattern(Some(UUID))
+            .build()
+    }
+
+    pub(crate) fn reply_to() -> Object {
+        string(true)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .pattern(Some(UUID))
+            .description(Some("The message this one answers, in the same chat."))
+            .build()
+    }
+
+    pub(crate) fn chat_name() -> Object {
+        Text::name(1, ChatDetails::NAME_MAX)
+            .schema(false, "No bidi controls or invisible characters.")
+    }
+
+    pub(crate) fn chat_name_update() -> Object {
+        Text::name(1, ChatDetails::NAME_MAX).schema(
+            true,
+            "Left out or `null` keeps it. No bidi controls or invisible characters.",
+        )
+    }
+
+    pub(crate) fn chat_description() -> Object {
+        Text::multi(0, ChatDetails::DESCRIPTION_MAX).schema(true, "Empty clears it.")
+    }
+
+    pub(crate) fn message_text() -> Object {
+        Text {
+            blank: MESSAGE_INVISIBLE,
+            ..Text::multi(1, MessageContent::TEXT_MAX)
+        }
+        .schema(
+            false,
+            "Text that is only whitespace and invisible characters counts as empty.",
+        )
+    }
+
+    pub(crate) fn caption() -> Object {
+        Text::multi(0, MessageContent::TEXT_MAX).schema(true, "A caption.")
+    }
+
+    pub(crate) fn text_kind() -> Object {
+        enumeration(
+            [MessageKind::Text.as_str()],
+            "A text message (the default).",
+        )
+    }
+
+    pub(crate) fn media_kind() -> Object {
+        enumeration(
+            [
+                MessageKind::Image,
+                MessageKind::Video,
+                MessageKind::File,
+                MessageKind::Sticker,
+                MessageKind::Gif,
+            ]
+            .map(MessageKind::as_str),
+            "A media message: `media_url` is required, `text` is its caption.",
+        )
+    }
+
+    pub(crate) fn chat_kind() -> Object {
+        enumeration(
+            [ChatKind::Direct, ChatKind::Group].map(ChatKind::as_str),
+            "`direct` or `group`.",
+        )
+    }
+
+    pub(crate) fn role() -> Object {
+        enumeration(
+            [Role::Owner, Role::Admin, Role::Member].map(Role::as_str),
+            "Owners and admins manage a group.",
+        )
+    }
+
+    pub(crate) fn message_kind() -> Object {
+        enumeration(
+            [
+                MessageKind::Text,
+                MessageKind::Image,
+                MessageKind::Video,
+                MessageKind::File,
+                MessageKind::Sticker,
+                MessageKind::Gif,
+                MessageKind::System,
+            ]
+            .map(MessageKind::as_str),
+            "`system` messages are written by the server.",
+        )
+    }
+
+    pub(crate) fn client_message_id() -> Object {
+        Text::single(1, CLIENT_MESSAGE_ID_MAX).schema(
+            true,
+            "Idempotency key: a retry with the same key returns the first message.",
+        )
+    }
+}
+
 /// The document as pretty JSON with a trailing newline, as checked in.
 ///
 /// # Errors
@@ -118,4 +779,22 @@ pub fn json() -> Result<String, serde_json::Error> {
         text.push('\n');
         text
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::DomainError;
+    use nerutalk_domain::chat::parse_client_message_id;
+
+    #[test]
+    fn client_message_id_limit_is_the_domains() {
+        let longest = "x".repeat(super::field::CLIENT_MESSAGE_ID_MAX);
+        assert!(parse_client_message_id(&longest).is_ok());
+        assert_eq!(
+            parse_client_message_id(&format!("{longest}x")),
+            Err(DomainError::ClientMessageIdInvalid {
+                max: super::field::CLIENT_MESSAGE_ID_MAX
+            })
+        );
+    }
 }

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{InternalError, JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
@@ -81,11 +81,7 @@ pub fn serve(
                     ApiError::request(RequestError::InvalidQuery, error).into()
                 }),
             )
-            .app_data(
-                web::PathConfig::default().error_handler(|error: PathError, _| {
-                    ApiError::request(RequestError::InvalidPath, error).into()
-                }),
-            )
+            .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(from_fn(language::middleware))
             .wrap(TracingLogger::<RequestSpan>::new())
             .configure(routes::configure)
@@ -97,6 +93,36 @@ pub fn serve(
         server = server.workers(workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// A path segment that does not parse; unless the path is a literal route
+/// for other methods (`PUT …/messages/mark-read` reaches the route
+/// `…/messages/{message_id}`): that is `405`, as for any other known path.
+fn path_error(error: PathError, request: &HttpRequest) -> actix_web::Error {
+    let other_methods = request
+        .app_data::<web::Data<KnownRoutes>>()
+        .and_then(|known| known.allowed(request.path()))
+        .filter(|allowed| !allowed.contains(request.method()));
+    match other_methods {
+        Some(allowed) => InternalError::from_response(error, method_not_allowed(&allowed)).into(),
+        None => ApiError::request(RequestError::InvalidPath, error).into(),
+    }
+}
+
+fn method_not_allowed(allowed: &[Method]) -> HttpResponse {
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = HttpResponse::from_error(ApiError::request(
+        RequestError::MethodNotAllowed,
+        format!("this path answers {allow}"),
+    ));
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {
@@ -124,17 +150,5 @@ async fn unrouted(request: HttpRequest, known: web::Data<KnownRoutes>) -> HttpRe
             "no route matches this path",
         ));
     };
-    let allow = allowed
-        .iter()
-        .map(Method::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut response = HttpResponse::from_error(ApiError::request(
-        RequestError::MethodNotAllowed,
-        format!("this path answers {allow}"),
-    ));
-    if let Ok(value) = HeaderValue::from_str(&allow) {
-        response.headers_mut().insert(header::ALLOW, value);
-    }
-    response
+    method_not_allowed(&allowed)
 }

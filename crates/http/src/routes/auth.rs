@@ -19,10 +19,8 @@ use crate::server::AppState;
     request_body = RegisterRequest,
     responses(
         (status = 201, body = Envelope<PrivateProfile>),
-        (status = 400, description = "Malformed JSON", body = ErrorEnvelope),
         (status = 409, description = "E-mail or username taken (`error.details.field`)", body = ErrorEnvelope),
-        (status = 415, description = "Not JSON", body = ErrorEnvelope),
-        (status = 422, description = "A field breaks a rule", body = ErrorEnvelope)))]
+        (status = 422, description = "A field breaks a rule, or the passwords differ", body = ErrorEnvelope)))]
 #[post("/register")]
 pub(crate) async fn register(
     state: web::Data<AppState>,
@@ -95,8 +93,7 @@ pub(crate) async fn refresh(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Envelope<Option<String>>),
-        (status = 401, body = ErrorEnvelope)))]
+        (status = 200, body = Envelope<Option<String>>)))]
 #[post("/logout")]
 pub(crate) async fn logout(
     state: web::Data<AppState>,
@@ -110,8 +107,7 @@ pub(crate) async fn logout(
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Envelope<PrivateProfile>),
-        (status = 401, body = ErrorEnvelope)))]
+        (status = 200, body = Envelope<PrivateProfile>)))]
 #[get("/me")]
 pub(crate) async fn me(CurrentUser(actor): CurrentUser) -> Reply<PrivateProfile> {
     Reply::ok(Notice::Profile, actor.user.into())
@@ -123,8 +119,7 @@ pub(crate) async fn me(CurrentUser(actor): CurrentUser) -> Reply<PrivateProfile>
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, body = Envelope<PrivateProfile>),
-        (status = 401, body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope)))]
+        (status = 422, description = "A field breaks a rule (`error.details.field`)", body = ErrorEnvelope)))]
 #[put("/me")]
 pub(crate) async fn update_me(
     state: web::Data<AppState>,
@@ -153,7 +148,6 @@ pub(crate) async fn update_me(
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, body = Envelope<Option<String>>),
-        (status = 401, body = ErrorEnvelope),
         (status = 422, description = "Wrong current password, or a weak new one", body = ErrorEnvelope)))]
 #[post("/change-password")]
 pub(crate) async fn change_password(
@@ -196,7 +190,6 @@ pub(crate) async fn verify_email(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Envelope<Option<String>>),
-        (status = 401, body = ErrorEnvelope),
         (status = 409, description = "Already verified", body = ErrorEnvelope)))]
 #[post("/resend-verification")]
 pub(crate) async fn resend_verification(

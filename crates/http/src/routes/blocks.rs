@@ -14,8 +14,9 @@ use crate::server::AppState;
 /// Block a user: they can no longer open a direct chat with you or message you there.
 #[utoipa::path(post, path = "/api/v1/users/{user_id}/block", tag = "users", security(("bearer" = [])),
     params(("user_id" = Uuid, Path)),
-    responses((status = 200, body = Envelope<Option<String>>), (status = 401, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<Option<String>>),
+        (status = 404, description = "No such user", body = ErrorEnvelope),
+        (status = 422, description = "You cannot block yourself", body = ErrorEnvelope)))]
 #[post("/users/{user_id}/block")]
 pub(crate) async fn block(
     state: web::Data<AppState>,
@@ -32,7 +33,7 @@ pub(crate) async fn block(
 /// Unblock a user.
 #[utoipa::path(delete, path = "/api/v1/users/{user_id}/block", tag = "users", security(("bearer" = [])),
     params(("user_id" = Uuid, Path)),
-    responses((status = 200, body = Envelope<Option<String>>), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<Option<String>>)))]
 #[delete("/users/{user_id}/block")]
 pub(crate) async fn unblock(
     state: web::Data<AppState>,
@@ -48,7 +49,7 @@ pub(crate) async fn unblock(
 
 /// The users you have blocked, newest first.
 #[utoipa::path(get, path = "/api/v1/users/blocked", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Envelope<BlockedUsers>), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<BlockedUsers>)))]
 #[get("/users/blocked")]
 pub(crate) async fn blocked(
     state: web::Data<AppState>,

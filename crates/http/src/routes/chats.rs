@@ -22,10 +22,9 @@ use crate::server::AppState;
     responses(
         (status = 201, body = Envelope<ChatDetailsResponse>),
         (status = 200, description = "The pair's existing direct chat", body = Envelope<ChatDetailsResponse>),
-        (status = 401, body = ErrorEnvelope),
         (status = 403, description = "A block stands in the way: `chat.blocked` for a direct chat, `chat.member_blocked` for a group", body = ErrorEnvelope),
         (status = 404, description = "A member does not exist", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope)))]
+        (status = 422, description = "A field breaks a rule, a direct chat without exactly one other member, or a group too large", body = ErrorEnvelope)))]
 #[post("")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -56,7 +55,7 @@ pub(crate) async fn create(
 /// Your chats, newest activity first, with last message, unread count and your role.
 #[utoipa::path(get, path = "/api/v1/chats", tag = "chats", security(("bearer" = [])),
     params(ChatListParams),
-    responses((status = 200, body = Envelope<ChatPageResponse>), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<ChatPageResponse>)))]
 #[get("")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
@@ -73,7 +72,8 @@ pub(crate) async fn list(
 /// A chat and its members. Chats you are not in answer 404.
 #[utoipa::path(get, path = "/api/v1/chats/{chat_id}", tag = "chats", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path)),
-    responses((status = 200, body = Envelope<ChatDetailsResponse>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<ChatDetailsResponse>),
+        (status = 404, description = "No such chat, or you are not in it", body = ErrorEnvelope)))]
 #[get("/{chat_id}")]
 pub(crate) async fn details(
     state: web::Data<AppState>,
@@ -90,8 +90,10 @@ pub(crate) async fn details(
 /// Rename or redescribe a group (owner and admins).
 #[utoipa::path(put, path = "/api/v1/chats/{chat_id}", tag = "chats", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path)), request_body = UpdateChatRequest,
-    responses((status = 200, body = Envelope<ChatDetailsResponse>), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<ChatDetailsResponse>),
+        (status = 403, description = "Not an owner or admin of the group", body = ErrorEnvelope),
+        (status = 404, description = "No such chat, or you are not in it", body = ErrorEnvelope),
+        (status = 422, description = "A field breaks a rule, or the chat is a direct chat", body = ErrorEnvelope)))]
 #[put("/{chat_id}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
@@ -116,8 +118,10 @@ pub(crate) async fn update(
 /// Add members to a group (owner and admins).
 #[utoipa::path(post, path = "/api/v1/chats/{chat_id}/participants", tag = "chats", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path)), request_body = AddParticipantsRequest,
-    responses((status = 200, body = Envelope<ChatDetailsResponse>), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<ChatDetailsResponse>),
+        (status = 403, description = "Not an owner or admin of the group (`chat.not_admin`), or a user to add has blocked you (`chat.member_blocked`)", body = ErrorEnvelope),
+        (status = 404, description = "No such chat (or you are not in it), or no such user", body = ErrorEnvelope),
+        (status = 422, description = "The chat is a direct chat, or the group would grow too large", body = ErrorEnvelope)))]
 #[post("/{chat_id}/participants")]
 pub(crate) async fn add_participants(
     state: web::Data<AppState>,
@@ -143,8 +147,10 @@ pub(crate) async fn add_participants(
 /// Remove a member (admins), or leave (yourself).
 #[utoipa::path(delete, path = "/api/v1/chats/{chat_id}/participants/{user_id}", tag = "chats", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses((status = 200, body = Envelope<Option<String>>), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<Option<String>>),
+        (status = 403, description = "Not an admin, or the member is the owner", body = ErrorEnvelope),
+        (status = 404, description = "No such chat or member, or you are not in the chat", body = ErrorEnvelope),
+        (status = 422, description = "The chat is a direct chat", body = ErrorEnvelope)))]
 #[delete("/{chat_id}/participants/{user_id}")]
 pub(crate) async fn remove_participant(
     state: web::Data<AppState>,
@@ -168,8 +174,9 @@ pub(crate) async fn remove_participant(
     params(("chat_id" = Uuid, Path)), request_body = SendMessageRequest,
     responses((status = 201, body = Envelope<MessageDto>),
         (status = 200, description = "A retry: the message stored the first time", body = Envelope<MessageDto>),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+        (status = 403, description = "Blocked by the other member of a direct chat", body = ErrorEnvelope),
+        (status = 404, description = "No such chat (or you are not in it), or no such message to reply to", body = ErrorEnvelope),
+        (status = 422, description = "A field breaks a rule", body = ErrorEnvelope)))]
 #[post("/{chat_id}/messages")]
 pub(crate) async fn send_message(
     state: web::Data<AppState>,
@@ -202,7 +209,8 @@ pub(crate) async fn send_message(
 /// History by `seq`, oldest first, at most 100 a page.
 #[utoipa::path(get, path = "/api/v1/chats/{chat_id}/messages", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path), HistoryParams),
-    responses((status = 200, body = Envelope<Vec<MessageDto>>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<Vec<MessageDto>>),
+        (status = 404, description = "No such chat, or you are not in it", body = ErrorEnvelope)))]
 #[get("/{chat_id}/messages")]
 pub(crate) async fn history(
     state: web::Data<AppState>,
@@ -231,8 +239,10 @@ pub(crate) async fn history(
 /// Edit your own text message.
 #[utoipa::path(put, path = "/api/v1/chats/{chat_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path), ("message_id" = Uuid, Path)), request_body = EditMessageRequest,
-    responses((status = 200, body = Envelope<MessageDto>), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<MessageDto>),
+        (status = 403, description = "Not your message", body = ErrorEnvelope),
+        (status = 404, description = "No such chat or message, or you are not in the chat", body = ErrorEnvelope),
+        (status = 422, description = "Empty or too long text, or a message that cannot be edited", body = ErrorEnvelope)))]
 #[put("/{chat_id}/messages/{message_id}")]
 pub(crate) async fn edit_message(
     state: web::Data<AppState>,
@@ -256,8 +266,9 @@ pub(crate) async fn edit_message(
 /// Delete a message (its author or an admin); a tombstone keeps its seq.
 #[utoipa::path(delete, path = "/api/v1/chats/{chat_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path), ("message_id" = Uuid, Path)),
-    responses((status = 200, body = Envelope<MessageDto>), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<MessageDto>),
+        (status = 403, description = "Neither your message nor yours to moderate", body = ErrorEnvelope),
+        (status = 404, description = "No such chat or message, or you are not in the chat", body = ErrorEnvelope)))]
 #[delete("/{chat_id}/messages/{message_id}")]
 pub(crate) async fn delete_message(
     state: web::Data<AppState>,
@@ -279,7 +290,8 @@ pub(crate) async fn delete_message(
 /// Mark everything up to `seq` read; members get a read receipt.
 #[utoipa::path(post, path = "/api/v1/chats/{chat_id}/messages/mark-read", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path)), request_body = MarkReadRequest,
-    responses((status = 200, body = Envelope<ReadMarker>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Envelope<ReadMarker>),
+        (status = 404, description = "No such chat, or you are not in it", body = ErrorEnvelope)))]
 #[post("/{chat_id}/messages/mark-read")]
 pub(crate) async fn mark_read(
     state: web::Data<AppState>,

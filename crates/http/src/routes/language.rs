@@ -55,7 +55,6 @@ pub(crate) async fn current(request: HttpRequest) -> Reply<CurrentLanguage> {
     request_body = SetLanguageRequest,
     responses(
         (status = 200, body = Envelope<PrivateProfile>),
-        (status = 401, body = ErrorEnvelope),
         (status = 422, description = "Unsupported language", body = ErrorEnvelope)))]
 #[put("/language")]
 pub(crate) async fn update(

@@ -17,9 +17,7 @@ use crate::server::AppState;
     params(("user_id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 200, body = Envelope<PublicProfile>),
-        (status = 400, description = "Not a UUID", body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope)))]
+        (status = 404, description = "No such user", body = ErrorEnvelope)))]
 #[get("/user/{user_id}")]
 pub(crate) async fn public_profile(
     state: web::Data<AppState>,
@@ -39,8 +37,6 @@ pub(crate) async fn public_profile(
     params(UserSearchQuery),
     responses(
         (status = 200, body = Envelope<UserPageResponse>),
-        (status = 400, description = "Bad query string", body = ErrorEnvelope),
-        (status = 401, body = ErrorEnvelope),
         (status = 422, description = "Control characters in the query", body = ErrorEnvelope)))]
 #[get("/users")]
 pub(crate) async fn search(
