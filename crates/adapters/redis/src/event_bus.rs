@@ -153,7 +153,7 @@ async fn subscriber(
             let mut routing = shared.routing.lock().await;
             let channels: Vec<String> = routing.wanted.keys().copied().map(channel).collect();
             if !channels.is_empty() {
-                if let Err(error) = commands.subscribe(&channels).await {
+                if let Err(error) = within_deadline(commands.subscribe(&channels)).await {
                     tracing::warn!(%error, "resubscribing failed; reconnecting");
                     drop(routing);
                     drop(shared);
@@ -190,6 +190,20 @@ async fn subscriber(
             shared.routing.lock().await.sink = None;
             tracing::warn!("Redis pub/sub connection lost; reconnecting");
         }
+    }
+}
+
+/// How long a SUBSCRIBE or UNSUBSCRIBE may take. They are sent under their
+/// shard's lock, so a connection that hangs must not hold up every other
+/// user of the shard for longer than this.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(5);
+
+async fn within_deadline(
+    command: impl Future<Output = redis::RedisResult<()>>,
+) -> Result<(), PortError> {
+    match tokio::time::timeout(COMMAND_DEADLINE, command).await {
+        Ok(sent) => sent.map_err(PortError::unavailable),
+        Err(elapsed) => Err(PortError::unavailable(elapsed)),
     }
 }
 
@@ -248,12 +262,16 @@ impl EventBus for RedisEventBus {
             return Ok(());
         }
         // Without a live connection the subscriber subscribes on reconnect.
-        if let Some(sink) = routing.sink.as_mut() {
-            sink.subscribe(channel(user_id))
-                .await
-                .map_err(PortError::unavailable)?;
+        let Some(sink) = routing.sink.as_mut() else {
+            return Ok(());
+        };
+        let sent = within_deadline(sink.subscribe(channel(user_id))).await;
+        if sent.is_err() {
+            // An error means "not subscribed": the caller gives up on the
+            // socket and will not unsubscribe, so no count may be left behind.
+            routing.wanted.remove(&user_id);
         }
-        Ok(())
+        sent
     }
 
     async fn unsubscribe(&self, user_id: UserId) -> Result<(), PortError> {
@@ -268,11 +286,11 @@ impl EventBus for RedisEventBus {
             }
             None => return Ok(()),
         }
-        if let Some(sink) = routing.sink.as_mut() {
-            sink.unsubscribe(channel(user_id))
-                .await
-                .map_err(PortError::unavailable)?;
+        // A channel left subscribed by a failure here only brings events the
+        // hub drops, and the next reconnect subscribes only what is wanted.
+        match routing.sink.as_mut() {
+            Some(sink) => within_deadline(sink.unsubscribe(channel(user_id))).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }

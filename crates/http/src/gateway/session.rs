@@ -188,6 +188,12 @@ impl Connection {
         mut events: tokio::sync::mpsc::Receiver<Arc<Delivery>>,
         revoked: &tokio::sync::Notify,
     ) -> Option<CloseReason> {
+        // A revocation published between the upgrade's token check and this
+        // socket's registration reached no socket: look once more, now that
+        // any later one will arrive.
+        if let Some(reason) = self.sign_in_ended().await {
+            return Some(reason);
+        }
         let greeting = json!({
             "user_id": self.user_id(),
             "language": self.context.language.code(),
@@ -620,12 +626,21 @@ impl CloseText {
 
 /// How to close after a frame the protocol refuses (RFC 6455 §7.4.1): text
 /// that is not UTF-8 is 1007, a frame or message over the limit 1009, any
-/// other breach 1002. actix-ws reports bad UTF-8 as invalid data, and a
-/// message over the continuation limit as a plain I/O error.
+/// other breach 1002. actix-ws reports bad UTF-8 as invalid data, a broken
+/// read as a plain I/O error around the payload's error (the peer is gone;
+/// 1002 is as good as any), and a message over the continuation limit as a
+/// plain I/O error around a message of its own.
 fn protocol_close(error: &ProtocolError) -> (CloseCode, CloseText) {
     match error {
         ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
             (CloseCode::Invalid, CloseText::InvalidUtf8)
+        }
+        ProtocolError::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<actix_web::error::PayloadError>()) =>
+        {
+            (CloseCode::Protocol, CloseText::ProtocolError)
         }
         ProtocolError::Overflow | ProtocolError::Io(_) => {
             (CloseCode::Size, CloseText::FrameTooLarge)
@@ -693,6 +708,20 @@ mod tests {
         assert_eq!(
             protocol_close(&ProtocolError::UnmaskedFrame),
             (CloseCode::Protocol, CloseText::ProtocolError)
+        );
+        let too_long =
+            ProtocolError::Io(std::io::Error::other("Exceeded maximum continuation size"));
+        assert_eq!(
+            protocol_close(&too_long),
+            (CloseCode::Size, CloseText::FrameTooLarge)
+        );
+        let broken_read = ProtocolError::Io(std::io::Error::other(
+            actix_web::error::PayloadError::Incomplete(None),
+        ));
+        assert_eq!(
+            protocol_close(&broken_read),
+            (CloseCode::Protocol, CloseText::ProtocolError),
+            "a broken connection is not a frame too large"
         );
     }
 }
