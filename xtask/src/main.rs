@@ -3,6 +3,7 @@
 mod bench;
 mod checks;
 mod conformance;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -68,8 +69,28 @@ fn cargo() -> Command {
     command
 }
 
+/// The target directory cargo builds into (`CARGO_TARGET_DIR` when set).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
+/// The program and its arguments, quoted, and never the environment it is
+/// given: secrets (the conformance run's bearer token) travel there, and a
+/// command's `Debug` would print them into the CI log.
+fn shown(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| format!("{part:?}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn run(mut command: Command) -> Result<()> {
-    let shown = format!("{command:?}");
+    let shown = shown(&command);
     eprintln!("xtask: running {shown}");
     let status = command
         .status()
