@@ -171,3 +171,22 @@ fn ci() -> Result<()> {
     check_migrations()?;
     test()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    #[test]
+    fn a_shown_command_leaves_out_the_environment_where_secrets_travel() {
+        let mut command = Command::new("schemathesis");
+        command
+            .env("NERUTALK_CONFORMANCE_TOKEN", "eyJ.secret.token")
+            .args(["run", "--url", "http://127.0.0.1:1"]);
+        assert!(format!("{command:?}").contains("eyJ.secret.token"));
+        let shown = super::shown(&command);
+        assert_eq!(
+            shown,
+            r#""schemathesis" "run" "--url" "http://127.0.0.1:1""#
+        );
+    }
+}
