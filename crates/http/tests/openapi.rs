@@ -165,6 +165,7 @@ fn request_schemas_carry_the_domains_limits() {
 
 /// The characters a regular-expression class names (`\uXXXX`, `\t`, `\n`,
 /// `\r`, literals and ranges of them), as inclusive ranges.
+#[cfg(test)]
 fn class_ranges(class: &str) -> Vec<(char, char)> {
     let mut chars = class.chars().peekable();
     let next_char = |chars: &mut std::iter::Peekable<std::str::Chars>| -> Option<char> {
@@ -196,11 +197,13 @@ fn class_ranges(class: &str) -> Vec<(char, char)> {
     ranges
 }
 
+#[cfg(test)]
 fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
     ranges.iter().any(|(low, high)| (*low..=*high).contains(&c))
 }
 
 /// The class of the lookahead that requires one visible character.
+#[cfg(test)]
 fn visible_lookahead(pattern: &str) -> Vec<(char, char)> {
     let start = r"(?=[\s\S]*[^";
     let from = pattern.find(start).unwrap_or_else(|| panic!("{pattern}")) + start.len();
@@ -234,6 +237,7 @@ fn names_and_messages_count_as_empty_exactly_what_the_domain_counts_as_blank() {
 
 /// Every `(scheme bytes, class, count)` of a URL pattern: after a scheme,
 /// `count` characters of `class`, at most.
+#[cfg(test)]
 fn url_length_tiers(pattern: &str) -> Vec<(usize, &str, usize)> {
     let mut tiers = Vec::new();
     for (at, _) in pattern.match_indices("://") {
