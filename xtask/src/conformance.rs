@@ -9,10 +9,21 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{bench, cargo, root, run};
+use crate::server::{self, Scratch};
+use crate::{cargo, root, run, target_dir};
 
-/// Pinned so that a new release's new checks never fail CI unannounced.
+/// Pinned, with every dependency in [`CONSTRAINTS`], so that a new
+/// release's new checks never fail CI unannounced.
 const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// The exact version of every package in the virtualenv (`pip install -c`).
+const CONSTRAINTS: &str = "xtask/schemathesis-constraints.txt";
+/// The constraints a virtualenv was installed with, kept in it: a changed
+/// file means a new virtualenv.
+const INSTALLED_WITH: &str = "nerutalk-constraints.txt";
+/// Carries the bearer token to schemathesis, whose configuration expands it
+/// into the `Authorization` header: in an argument it would be in the CI
+/// log and in any process listing.
+const TOKEN_VARIABLE: &str = "NERUTALK_CONFORMANCE_TOKEN";
 /// Fixed, so that a failure reproduces.
 const SEED: &str = "20261128";
 /// Test cases per operation and phase: the whole run takes about a minute.
@@ -20,32 +31,100 @@ const EXAMPLES: &str = "50";
 /// The route that ends the session it is called with: tested last, alone.
 const LOGOUT: &str = "/api/v1/auth/logout";
 
-/// The target directory cargo builds into (`CARGO_TARGET_DIR` when set).
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root().join(dir),
-        None => root().join("target"),
-    }
-}
-
-/// The virtualenv's `bin`, with schemathesis at the pinned version in it.
+/// The virtualenv's `bin`, with exactly the constrained packages in it.
 fn install(venv: &Path) -> Result<PathBuf> {
     let bin = venv.join("bin");
-    let installed = Command::new(bin.join("schemathesis"))
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains(SCHEMATHESIS_VERSION));
-    if !installed {
-        let mut create = Command::new("python3");
-        create.args(["-m", "venv"]).arg(venv);
-        run(create)?;
-        let mut pip = Command::new(bin.join("pip"));
-        pip.args(["install", "--quiet", "--disable-pip-version-check"])
-            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}"));
-        run(pip)?;
+    let constraints = root().join(CONSTRAINTS);
+    let pinned = std::fs::read_to_string(&constraints)
+        .with_context(|| format!("cannot read {}", constraints.display()))?;
+    let current = std::fs::read_to_string(venv.join(INSTALLED_WITH))
+        .is_ok_and(|installed_with| installed_with == pinned)
+        && installed_version(&bin).as_deref() == Some(SCHEMATHESIS_VERSION);
+    if current {
+        return Ok(bin);
     }
+    // Whatever is there was made from other constraints, or half made.
+    let _ = std::fs::remove_dir_all(venv);
+    create_venv(venv)?;
+    let mut pip = Command::new(bin.join("pip"));
+    pip.args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg("--constraint")
+        .arg(&constraints)
+        .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}"));
+    run(pip)?;
+    let installed = installed_version(&bin);
+    if installed.as_deref() != Some(SCHEMATHESIS_VERSION) {
+        bail!("pip installed schemathesis {installed:?}, not {SCHEMATHESIS_VERSION}");
+    }
+    refuse_unpinned(&bin, &pinned)?;
+    std::fs::write(venv.join(INSTALLED_WITH), pinned)
+        .context("cannot record the virtualenv's constraints")?;
     Ok(bin)
+}
+
+/// The installed schemathesis's version as its package metadata states it.
+fn installed_version(bin: &Path) -> Option<String> {
+    let output = Command::new(bin.join("python"))
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('schemathesis'))",
+        ])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// `python3 -m venv`, saying what to install when Debian's python lacks it.
+fn create_venv(venv: &Path) -> Result<()> {
+    const HINT: &str = "python3 -m venv needs the standard library's venv and ensurepip; \
+        on Debian and Ubuntu they are the python3-venv package (`apt-get install python3-venv`)";
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(venv);
+    eprintln!("xtask: running {}", crate::shown(&create));
+    let output = create
+        .output()
+        .with_context(|| format!("cannot run python3 ({HINT})"))?;
+    if !output.status.success() {
+        let _ = std::fs::remove_dir_all(venv);
+        bail!(
+            "python3 -m venv failed ({}): {}\n{HINT}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Fails if the virtualenv holds a package the constraints do not pin at
+/// the version installed: a new dependency of schemathesis would float.
+fn refuse_unpinned(bin: &Path, pinned: &str) -> Result<()> {
+    let output = Command::new(bin.join("pip"))
+        .args(["freeze", "--disable-pip-version-check"])
+        .output()
+        .context("cannot run pip freeze")?;
+    if !output.status.success() {
+        bail!(
+            "pip freeze failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let pinned: Vec<&str> = pinned.lines().map(str::trim).collect();
+    let unpinned: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !pinned.contains(line))
+        .map(str::to_owned)
+        .collect();
+    if !unpinned.is_empty() {
+        bail!(
+            "{CONSTRAINTS} does not pin {}: add them as `pip freeze` lists them",
+            unpinned.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Registers a user on the server at `base` and signs in; returns the access token.
@@ -81,18 +160,16 @@ pub fn schemathesis() -> Result<()> {
     let mut build = cargo();
     build.args(["build", "-p", "nerutalk-server"]);
     run(build)?;
-    let scratch = std::env::temp_dir().join(format!("nerutalk-conformance-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).context("cannot create the scratch directory")?;
-    let port = bench::free_port()?;
-    let server = bench::start(
+    let scratch = Scratch::create("conformance")?;
+    let data = scratch.path().display().to_string();
+    let port = server::free_port()?;
+    let server = server::start(
         &target_dir().join("debug/nerutalk"),
         port,
+        scratch,
         &[
-            (
-                "DATABASE_URL",
-                format!("sqlite://{}/conformance.db", scratch.display()),
-            ),
-            ("DATA_DIR", scratch.display().to_string()),
+            ("DATABASE_URL", format!("sqlite://{data}/conformance.db")),
+            ("DATA_DIR", data),
         ],
     )?;
     let base = format!("http://127.0.0.1:{port}");
@@ -104,7 +181,8 @@ pub fn schemathesis() -> Result<()> {
             .map(|filter| {
                 let mut schemathesis = Command::new(bin.join("schemathesis"));
                 schemathesis
-                    .current_dir(&scratch)
+                    .current_dir(server.scratch())
+                    .env(TOKEN_VARIABLE, &token)
                     .arg("--config-file")
                     .arg(root().join("xtask/schemathesis.toml"))
                     .arg("run")
@@ -112,16 +190,13 @@ pub fn schemathesis() -> Result<()> {
                     .args(["--url", &base])
                     .args(["--checks", "all"])
                     .args(["--seed", SEED, "--max-examples", EXAMPLES])
-                    .args(filter)
-                    .arg("--header")
-                    .arg(format!("Authorization: Bearer {token}"));
+                    .args(filter);
                 run(schemathesis)
             })
             .collect();
         outcomes.into_iter().collect::<Result<()>>()
     });
     drop(server);
-    let _ = std::fs::remove_dir_all(&scratch);
     eprintln!(
         "xtask: schemathesis {SCHEMATHESIS_VERSION} took {} s",
         started.elapsed().as_secs()

@@ -3,6 +3,7 @@
 mod bench;
 mod checks;
 mod conformance;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -68,8 +69,28 @@ fn cargo() -> Command {
     command
 }
 
+/// The target directory cargo builds into (`CARGO_TARGET_DIR` when set).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
+/// The program and its arguments, quoted, and never the environment it is
+/// given: secrets (the conformance run's bearer token) travel there, and a
+/// command's `Debug` would print them into the CI log.
+fn shown(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| format!("{part:?}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn run(mut command: Command) -> Result<()> {
-    let shown = format!("{command:?}");
+    let shown = shown(&command);
     eprintln!("xtask: running {shown}");
     let status = command
         .status()
@@ -149,4 +170,23 @@ fn ci() -> Result<()> {
     checks::dependencies(&root())?;
     check_migrations()?;
     test()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    #[test]
+    fn a_shown_command_leaves_out_the_environment_where_secrets_travel() {
+        let mut command = Command::new("schemathesis");
+        command
+            .env("NERUTALK_CONFORMANCE_TOKEN", "eyJ.secret.token")
+            .args(["run", "--url", "http://127.0.0.1:1"]);
+        assert!(format!("{command:?}").contains("eyJ.secret.token"));
+        let shown = super::shown(&command);
+        assert_eq!(
+            shown,
+            r#""schemathesis" "run" "--url" "http://127.0.0.1:1""#
+        );
+    }
 }

@@ -310,8 +310,12 @@ pub(crate) mod field {
     /// Bidi controls and invisible characters, refused in names.
     const NAME_INVISIBLE: &str =
         r"\u00AD\u061C\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF";
-    /// Characters that do not make a message non-empty.
-    const MESSAGE_INVISIBLE: &str = r"\u00AD\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\u2800\u3164\uFE00-\uFE0F\uFEFF";
+    /// Zero-width non-joiner and joiner: allowed inside a name, trimmed from its ends.
+    const JOINERS: &str = r"\u200C\u200D";
+    /// With whitespace and [`NAME_INVISIBLE`], what the domain's `is_blank`
+    /// counts as showing nothing: the joiners, the Hangul fillers, the
+    /// Mongolian vowel separator, the braille blank and the variation selectors.
+    const DRAWS_NOTHING: &str = r"\u115F\u1160\u180E\u200C\u200D\u2800\u3164\uFE00-\uFE0F\uFFA0";
     /// The end of a pattern. For ECMA-262, whose patterns JSON Schema uses,
     /// the lookahead changes nothing; Python's `$`, which test generators
     /// use, also matches before a final newline, a control character the
@@ -335,7 +339,9 @@ pub(crate) mod field {
         /// Characters refused anywhere in the text, besides control characters.
         refused: &'static str,
         /// Characters that do not count towards "not empty".
-        blank: &'static str,
+        blank: &'static [&'static str],
+        /// Characters trimmed from the ends like whitespace, besides it.
+        trimmed: &'static str,
         min: usize,
         max: usize,
     }
@@ -345,7 +351,8 @@ pub(crate) mod field {
             Self {
                 lines: Lines::Single,
                 refused: "",
-                blank: "",
+                blank: &[],
+                trimmed: "",
                 min,
                 max,
             }
@@ -361,7 +368,8 @@ pub(crate) mod field {
         const fn name(min: usize, max: usize) -> Self {
             Self {
                 refused: NAME_INVISIBLE,
-                blank: r"\u200C\u200D",
+                blank: &[DRAWS_NOTHING],
+                trimmed: JOINERS,
                 ..Self::single(min, max)
             }
         }
@@ -374,10 +382,10 @@ pub(crate) mod field {
                 Lines::Single => (CONTROL, SPACE.to_owned(), END),
                 Lines::Multi => (CONTROL_MULTILINE, format!("{SPACE}{SPACE_MULTILINE}"), "$"),
             };
-            let refused = self.refused;
+            let (refused, trimmed) = (self.refused, self.trimmed);
             let any = format!("[^{control}{refused}]");
-            let edge = format!("[^{control}{refused}{space}]");
-            let pad = format!("[{space}]*");
+            let edge = format!("[^{control}{refused}{space}{trimmed}]");
+            let pad = format!("[{space}{trimmed}]*");
             let inner = self.max.saturating_sub(2);
             let body = if self.max > 1 {
                 format!("{edge}(?:{any}{{0,{inner}}}{edge})?")
@@ -385,7 +393,10 @@ pub(crate) mod field {
                 edge
             };
             let visible = if self.min > 0 && !self.blank.is_empty() {
-                format!("(?=[\\s\\S]*[^{control}{refused}{space}{}])", self.blank)
+                format!(
+                    "(?=[\\s\\S]*[^{control}{refused}{space}{}])",
+                    self.blank.concat()
+                )
             } else {
                 String::new()
             };
@@ -529,41 +540,81 @@ pub(crate) mod field {
             .build()
     }
 
-    /// An http(s) URL between optional whitespace; `required: false` also
-    /// takes empty (or only whitespace), which the server reads as "none".
+    /// What a URL may hold (neither whitespace nor a control character), by
+    /// the most bytes of UTF-8 one of its characters takes: 1, 2 or 3 (a
+    /// character of any width is the negated class in [`url_pattern`]).
+    /// Written as ranges, not negated, so that no class matches a character
+    /// wider than its tier (an ECMA-262 pattern without the `u` flag reads
+    /// a character beyond the BMP as two surrogates, which no range here holds).
+    const URL_BY_WIDTH: [&str; 3] = [
+        r"\u0021-\u007E",
+        r"\u0021-\u007E\u00A1-\u07FF",
+        r"\u0021-\u007E\u00A1-\u167F\u1681-\u1FFF\u200B-\u2027\u202A-\u202E\u2030-\u205E\u2060-\u2FFF\u3001-\uD7FF\uE000-\uFFFF",
+    ];
+
+    /// An http(s) URL of at most `AVATAR_URL_MAX` bytes between optional
+    /// whitespace; `required: false` also takes empty (or only whitespace),
+    /// which the server reads as "none".
+    ///
+    /// The server counts the trimmed URL's bytes, which a pattern cannot: it
+    /// admits as many characters after the scheme as fit when every one takes
+    /// as many bytes as the URL's widest. Nothing it admits is too long; a
+    /// long URL of mixed widths may fit the server and not the pattern. No
+    /// lookahead carries the bound, because test generators emit a positive
+    /// lookahead's text instead of checking it.
     fn url_pattern(required: bool) -> String {
-        let url = format!("https?://[^/?#{CONTROL}{SPACE}][^{CONTROL}{SPACE}]*");
+        let [one, two, three] = URL_BY_WIDTH;
+        let host = "(?![/?#])";
+        let after = |scheme: &str| Profile::AVATAR_URL_MAX - scheme.len();
+        let (http, https) = (after("http://"), after("https://"));
+        let url = format!(
+            "(?:http://{host}[{one}]{{1,{http}}}|https://{host}[{one}]{{1,{https}}}\
+             |https?://{host}(?:[{two}]{{1,{}}}|[{three}]{{1,{}}}|[^{CONTROL}{SPACE}]{{1,{}}}))",
+            https / 2,
+            https / 3,
+            https / 4
+        );
         let url = if required { url } else { format!("(?:{url})?") };
         format!("^[{SPACE}]*{url}[{SPACE}]*{END}")
+    }
+
+    /// What the server refuses in a URL, for the descriptions.
+    fn url_rule() -> String {
+        let max = Profile::AVATAR_URL_MAX;
+        let https = max - "https://".len();
+        format!(
+            "An absolute `http` or `https` URL without whitespace, at most {max} bytes of UTF-8 \
+             once trimmed. The pattern admits after `https://` {https} characters when all are \
+             ASCII ({} after `http://`), {} when none is beyond U+07FF, {} within the Basic \
+             Multilingual Plane and {} otherwise.",
+            https + 1,
+            https / 2,
+            https / 3,
+            https / 4
+        )
     }
 
     pub(crate) fn avatar_url() -> Object {
         string(true)
             .pattern(Some(url_pattern(false)))
-            .description(Some(format!(
-                "An absolute `http` or `https` URL without whitespace, at most {} bytes. Empty \
-                 clears it.",
-                Profile::AVATAR_URL_MAX
-            )))
+            .description(Some(format!("{} Empty clears it.", url_rule())))
             .build()
     }
 
     pub(crate) fn unused_media_url() -> Object {
         string(true)
             .pattern(Some(url_pattern(false)))
-            .description(Some(
-                "Checked as a URL like a media message's, then not stored with a text message.",
-            ))
+            .description(Some(format!(
+                "Checked like a media message's, then not stored with a text message. {}",
+                url_rule()
+            )))
             .build()
     }
 
     pub(crate) fn media_url() -> Object {
         string(false)
             .pattern(Some(url_pattern(true)))
-            .description(Some(format!(
-                "An absolute `http` or `https` URL without whitespace, at most {} bytes.",
-                Profile::AVATAR_URL_MAX
-            )))
+            .description(Some(url_rule()))
             .build()
     }
 
@@ -643,9 +694,15 @@ pub(crate) mod field {
             .build()
     }
 
+    // The server leaves repeated ids out before it counts, so a list's
+    // length is no limit: JSON Schema cannot count distinct items, and a
+    // `maxItems` would refuse lists the server takes. The limits are stated.
+
     pub(crate) fn group_members() -> Array {
         uuids(format!(
-            "The other members' ids: at most {} once the caller and repeats are left out.",
+            "The other members' ids. The caller's own id and repeats are left out; if more than \
+             {} distinct ids remain, the request is refused with 422 \
+             (`validation.group_too_large`) before any user is looked up.",
             ChatDetails::GROUP_MAX_MEMBERS - 1
         ))
         .build()
@@ -653,10 +710,11 @@ pub(crate) mod field {
 
     pub(crate) fn new_members() -> Array {
         uuids(format!(
-            "Users to add; a group holds at most {} members.",
-            ChatDetails::GROUP_MAX_MEMBERS
+            "Users to add; repeats are left out. More than {max} distinct ids, or a group of more \
+             than {max} members once they join, is refused with 422 \
+             (`validation.group_too_large`).",
+            max = ChatDetails::GROUP_MAX_MEMBERS
         ))
-        .max_items(Some(ChatDetails::GROUP_MAX_MEMBERS - 1))
         .build()
     }
 
@@ -698,7 +756,7 @@ pub(crate) mod field {
 
     pub(crate) fn message_text() -> Object {
         Text {
-            blank: MESSAGE_INVISIBLE,
+            blank: &[NAME_INVISIBLE, DRAWS_NOTHING],
             ..Text::multi(1, MessageContent::TEXT_MAX)
         }
         .schema(

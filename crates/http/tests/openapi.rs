@@ -162,3 +162,211 @@ fn request_schemas_carry_the_domains_limits() {
         1
     );
 }
+
+/// The characters a regular-expression class names (`\uXXXX`, `\t`, `\n`,
+/// `\r`, literals and ranges of them), as inclusive ranges.
+#[cfg(test)]
+fn class_ranges(class: &str) -> Vec<(char, char)> {
+    let mut chars = class.chars().peekable();
+    let next_char = |chars: &mut std::iter::Peekable<std::str::Chars>| -> Option<char> {
+        let c = chars.next()?;
+        if c != '\\' {
+            return Some(c);
+        }
+        match chars.next()? {
+            'u' => {
+                let hex: String = chars.by_ref().take(4).collect();
+                char::from_u32(u32::from_str_radix(&hex, 16).unwrap())
+            }
+            't' => Some('\t'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            other => Some(other),
+        }
+    };
+    let mut ranges = Vec::new();
+    while let Some(low) = next_char(&mut chars) {
+        if chars.peek() == Some(&'-') {
+            chars.next();
+            let high = next_char(&mut chars).unwrap();
+            ranges.push((low, high));
+        } else {
+            ranges.push((low, low));
+        }
+    }
+    ranges
+}
+
+#[cfg(test)]
+fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
+    ranges.iter().any(|(low, high)| (*low..=*high).contains(&c))
+}
+
+/// The class of the lookahead that requires one visible character.
+#[cfg(test)]
+fn visible_lookahead(pattern: &str) -> Vec<(char, char)> {
+    let start = r"(?=[\s\S]*[^";
+    let from = pattern.find(start).unwrap_or_else(|| panic!("{pattern}")) + start.len();
+    let length = pattern[from..].find("])").unwrap();
+    class_ranges(&pattern[from..from + length])
+}
+
+#[test]
+fn names_and_messages_count_as_empty_exactly_what_the_domain_counts_as_blank() {
+    use nerutalk_domain::text::is_blank;
+
+    let document = document();
+    let schemas = &document["components"]["schemas"];
+    for pattern in [
+        &schemas["GroupChatRequest"]["properties"]["name"]["pattern"],
+        &schemas["UpdateChatRequest"]["properties"]["name"]["pattern"],
+        &schemas["TextMessageRequest"]["properties"]["text"]["pattern"],
+    ] {
+        let not_visible = visible_lookahead(pattern.as_str().unwrap());
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let blank = is_blank(&c.to_string()) || c.is_control();
+            assert_eq!(
+                in_ranges(&not_visible, c),
+                blank,
+                "U+{:04X}: the pattern and the domain disagree on whether it shows",
+                u32::from(c)
+            );
+        }
+    }
+}
+
+/// Every `(scheme bytes, class, count)` of a URL pattern: after a scheme,
+/// `count` characters of `class`, at most.
+#[cfg(test)]
+fn url_length_tiers(pattern: &str) -> Vec<(usize, &str, usize)> {
+    let mut tiers = Vec::new();
+    for (at, _) in pattern.match_indices("://") {
+        let scheme = if pattern[..at].ends_with("http") {
+            "http://".len()
+        } else {
+            "https://".len()
+        };
+        let host = "://(?![/?#])";
+        let mut rest = pattern[at..]
+            .strip_prefix(host)
+            .unwrap_or_else(|| panic!("{pattern}"));
+        rest = rest.strip_prefix("(?:").unwrap_or(rest);
+        while let Some(class) = rest.strip_prefix('[') {
+            let end = class.find(']').unwrap();
+            let count = class[end..].strip_prefix("]{1,").unwrap();
+            let digits = count.find('}').unwrap();
+            tiers.push((scheme, &class[..end], count[..digits].parse().unwrap()));
+            rest = &count[digits + 1..];
+            match rest.strip_prefix('|') {
+                Some(next) if next.starts_with('[') => rest = next,
+                _ => break,
+            }
+        }
+    }
+    tiers
+}
+
+#[test]
+fn url_patterns_admit_nothing_longer_than_the_servers_byte_limit() {
+    use nerutalk_domain::user::Profile;
+
+    let document = document();
+    let mut urls = 0;
+    for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (property, field) in properties {
+            let Some(pattern) = field["pattern"].as_str() else {
+                continue;
+            };
+            if !pattern.contains("https?://") {
+                continue;
+            }
+            urls += 1;
+            let tiers = url_length_tiers(pattern);
+            assert_eq!(tiers.len(), 5, "{name}.{property}: {pattern}");
+            for (scheme, class, count) in tiers {
+                let widest = if let Some(refused) = class.strip_prefix('^') {
+                    let refused = class_ranges(refused);
+                    for c in [' ', '\u{a0}', '\u{3000}', '\u{85}', '\u{7f}'] {
+                        assert!(in_ranges(&refused, c), "{name}.{property}: {c:?} in a URL");
+                    }
+                    4
+                } else {
+                    let ranges = class_ranges(class);
+                    let admitted = (0..=0x10_FFFF)
+                        .filter_map(char::from_u32)
+                        .filter(|c| in_ranges(&ranges, *c));
+                    let mut widest = 0;
+                    for c in admitted {
+                        assert!(
+                            !c.is_whitespace() && !c.is_control(),
+                            "{name}.{property}: U+{:04X} in a URL",
+                            u32::from(c)
+                        );
+                        widest = widest.max(c.len_utf8());
+                    }
+                    widest
+                };
+                let longest = scheme + widest * count;
+                assert!(
+                    longest <= Profile::AVATAR_URL_MAX,
+                    "{name}.{property}: {count} characters of {widest} bytes are too long"
+                );
+                if widest == 1 {
+                    assert_eq!(
+                        longest,
+                        Profile::AVATAR_URL_MAX,
+                        "{name}.{property}: an ASCII URL may take the whole limit"
+                    );
+                }
+            }
+        }
+    }
+    assert!(urls >= 5, "{urls} URL fields");
+}
+
+#[test]
+fn member_lists_refuse_no_list_the_server_takes_and_state_its_distinct_limit() {
+    use nerutalk_domain::chat::ChatDetails;
+
+    let document = document();
+    let schemas = &document["components"]["schemas"];
+    for (members, limit) in [
+        (
+            &schemas["GroupChatRequest"]["properties"]["member_ids"],
+            ChatDetails::GROUP_MAX_MEMBERS - 1,
+        ),
+        (
+            &schemas["AddParticipantsRequest"]["properties"]["user_ids"],
+            ChatDetails::GROUP_MAX_MEMBERS,
+        ),
+    ] {
+        assert!(
+            members.get("maxItems").is_none(),
+            "repeats are left out before the server counts: {members}"
+        );
+        let description = members["description"].as_str().unwrap();
+        assert!(
+            description.contains(&format!("more than {limit} distinct ids"))
+                || description.contains(&format!("More than {limit} distinct ids")),
+            "{description}"
+        );
+    }
+}
+
+#[test]
+fn edits_and_deletes_document_the_block_that_freezes_a_direct_chat() {
+    let document = document();
+    let messages = &document["paths"]["/api/v1/chats/{chat_id}/messages/{message_id}"];
+    for method in ["put", "delete"] {
+        let forbidden = messages[method]["responses"]["403"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            forbidden.contains("`chat.blocked`"),
+            "{method}: {forbidden}"
+        );
+    }
+}

@@ -240,7 +240,7 @@ pub(crate) async fn history(
 #[utoipa::path(put, path = "/api/v1/chats/{chat_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path), ("message_id" = Uuid, Path)), request_body = EditMessageRequest,
     responses((status = 200, body = Envelope<MessageDto>),
-        (status = 403, description = "Not your message", body = ErrorEnvelope),
+        (status = 403, description = "Not your message (`chat.not_message_author`), or a direct chat one of whose two members has blocked the other (`chat.blocked`)", body = ErrorEnvelope),
         (status = 404, description = "No such chat or message, or you are not in the chat", body = ErrorEnvelope),
         (status = 422, description = "Empty or too long text, or a message that cannot be edited", body = ErrorEnvelope)))]
 #[put("/{chat_id}/messages/{message_id}")]
@@ -267,7 +267,7 @@ pub(crate) async fn edit_message(
 #[utoipa::path(delete, path = "/api/v1/chats/{chat_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("chat_id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 200, body = Envelope<MessageDto>),
-        (status = 403, description = "Neither your message nor yours to moderate", body = ErrorEnvelope),
+        (status = 403, description = "Neither your message nor yours to moderate (`chat.not_admin`), or a direct chat one of whose two members has blocked the other (`chat.blocked`)", body = ErrorEnvelope),
         (status = 404, description = "No such chat or message, or you are not in the chat", body = ErrorEnvelope)))]
 #[delete("/{chat_id}/messages/{message_id}")]
 pub(crate) async fn delete_message(
