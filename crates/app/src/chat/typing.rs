@@ -16,9 +16,13 @@ impl ChatService {
     /// or stopped (told only when an indicator was running, so the several
     /// ways of stopping never repeat themselves).
     ///
+    /// In a direct chat frozen by a block a start is refused, but a stop is
+    /// still recorded, untold: the gateway stops the indicators of a socket
+    /// that closes, and a refusal would leave the indicator listed.
+    ///
     /// # Errors
     /// [`AppError::ChatNotFound`], [`AppError::Unavailable`],
-    /// [`AppError::Blocked`] in a direct chat frozen by a block.
+    /// [`AppError::Blocked`] for a start in a direct chat frozen by a block.
     pub async fn typing(
         &self,
         actor: UserId,
@@ -26,10 +30,14 @@ impl ChatService {
         is_typing: bool,
     ) -> Result<(), AppError> {
         let (roster, _) = self.roster_for(actor, chat_id).await?;
-        if self.direct_chat_frozen(actor, &roster).await? {
-            return Err(AppError::Blocked);
-        }
         let now = self.ports.clock.now();
+        if self.direct_chat_frozen(actor, &roster).await? {
+            if is_typing {
+                return Err(AppError::Blocked);
+            }
+            self.ports.typing.stop(chat_id, actor, now).await?;
+            return Ok(());
+        }
         if is_typing {
             let until = now + Self::TYPING_TTL;
             self.ports.typing.start(chat_id, actor, now, until).await?;
