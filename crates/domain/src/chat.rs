@@ -336,6 +336,17 @@ mod tests {
     }
 
     #[test]
+    fn a_group_name_that_shows_nothing_is_too_short() {
+        for blank in ["\u{3164}", "\u{2800}\u{2800}", " \u{115F} ", "\u{FE0F}"] {
+            assert_eq!(
+                ChatDetails::parse_name(blank),
+                Err(DomainError::ChatNameLength { min: 1, max: 100 }),
+                "{blank:?}"
+            );
+        }
+    }
+
+    #[test]
     fn names_of_kinds_and_roles_round_trip() {
         for role in [Role::Owner, Role::Admin, Role::Member] {
             assert_eq!(Role::from_name(role.as_str()), Some(role));

@@ -390,6 +390,13 @@ mod tests {
     }
 
     #[test]
+    fn a_full_name_that_shows_nothing_is_cleared() {
+        for blank in ["\u{3164}", "\u{2800}", "\u{115F}\u{FE0F}"] {
+            assert_eq!(Profile::parse_full_name(blank), Ok(None), "{blank:?}");
+        }
+    }
+
+    #[test]
     fn a_stored_name_from_before_the_ascii_rule_keys_like_its_column() {
         assert_eq!(Username::stored("ÉLODIE".into()).key(), "élodie");
         assert_eq!(Username::stored("ＡＤＡ".into()).key(), "ａｄａ");
