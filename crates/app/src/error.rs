@@ -277,7 +277,7 @@ pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -306,15 +306,15 @@ mod tests {
     /// Redis clients do.
     #[derive(Debug, thiserror::Error)]
     #[error("pool timed out")]
-    struct PoolTimeout(#[source] std::io::Error);
+    pub(crate) struct PoolTimeout(#[source] pub(crate) std::io::Error);
 
-    fn refused() -> std::io::Error {
+    pub(crate) fn refused() -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused")
     }
 
     /// Runs `map` with a subscriber that writes into a string, and returns
     /// what it logged.
-    fn logged<T>(map: impl FnOnce() -> T) -> (T, String) {
+    pub(crate) fn logged<T>(map: impl FnOnce() -> T) -> (T, String) {
         #[derive(Clone, Default)]
         struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
         impl std::io::Write for Buffer {

@@ -12,6 +12,7 @@ use nerutalk_domain::{ChatId, DomainError, UserId};
 use nerutalk_ports::{AddMembersOutcome, ChatCursor, ChatSummary, NewChat, PortError};
 
 use super::ChatService;
+use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
 /// A chat to open, as the client asked for it.
@@ -186,7 +187,7 @@ impl ChatService {
             .typing_in(chat.id, self.ports.clock.now())
             .await
             .unwrap_or_else(|error| {
-                tracing::warn!(chat_id = %chat.id, %error, "typing indicators unavailable");
+                tracing::warn!(chat_id = %chat.id, error = %cause_chain(&error), "typing indicators unavailable");
                 Vec::new()
             });
         Ok(ChatView {

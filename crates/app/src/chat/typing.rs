@@ -6,6 +6,7 @@ use nerutalk_ports::Roster;
 
 use super::ChatService;
 use crate::AppError;
+use crate::error::cause_chain;
 
 impl ChatService {
     /// How long a typing indicator lasts without renewal.
@@ -76,7 +77,7 @@ impl ChatService {
     pub async fn typing_ended_by_message(&self, actor: UserId, chat_id: ChatId) {
         let now = self.ports.clock.now();
         if let Err(error) = self.ports.typing.stop(chat_id, actor, now).await {
-            tracing::debug!(%chat_id, %error, "typing indicator left to expire");
+            tracing::debug!(%chat_id, error = %cause_chain(&error), "typing indicator left to expire");
         }
     }
 
