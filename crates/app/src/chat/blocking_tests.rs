@@ -412,3 +412,99 @@ async fn presence_changes_are_not_announced_across_a_block() {
     service.connected(user, false).await.unwrap();
     service.disconnected(user, false).await;
 }
+
+/// A bus that records every event and to whom it went.
+fn recording_bus(mocks: &mut Mocks) -> Arc<std::sync::Mutex<Vec<(Vec<UserId>, ChatEvent)>>> {
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&told);
+    mocks.bus.expect_publish().returning(move |recipients, event| {
+        sink.lock()
+            .unwrap()
+            .push((recipients.to_vec(), event.clone()));
+        Ok(())
+    });
+    told
+}
+
+#[tokio::test]
+async fn a_block_takes_each_side_offline_for_the_other() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    mocks
+        .blocks
+        .expect_block()
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let told = recording_bus(&mut mocks);
+    mocks.service().block(blocker, blocked).await.unwrap();
+    let offline = |user_id| ChatEvent::Presence {
+        user_id,
+        online: false,
+        last_seen: None,
+    };
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told.contains(&(vec![blocker], offline(blocked))), "{told:?}");
+    assert!(told.contains(&(vec![blocked], offline(blocker))), "{told:?}");
+}
+
+#[tokio::test]
+async fn an_unblock_tells_each_contact_the_others_real_presence() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    mocks
+        .blocks
+        .expect_unblock()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    mocks
+        .chats
+        .expect_contacts()
+        .returning(move |_| Ok(vec![blocked]));
+    mocks
+        .blocks
+        .expect_blocks_between()
+        .returning(|_, _| Ok(Vec::new()));
+    let seen = Utc::now();
+    mocks.presence.expect_presence().returning(move |users| {
+        Ok(users
+            .into_iter()
+            .map(|user_id| Presence {
+                user_id,
+                online: user_id == blocked,
+                last_seen: (user_id == blocker).then_some(seen),
+            })
+            .collect())
+    });
+    let told = recording_bus(&mut mocks);
+    mocks.service().unblock(blocker, blocked).await.unwrap();
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told.contains(&(
+        vec![blocker],
+        ChatEvent::Presence {
+            user_id: blocked,
+            online: true,
+            last_seen: None
+        }
+    )));
+    assert!(told.contains(&(
+        vec![blocked],
+        ChatEvent::Presence {
+            user_id: blocker,
+            online: false,
+            last_seen: Some(seen)
+        }
+    )));
+}
+
+#[tokio::test]
+async fn an_unblock_between_strangers_tells_nothing() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    mocks.blocks.expect_unblock().returning(|_, _| Ok(()));
+    mocks.chats.expect_contacts().returning(|_| Ok(Vec::new()));
+    mocks.presence.expect_presence().never();
+    mocks.bus.expect_publish().never();
+    mocks.service().unblock(blocker, blocked).await.unwrap();
+}
