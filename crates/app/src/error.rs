@@ -68,8 +68,10 @@ pub enum AppError {
     DirectChatFixed,
     #[error("one of the two users has blocked the other")]
     Blocked,
+    /// `field` is the request's list of members: `member_ids` when creating
+    /// a group, `user_ids` when adding to one.
     #[error("a user to put in the group has blocked the one adding them")]
-    MemberBlocked,
+    MemberBlocked { field: &'static str },
     #[error("the owner can only leave, not be removed")]
     CannotRemoveOwner,
     #[error("message not found")]
@@ -112,7 +114,7 @@ impl AppError {
             Self::NotChatAdmin => "chat.not_admin",
             Self::DirectChatFixed => "chat.direct_chat_fixed",
             Self::Blocked => "chat.blocked",
-            Self::MemberBlocked => "chat.member_blocked",
+            Self::MemberBlocked { .. } => "chat.member_blocked",
             Self::CannotRemoveOwner => "chat.cannot_remove_owner",
             Self::MessageNotFound => "chat.message_not_found",
             Self::NotMessageAuthor => "chat.not_message_author",
@@ -144,7 +146,7 @@ impl AppError {
             Self::AccountDisabled
             | Self::NotChatAdmin
             | Self::Blocked
-            | Self::MemberBlocked
+            | Self::MemberBlocked { .. }
             | Self::CannotRemoveOwner
             | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
@@ -183,7 +185,7 @@ impl AppError {
             Self::UsernameTaken => Some("username"),
             Self::CurrentPasswordWrong => Some("current_password"),
             Self::PasswordUnchanged => Some("new_password"),
-            Self::MemberBlocked => Some("member_ids"),
+            Self::MemberBlocked { field } => Some(field),
             _ => None,
         }
     }

@@ -259,13 +259,19 @@ async fn nobody_is_put_in_a_group_by_someone_who_blocked_them(backend: Backend) 
         "no group was created: {:#}",
         bobs_chats.body
     );
-    app.post(
-        &format!("/api/v1/chats/{crew}/participants"),
-        Some(&bob.0),
-        json!({ "user_ids": [ada.1] }),
-    )
-    .await
-    .assert_error(403, "chat.member_blocked");
+    let refused = app
+        .post(
+            &format!("/api/v1/chats/{crew}/participants"),
+            Some(&bob.0),
+            json!({ "user_ids": [ada.1] }),
+        )
+        .await;
+    refused.assert_error(403, "chat.member_blocked");
+    assert_eq!(
+        refused.body["error"]["details"],
+        json!({ "field": "user_ids" }),
+        "the add route's own field"
+    );
     app.get(&format!("/api/v1/chats/{crew}"), Some(&ada.0))
         .await
         .assert_error(404, "chat.not_found");

@@ -10,10 +10,11 @@ use crate::SqlStore;
 use crate::schema::user_blocks;
 use crate::types::DbUuid;
 
-/// Ids per query in [`SqlBlockRepository::blocks_between`]: each appears
-/// twice, and twice this stays below both backends' bind limits (SQLite
-/// 32,766; PostgreSQL 65,535) whatever the contact list.
-const IDS_PER_QUERY: usize = 5_000;
+/// Ids per query in [`SqlBlockRepository::blocks_between`] (and in
+/// `SqlUserRepository::active_among`): each appears at most twice, and
+/// twice this stays below both backends' bind limits (SQLite 32,766;
+/// PostgreSQL 65,535) whatever the list.
+pub(crate) const IDS_PER_QUERY: usize = 5_000;
 
 /// Blocks in `user_blocks`.
 #[derive(Debug, Clone)]

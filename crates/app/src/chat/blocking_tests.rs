@@ -14,7 +14,6 @@ use nerutalk_ports::{
 
 use super::{ChatPorts, ChatService, NewConversation};
 use crate::AppError;
-use crate::auth::test_support::stored_user;
 
 #[derive(Default)]
 struct Mocks {
@@ -83,10 +82,13 @@ impl Mocks {
             .returning(|_, _| Ok(true));
     }
 
+    /// Every user asked about is active; they are asked about in one read.
     fn active_users(&mut self) {
+        self.users.expect_get().never();
         self.users
-            .expect_get()
-            .returning(|id| Ok(stored_user(id, "someone@example.com", "someone")));
+            .expect_active_among()
+            .times(..=1)
+            .returning(Ok);
     }
 }
 
@@ -250,11 +252,9 @@ async fn nobody_creates_a_group_with_someone_who_blocked_them() {
         description: None,
         avatar_url: None,
     };
-    assert_eq!(
-        service.create_chat(actor, request).await.unwrap_err(),
-        AppError::MemberBlocked
-    );
-    assert_eq!(AppError::MemberBlocked.field(), Some("member_ids"));
+    let refused = service.create_chat(actor, request).await.unwrap_err();
+    assert_eq!(refused, AppError::MemberBlocked { field: "member_ids" });
+    assert_eq!(refused.field(), Some("member_ids"));
 }
 
 #[tokio::test]
@@ -309,13 +309,13 @@ async fn nobody_adds_to_a_group_someone_who_blocked_them() {
     mocks.chats.expect_add_members().never();
     mocks.bus.expect_publish().never();
     let service = mocks.service();
-    assert_eq!(
-        service
-            .add_participants(admin, chat_id, vec![blocker])
-            .await
-            .unwrap_err(),
-        AppError::MemberBlocked
-    );
+    let refused = service
+        .add_participants(admin, chat_id, vec![blocker])
+        .await
+        .unwrap_err();
+    // The add route's list is `user_ids`, and the reply names it.
+    assert_eq!(refused, AppError::MemberBlocked { field: "user_ids" });
+    assert_eq!(refused.field(), Some("user_ids"));
 }
 
 // No user or block lookup is expected: one would fail the test.
@@ -335,7 +335,8 @@ async fn a_group_too_large_is_refused_before_any_lookup() {
             .await
             .unwrap_err(),
         AppError::Invalid(DomainError::GroupTooLarge {
-            max: ChatDetails::GROUP_MAX_MEMBERS
+            max: ChatDetails::GROUP_MAX_MEMBERS,
+            field: "member_ids"
         })
     );
 }
@@ -507,4 +508,33 @@ async fn an_unblock_between_strangers_tells_nothing() {
     mocks.presence.expect_presence().never();
     mocks.bus.expect_publish().never();
     mocks.service().unblock(blocker, blocked).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_group_s_members_are_looked_up_in_one_read() {
+    let actor = UserId::generate();
+    let members: Vec<UserId> = (0..200).map(|_| UserId::generate()).collect();
+    let expected = members.clone();
+    let disabled = members[150];
+    let mut mocks = Mocks::default();
+    mocks.users.expect_get().never();
+    mocks
+        .users
+        .expect_active_among()
+        .withf(move |asked| *asked == expected)
+        .times(1)
+        .returning(move |asked| Ok(asked.into_iter().filter(|id| *id != disabled).collect()));
+    mocks.chats.expect_create().never();
+    let service = mocks.service();
+    let request = NewConversation {
+        kind: ChatKind::Group,
+        members: members.iter().chain(&members[..10]).copied().collect(),
+        name: Some("Crew".into()),
+        description: None,
+        avatar_url: None,
+    };
+    assert_eq!(
+        service.create_chat(actor, request).await.unwrap_err(),
+        AppError::UserNotFound
+    );
 }

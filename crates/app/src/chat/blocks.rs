@@ -140,12 +140,14 @@ impl ChatService {
     }
 
     /// Refuses to put into a group anyone among `users` who has blocked
-    /// `actor`. Which one is not said. Blocking someone does not stop
-    /// the blocker from adding them: that is the blocker's own choice.
+    /// `actor`. Which one is not said; `field` names the request's list.
+    /// Blocking someone does not stop the blocker from adding them: that is
+    /// the blocker's own choice.
     pub(super) async fn refuse_those_who_blocked(
         &self,
         actor: UserId,
         users: &[UserId],
+        field: &'static str,
     ) -> Result<(), AppError> {
         if users.is_empty() {
             return Ok(());
@@ -156,7 +158,7 @@ impl ChatService {
             .blocks_between(actor, users.to_vec())
             .await?;
         if blocks.iter().any(|block| block.blocked == actor) {
-            return Err(AppError::MemberBlocked);
+            return Err(AppError::MemberBlocked { field });
         }
         Ok(())
     }
