@@ -271,6 +271,7 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes(repos: &Repositories) {
     assert_eq!(
         reused.unwrap(),
         RotationOutcome::ReuseDetected {
+            user_id: user.id,
             session_id: session
         }
     );
