@@ -73,9 +73,6 @@ mod tests {
             .unwrap();
         let (ready, log) = logged(|| runtime.block_on(broken.ready()));
         assert_eq!(ready, Err(AppError::Unavailable));
-        assert!(
-            log.contains("pool timed out: connection refused"),
-            "{log}"
-        );
+        assert!(log.contains("pool timed out: connection refused"), "{log}");
     }
 }

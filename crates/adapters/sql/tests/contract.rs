@@ -240,7 +240,14 @@ async fn active_users_are_picked_out_of_many_ids(repos: &Repositories) {
     active.sort_unstable();
     stored.sort_unstable();
     assert_eq!(active, stored);
-    assert!(repos.users.active_among(Vec::new()).await.unwrap().is_empty());
+    assert!(
+        repos
+            .users
+            .active_among(Vec::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn refresh_tokens_rotate_once_and_reuse_revokes(repos: &Repositories) {

@@ -128,14 +128,12 @@ mod tests {
     async fn a_reused_token_is_refused_and_its_sessions_connections_closed() {
         let (user_id, session_id) = (UserId::generate(), SessionId::generate());
         let mut sessions = MockSessionRepository::new();
-        sessions
-            .expect_rotate()
-            .returning(move |_, _, _| {
-                Ok(RotationOutcome::ReuseDetected {
-                    user_id,
-                    session_id,
-                })
-            });
+        sessions.expect_rotate().returning(move |_, _, _| {
+            Ok(RotationOutcome::ReuseDetected {
+                user_id,
+                session_id,
+            })
+        });
         // The outcome names the user: the session is not read again.
         sessions.expect_state().never();
         let service = ServiceBuilder::default()

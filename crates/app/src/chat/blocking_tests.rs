@@ -85,10 +85,7 @@ impl Mocks {
     /// Every user asked about is active; they are asked about in one read.
     fn active_users(&mut self) {
         self.users.expect_get().never();
-        self.users
-            .expect_active_among()
-            .times(..=1)
-            .returning(Ok);
+        self.users.expect_active_among().times(..=1).returning(Ok);
     }
 }
 
@@ -253,7 +250,12 @@ async fn nobody_creates_a_group_with_someone_who_blocked_them() {
         avatar_url: None,
     };
     let refused = service.create_chat(actor, request).await.unwrap_err();
-    assert_eq!(refused, AppError::MemberBlocked { field: "member_ids" });
+    assert_eq!(
+        refused,
+        AppError::MemberBlocked {
+            field: "member_ids"
+        }
+    );
     assert_eq!(refused.field(), Some("member_ids"));
 }
 
@@ -414,16 +416,22 @@ async fn presence_changes_are_not_announced_across_a_block() {
     service.disconnected(user, false).await;
 }
 
+/// Every event published, with its recipients.
+type Told = Arc<std::sync::Mutex<Vec<(Vec<UserId>, ChatEvent)>>>;
+
 /// A bus that records every event and to whom it went.
-fn recording_bus(mocks: &mut Mocks) -> Arc<std::sync::Mutex<Vec<(Vec<UserId>, ChatEvent)>>> {
-    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+fn recording_bus(mocks: &mut Mocks) -> Told {
+    let told = Told::default();
     let sink = Arc::clone(&told);
-    mocks.bus.expect_publish().returning(move |recipients, event| {
-        sink.lock()
-            .unwrap()
-            .push((recipients.to_vec(), event.clone()));
-        Ok(())
-    });
+    mocks
+        .bus
+        .expect_publish()
+        .returning(move |recipients, event| {
+            sink.lock()
+                .unwrap()
+                .push((recipients.to_vec(), event.clone()));
+            Ok(())
+        });
     told
 }
 
@@ -445,8 +453,14 @@ async fn a_block_takes_each_side_offline_for_the_other() {
     };
     let told = told.lock().unwrap().clone();
     assert_eq!(told.len(), 2, "{told:?}");
-    assert!(told.contains(&(vec![blocker], offline(blocked))), "{told:?}");
-    assert!(told.contains(&(vec![blocked], offline(blocker))), "{told:?}");
+    assert!(
+        told.contains(&(vec![blocker], offline(blocked))),
+        "{told:?}"
+    );
+    assert!(
+        told.contains(&(vec![blocked], offline(blocker))),
+        "{told:?}"
+    );
 }
 
 #[tokio::test]

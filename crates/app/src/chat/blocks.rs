@@ -59,7 +59,11 @@ impl ChatService {
         match self.ports.presence.presence(vec![actor, user]).await {
             Ok(presences) => {
                 for presence in presences {
-                    let told = if presence.user_id == actor { user } else { actor };
+                    let told = if presence.user_id == actor {
+                        user
+                    } else {
+                        actor
+                    };
                     self.tell_presence(told, presence).await;
                 }
             }

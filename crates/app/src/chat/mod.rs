@@ -122,7 +122,9 @@ impl ChatService {
                 let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();
                 self.tell(&recipients, event).await;
             }
-            Err(error) => tracing::warn!(%chat_id, error = %cause_chain(&error), "cannot list members to publish to"),
+            Err(error) => {
+                tracing::warn!(%chat_id, error = %cause_chain(&error), "cannot list members to publish to")
+            }
         }
     }
 
@@ -157,7 +159,9 @@ impl ChatService {
         match self.ports.presence.connected(user).await {
             Ok(true) => self.announce_presence(user, true, None).await,
             Ok(false) => {}
-            Err(error) => tracing::warn!(%user, error = %cause_chain(&error), "presence not recorded"),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not recorded")
+            }
         }
         Ok(())
     }
@@ -173,7 +177,9 @@ impl ChatService {
         match self.ports.presence.disconnected(user, now).await {
             Ok(true) => self.announce_presence(user, false, Some(now)).await,
             Ok(false) => {}
-            Err(error) => tracing::warn!(%user, error = %cause_chain(&error), "presence not recorded"),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not recorded")
+            }
         }
     }
 
@@ -214,7 +220,9 @@ impl ChatService {
                 .await;
             }
             Ok(_) => {}
-            Err(error) => tracing::warn!(%user, error = %cause_chain(&error), "presence not announced"),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not announced")
+            }
         }
     }
 }
