@@ -68,8 +68,10 @@ pub enum AppError {
     DirectChatFixed,
     #[error("one of the two users has blocked the other")]
     Blocked,
+    /// `field` is the request's list of members: `member_ids` when creating
+    /// a group, `user_ids` when adding to one.
     #[error("a user to put in the group has blocked the one adding them")]
-    MemberBlocked,
+    MemberBlocked { field: &'static str },
     #[error("the owner can only leave, not be removed")]
     CannotRemoveOwner,
     #[error("message not found")]
@@ -112,7 +114,7 @@ impl AppError {
             Self::NotChatAdmin => "chat.not_admin",
             Self::DirectChatFixed => "chat.direct_chat_fixed",
             Self::Blocked => "chat.blocked",
-            Self::MemberBlocked => "chat.member_blocked",
+            Self::MemberBlocked { .. } => "chat.member_blocked",
             Self::CannotRemoveOwner => "chat.cannot_remove_owner",
             Self::MessageNotFound => "chat.message_not_found",
             Self::NotMessageAuthor => "chat.not_message_author",
@@ -144,7 +146,7 @@ impl AppError {
             Self::AccountDisabled
             | Self::NotChatAdmin
             | Self::Blocked
-            | Self::MemberBlocked
+            | Self::MemberBlocked { .. }
             | Self::CannotRemoveOwner
             | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
@@ -183,7 +185,7 @@ impl AppError {
             Self::UsernameTaken => Some("username"),
             Self::CurrentPasswordWrong => Some("current_password"),
             Self::PasswordUnchanged => Some("new_password"),
-            Self::MemberBlocked => Some("member_ids"),
+            Self::MemberBlocked { field } => Some(field),
             _ => None,
         }
     }
@@ -277,7 +279,7 @@ pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -306,15 +308,15 @@ mod tests {
     /// Redis clients do.
     #[derive(Debug, thiserror::Error)]
     #[error("pool timed out")]
-    struct PoolTimeout(#[source] std::io::Error);
+    pub(crate) struct PoolTimeout(#[source] pub(crate) std::io::Error);
 
-    fn refused() -> std::io::Error {
+    pub(crate) fn refused() -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused")
     }
 
     /// Runs `map` with a subscriber that writes into a string, and returns
     /// what it logged.
-    fn logged<T>(map: impl FnOnce() -> T) -> (T, String) {
+    pub(crate) fn logged<T>(map: impl FnOnce() -> T) -> (T, String) {
         #[derive(Clone, Default)]
         struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
         impl std::io::Write for Buffer {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use nerutalk_ports::HealthProbe;
 
 use crate::AppError;
+use crate::error::cause_chain;
 
 /// Checks the probes the server registered (the database, later Redis, …).
 #[derive(Clone, Default)]
@@ -33,7 +34,7 @@ impl HealthService {
     pub async fn ready(&self) -> Result<(), AppError> {
         for (name, probe) in &self.probes {
             if let Err(error) = probe.check().await {
-                tracing::warn!(probe = name, %error, "readiness check failed");
+                tracing::warn!(probe = name, error = %cause_chain(&error), "readiness check failed");
                 return Err(AppError::Unavailable);
             }
         }
@@ -58,5 +59,20 @@ mod tests {
         assert_eq!(healthy.ready().await, Ok(()));
         let broken = HealthService::new(vec![("database", Arc::new(down))]);
         assert_eq!(broken.ready().await, Err(AppError::Unavailable));
+    }
+
+    #[test]
+    fn a_failing_probe_logs_its_whole_cause() {
+        use crate::error::tests::{PoolTimeout, logged, refused};
+        let mut down = MockHealthProbe::new();
+        down.expect_check()
+            .returning(|| Err(PortError::unavailable(PoolTimeout(refused()))));
+        let broken = HealthService::new(vec![("database", Arc::new(down))]);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (ready, log) = logged(|| runtime.block_on(broken.ready()));
+        assert_eq!(ready, Err(AppError::Unavailable));
+        assert!(log.contains("pool timed out: connection refused"), "{log}");
     }
 }

@@ -336,6 +336,17 @@ mod tests {
     }
 
     #[test]
+    fn a_group_name_that_shows_nothing_is_too_short() {
+        for blank in ["\u{3164}", "\u{2800}\u{2800}", " \u{115F} ", "\u{FE0F}"] {
+            assert_eq!(
+                ChatDetails::parse_name(blank),
+                Err(DomainError::ChatNameLength { min: 1, max: 100 }),
+                "{blank:?}"
+            );
+        }
+    }
+
+    #[test]
     fn names_of_kinds_and_roles_round_trip() {
         for role in [Role::Owner, Role::Admin, Role::Member] {
             assert_eq!(Role::from_name(role.as_str()), Some(role));
@@ -391,7 +402,7 @@ mod tests {
 
         #[test]
         fn chat_names_of_up_to_a_hundred_characters_are_kept_trimmed(
-            raw in "[a-zA-Z0-9]\\PC{0,98}[ ]{0,3}",
+            raw in "[a-zA-Z0-9][^\\p{C}\\p{Zl}\\p{Zp}]{0,98}[ ]{0,3}",
         ) {
             prop_assert_eq!(ChatDetails::parse_name(&raw), Ok(raw.trim().to_owned()));
         }

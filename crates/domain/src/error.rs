@@ -46,7 +46,9 @@ pub enum DomainError {
     #[error("a direct chat needs exactly one other member")]
     DirectChatMembers,
     #[error("a group may have at most {max} members")]
-    GroupTooLarge { max: usize },
+    /// `field` is the request's list of members: `member_ids` when creating
+    /// a group, `user_ids` when adding to one.
+    GroupTooLarge { max: usize, field: &'static str },
     #[error("message is empty")]
     MessageEmpty,
     #[error("message is longer than {max} characters")]
@@ -95,7 +97,9 @@ impl DomainError {
     #[must_use]
     pub fn field(&self) -> &'static str {
         match *self {
-            Self::ControlCharacters { field } | Self::InvisibleCharacters { field } => field,
+            Self::ControlCharacters { field }
+            | Self::InvisibleCharacters { field }
+            | Self::GroupTooLarge { field, .. } => field,
             Self::EmailInvalid | Self::EmailTooLong { .. } => "email",
             Self::UsernameLength { .. } | Self::UsernameCharset => "username",
             Self::PasswordTooShort { .. }
@@ -109,7 +113,7 @@ impl DomainError {
             Self::LanguageUnsupported => "language",
             Self::ChatNameLength { .. } => "name",
             Self::ChatDescriptionTooLong { .. } => "description",
-            Self::DirectChatMembers | Self::GroupTooLarge { .. } => "member_ids",
+            Self::DirectChatMembers => "member_ids",
             Self::MessageEmpty | Self::MessageTooLong { .. } => "text",
             Self::MessageMediaMissing => "media_url",
             Self::MessageKindNotAllowed => "kind",
@@ -131,7 +135,7 @@ impl DomainError {
             | Self::FullNameTooLong { max }
             | Self::BioTooLong { max }
             | Self::ChatDescriptionTooLong { max }
-            | Self::GroupTooLarge { max }
+            | Self::GroupTooLarge { max, .. }
             | Self::MessageTooLong { max }
             | Self::ClientMessageIdInvalid { max } => vec![("max", n(max))],
             _ => Vec::new(),

@@ -15,13 +15,18 @@ pub enum Lines {
 
 /// Refuses the C0 and C1 controls and DEL (`U+0000`–`U+001F`, `U+007F`–`U+009F`,
 /// exactly Unicode's `Cc`), but tab, line feed and carriage return in
-/// multi-line text.
+/// multi-line text; single-line text also refuses the line and paragraph
+/// separators (`U+2028`, `U+2029`), which break a line as well as `\n`.
 ///
 /// # Errors
 /// [`DomainError::ControlCharacters`] naming `field`.
 pub fn refuse_controls(field: &'static str, text: &str, lines: Lines) -> Result<(), DomainError> {
     let allowed = |c: char| lines == Lines::Multi && matches!(c, '\t' | '\n' | '\r');
-    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+    let refused = |c: char| {
+        (c.is_control() && !allowed(c))
+            || (lines == Lines::Single && matches!(c, '\u{2028}' | '\u{2029}'))
+    };
+    if text.chars().any(refused) {
         Err(DomainError::ControlCharacters { field })
     } else {
         Ok(())
@@ -76,7 +81,8 @@ const fn is_joiner(c: char) -> bool {
 
 /// A name (full name, group name): one line, no bidi control and no
 /// invisible character; trimmed of whitespace and of joiners at its ends.
-/// `None` when nothing visible is left.
+/// `None` when nothing visible is left: a name of only fillers (`U+3164`,
+/// the braille blank) would show as no name at all.
 ///
 /// # Errors
 /// [`DomainError::ControlCharacters`] or [`DomainError::InvisibleCharacters`]
@@ -87,7 +93,7 @@ pub fn name<'a>(field: &'static str, raw: &'a str) -> Result<Option<&'a str>, Do
         return Err(DomainError::InvisibleCharacters { field });
     }
     let name = raw.trim_matches(|c: char| c.is_whitespace() || is_joiner(c));
-    Ok((!name.is_empty()).then_some(name))
+    Ok((!is_blank(name)).then_some(name))
 }
 
 /// Whether a text shows nothing: only whitespace and characters that draw
@@ -157,6 +163,21 @@ mod tests {
     }
 
     #[test]
+    fn line_and_paragraph_separators_break_single_line_text_only() {
+        for separator in ["a\u{2028}b", "a\u{2029}b"] {
+            assert_eq!(
+                single_line("query", separator),
+                Err(DomainError::ControlCharacters { field: "query" })
+            );
+            assert_eq!(
+                name("name", separator),
+                Err(DomainError::ControlCharacters { field: "name" })
+            );
+            assert_eq!(refuse_controls("bio", separator, Lines::Multi), Ok(()));
+        }
+    }
+
+    #[test]
     fn blank_text_shows_nothing() {
         assert!(is_blank(" \u{200b}\u{3164}\u{2800}\u{fe0f}\u{200d}\n"));
         assert!(!is_blank("\u{200b}a"));
@@ -180,7 +201,7 @@ mod tests {
         }
 
         #[test]
-        fn printable_text_passes_the_control_check(text in "\\PC{0,60}") {
+        fn printable_text_passes_the_control_check(text in "[^\\p{C}\\p{Zl}\\p{Zp}]{0,60}") {
             prop_assert_eq!(single_line("field", &text), Ok(text.trim()));
         }
 
@@ -199,6 +220,20 @@ mod tests {
                 name("name", &raw),
                 Err(DomainError::InvisibleCharacters { field: "name" })
             );
+        }
+
+        #[test]
+        fn a_name_of_fillers_alone_is_no_name(
+            fillers in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    ' ', '\u{3164}', '\u{2800}', '\u{115F}', '\u{1160}', '\u{FE0F}',
+                    '\u{FE00}', '\u{FFA0}', '\u{180E}', '\u{200D}', '\u{200C}',
+                ]),
+                1..12,
+            ),
+        ) {
+            let raw: String = fillers.into_iter().collect();
+            prop_assert_eq!(name("name", &raw), Ok(None));
         }
     }
 }

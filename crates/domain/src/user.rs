@@ -105,10 +105,12 @@ impl Username {
         &self.0
     }
 
-    /// The case-folded form that uniqueness is decided on.
+    /// The case-folded form that uniqueness is decided on: the stored
+    /// `username_key` column, written with full Unicode lowercasing, which
+    /// names taken before the ASCII rule need.
     #[must_use]
     pub fn key(&self) -> String {
-        self.0.to_ascii_lowercase()
+        self.0.to_lowercase()
     }
 
     fn normalize(raw: &str) -> String {
@@ -385,6 +387,19 @@ mod tests {
             Err(DomainError::UsernameCharset)
         );
         assert_eq!(Username::parse("Ada").unwrap().key(), "ada");
+    }
+
+    #[test]
+    fn a_full_name_that_shows_nothing_is_cleared() {
+        for blank in ["\u{3164}", "\u{2800}", "\u{115F}\u{FE0F}"] {
+            assert_eq!(Profile::parse_full_name(blank), Ok(None), "{blank:?}");
+        }
+    }
+
+    #[test]
+    fn a_stored_name_from_before_the_ascii_rule_keys_like_its_column() {
+        assert_eq!(Username::stored("ÉLODIE".into()).key(), "élodie");
+        assert_eq!(Username::stored("ＡＤＡ".into()).key(), "ａｄａ");
     }
 
     #[test]

@@ -26,8 +26,12 @@ pub enum RotationOutcome {
         user_id: UserId,
         session_id: SessionId,
     },
-    /// The token had been used before: its session is now revoked.
-    ReuseDetected { session_id: SessionId },
+    /// The token had been used before: its session, `user_id`'s, is now
+    /// revoked.
+    ReuseDetected {
+        user_id: UserId,
+        session_id: SessionId,
+    },
     /// The token is past its expiry; nothing changed.
     Expired,
     /// The token's session was revoked (logout, password change, reuse).

@@ -103,4 +103,12 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be read.
     async fn search(&self, search: UserSearch) -> Result<Vec<User>, PortError>;
+
+    /// Those of `ids` that name active accounts, each once, in no
+    /// particular order: unknown and disabled ids are left out. One read
+    /// however many ids are asked about.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn active_among(&self, ids: Vec<UserId>) -> Result<Vec<UserId>, PortError>;
 }

@@ -164,10 +164,6 @@ async fn a_block_freezes_the_direct_chat_but_not_reading_it(backend: Backend) {
             "typing_indicator",
             json!({ "chat_id": chat, "is_typing": true }),
         ),
-        (
-            "typing_indicator",
-            json!({ "chat_id": chat, "is_typing": false }),
-        ),
     ] {
         bob_socket
             .send(json!({ "type": kind, "id": kind, "data": data }))
@@ -176,6 +172,11 @@ async fn a_block_freezes_the_direct_chat_but_not_reading_it(backend: Backend) {
         assert_eq!(answer["data"]["code"], "chat.blocked", "{kind}");
         assert_eq!(answer["id"], kind);
     }
+    // A stop is what a closing socket sends: accepted, told to nobody.
+    bob_socket
+        .send(json!({ "type": "typing_indicator", "id": "stop", "data": { "chat_id": chat, "is_typing": false } }))
+        .await;
+    assert_eq!(bob_socket.until("ack").await["id"], "stop");
     let listed = app
         .get(&format!("/api/v1/chats/{chat}"), Some(&ada.0))
         .await;
@@ -258,13 +259,19 @@ async fn nobody_is_put_in_a_group_by_someone_who_blocked_them(backend: Backend) 
         "no group was created: {:#}",
         bobs_chats.body
     );
-    app.post(
-        &format!("/api/v1/chats/{crew}/participants"),
-        Some(&bob.0),
-        json!({ "user_ids": [ada.1] }),
-    )
-    .await
-    .assert_error(403, "chat.member_blocked");
+    let refused = app
+        .post(
+            &format!("/api/v1/chats/{crew}/participants"),
+            Some(&bob.0),
+            json!({ "user_ids": [ada.1] }),
+        )
+        .await;
+    refused.assert_error(403, "chat.member_blocked");
+    assert_eq!(
+        refused.body["error"]["details"],
+        json!({ "field": "user_ids" }),
+        "the add route's own field"
+    );
     app.get(&format!("/api/v1/chats/{crew}"), Some(&ada.0))
         .await
         .assert_error(404, "chat.not_found");

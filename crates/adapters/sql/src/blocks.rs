@@ -10,12 +10,13 @@ use crate::SqlStore;
 use crate::schema::user_blocks;
 use crate::types::DbUuid;
 
-/// Ids per query in [`SqlBlockRepository::blocks_between`]: each appears
-/// twice, and twice this stays below both backends' bind limits whatever the
-/// contact list: PostgreSQL's 65,535 and SQLite's 32,766 (since SQLite 3.32,
-/// which the `bundled` feature builds; a system SQLite older than that,
-/// linked without it, allows 999 and is not supported).
-const IDS_PER_QUERY: usize = 5_000;
+/// Ids per query in [`SqlBlockRepository::blocks_between`] (and in
+/// `SqlUserRepository::active_among`): each appears at most twice, and
+/// twice this stays below both backends' bind limits whatever the list:
+/// PostgreSQL's 65,535 and SQLite's 32,766 (since SQLite 3.32, which the
+/// `bundled` feature builds; a system SQLite older than that, linked
+/// without it, allows 999 and is not supported).
+pub(crate) const IDS_PER_QUERY: usize = 5_000;
 
 /// Blocks in `user_blocks`.
 #[derive(Debug, Clone)]

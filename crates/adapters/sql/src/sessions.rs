@@ -116,12 +116,16 @@ impl SessionRepository for SqlSessionRepository {
                     .select((sessions::user_id, sessions::revoked_at))
                     .first(connection)?;
                 let session_id = SessionId::from_uuid(session.0);
+                let user_id = UserId::from_uuid(user.0);
                 if revoked_at.is_some() {
                     return Ok(RotationOutcome::Revoked);
                 }
                 if used_at.is_some() {
                     revoke_session(connection, session, now_naive)?;
-                    return Ok(RotationOutcome::ReuseDetected { session_id });
+                    return Ok(RotationOutcome::ReuseDetected {
+                        user_id,
+                        session_id,
+                    });
                 }
                 if expires_at <= now_naive {
                     return Ok(RotationOutcome::Expired);
@@ -137,13 +141,16 @@ impl SessionRepository for SqlSessionRepository {
                 .execute(connection)?;
                 if spent == 0 {
                     revoke_session(connection, session, now_naive)?;
-                    return Ok(RotationOutcome::ReuseDetected { session_id });
+                    return Ok(RotationOutcome::ReuseDetected {
+                        user_id,
+                        session_id,
+                    });
                 }
                 diesel::insert_into(refresh_tokens::table)
                     .values(RefreshTokenRow::new(replacement, session, now))
                     .execute(connection)?;
                 Ok(RotationOutcome::Rotated {
-                    user_id: UserId::from_uuid(user.0),
+                    user_id,
                     session_id,
                 })
             })

@@ -10,6 +10,7 @@ use nerutalk_domain::{
 use nerutalk_ports::{NewUser, PortError, UserCredentials, UserRepository, UserSearch};
 
 use crate::SqlStore;
+use crate::blocks::IDS_PER_QUERY;
 use crate::error::require_row;
 use crate::schema::users;
 use crate::types::DbUuid;
@@ -263,6 +264,36 @@ impl UserRepository for SqlUserRepository {
             })
             .await?;
         rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn active_among(&self, ids: Vec<UserId>) -> Result<Vec<UserId>, PortError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<DbUuid> = ids.into_iter().map(DbUuid::from).collect();
+        let found: Vec<DbUuid> = self
+            .store
+            .run(move |connection| {
+                let mut found = Vec::new();
+                for batch in keys.chunks(IDS_PER_QUERY) {
+                    found.extend(
+                        users::table
+                            .filter(users::id.eq_any(batch))
+                            .filter(users::is_active.eq(true))
+                            .select(users::id)
+                            .load::<DbUuid>(connection)?,
+                    );
+                }
+                Ok(found)
+            })
+            .await?;
+        let mut active: Vec<UserId> = found
+            .into_iter()
+            .map(|id| UserId::from_uuid(id.0))
+            .collect();
+        active.sort_unstable();
+        active.dedup();
+        Ok(active)
     }
 }
 

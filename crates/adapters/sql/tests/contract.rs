@@ -219,6 +219,37 @@ async fn search_pages_by_username_and_name(repos: &Repositories) {
     assert_eq!(by_full_name.len(), 1);
 }
 
+/// One read answers for any number of ids, past both backends' bind limits
+/// (70,000 ids), and leaves out ids nobody holds.
+async fn active_users_are_picked_out_of_many_ids(repos: &Repositories) {
+    let mut stored = Vec::new();
+    for name in ["ann", "bea", "cid"] {
+        let user = repos
+            .users
+            .create(new_user(&format!("{name}@a.io"), name))
+            .await
+            .unwrap();
+        stored.push(user.id);
+    }
+    let mut asked: Vec<UserId> = (0..70_000).map(|_| UserId::generate()).collect();
+    asked.insert(0, stored[0]);
+    asked.insert(35_000, stored[1]);
+    asked.push(stored[2]);
+    asked.push(stored[2]);
+    let mut active = repos.users.active_among(asked).await.unwrap();
+    active.sort_unstable();
+    stored.sort_unstable();
+    assert_eq!(active, stored);
+    assert!(
+        repos
+            .users
+            .active_among(Vec::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn refresh_tokens_rotate_once_and_reuse_revokes(repos: &Repositories) {
     let (user, session) = user_with_session(repos, "rotator", "h1", Duration::days(1)).await;
     assert!(!repos.sessions.state(session).await.unwrap().revoked);
@@ -247,6 +278,7 @@ async fn refresh_tokens_rotate_once_and_reuse_revokes(repos: &Repositories) {
     assert_eq!(
         reused.unwrap(),
         RotationOutcome::ReuseDetected {
+            user_id: user.id,
             session_id: session
         }
     );
@@ -383,6 +415,7 @@ contract_clauses![
     usernames_taken_under_an_earlier_rule_still_load,
     profiles_passwords_and_languages_update,
     search_pages_by_username_and_name,
+    active_users_are_picked_out_of_many_ids,
     refresh_tokens_rotate_once_and_reuse_revokes,
     expired_tokens_and_revocation,
     concurrent_presentations_rotate_exactly_once,

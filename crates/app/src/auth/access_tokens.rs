@@ -66,7 +66,7 @@ impl AccessTokens {
         .with_issuer(ISSUER)
         .with_subject(user_id.to_string());
         self.key.authenticate(claims).map_err(|error| {
-            tracing::error!(%error, "cannot sign access token");
+            tracing::error!(error = %format_args!("{error:#}"), "cannot sign access token");
             AppError::Internal
         })
     }

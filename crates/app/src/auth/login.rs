@@ -1,7 +1,7 @@
 //! Signing in with e-mail or username and a password.
 
 use nerutalk_domain::{SessionId, UserId, ids::RefreshTokenId, text, user::login_key};
-use nerutalk_ports::{NewRefreshToken, PortError};
+use nerutalk_ports::{NewRefreshToken, PortError, UserCredentials};
 
 use super::{AuthService, IssuedTokens, after, secrets};
 use crate::AppError;
@@ -26,13 +26,9 @@ impl AuthService {
     pub async fn login(&self, login: Login) -> Result<IssuedTokens, AppError> {
         let key = login_key(&login.login)?;
         text::refuse_nul("password", &login.password)?;
-        let credentials = match self.ports.users.find_credentials(&key).await {
-            Ok(credentials) => credentials,
-            Err(PortError::NotFound) => {
-                self.passwords.verify_decoy(&login.password).await?;
-                return Err(AppError::InvalidCredentials);
-            }
-            Err(other) => return Err(other.into()),
+        let Some(credentials) = self.find_credentials(&login.login, &key).await? else {
+            self.passwords.verify_decoy(&login.password).await?;
+            return Err(AppError::InvalidCredentials);
         };
         if !self
             .passwords
@@ -62,6 +58,26 @@ impl AuthService {
         })
     }
 
+    /// The account a login names. Usernames taken before NFKC normalization
+    /// (`ｶﾀｶﾅ`, `user²`) are stored as typed, which the normalized key
+    /// misses, so the login as typed (trimmed, lowercased) is tried next.
+    async fn find_credentials(
+        &self,
+        raw: &str,
+        key: &str,
+    ) -> Result<Option<UserCredentials>, AppError> {
+        let as_typed = text::single_line("login", raw)?.to_lowercase();
+        let keys = std::iter::once(key).chain((as_typed != key).then_some(as_typed.as_str()));
+        for key in keys {
+            match self.ports.users.find_credentials(key).await {
+                Ok(credentials) => return Ok(Some(credentials)),
+                Err(PortError::NotFound) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(None)
+    }
+
     /// A fresh refresh token and the record that stores its hash.
     pub(super) fn new_refresh_token(&self) -> (String, NewRefreshToken) {
         let token = secrets::random_token();
@@ -89,7 +105,8 @@ impl AuthService {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::DomainError;
-    use nerutalk_ports::{MockSessionRepository, MockUserRepository, UserCredentials};
+    use nerutalk_domain::user::Username;
+    use nerutalk_ports::{MockSessionRepository, MockUserRepository};
 
     use super::*;
     use crate::auth::test_support::{ServiceBuilder, hash_of, stored_user};
@@ -209,5 +226,35 @@ mod tests {
             password: "Secret123".into(),
         };
         assert!(service.login(fullwidth).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_username_from_before_normalization_signs_in_as_typed() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_find_credentials()
+            .withf(|l| l == "user2")
+            .times(1)
+            .returning(|_| Err(PortError::NotFound));
+        users
+            .expect_find_credentials()
+            .withf(|l| l == "user²")
+            .times(1)
+            .returning(|_| {
+                let mut credentials = credentials(true);
+                credentials.user.username = Username::stored("user²".into());
+                Ok(credentials)
+            });
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_start().returning(|_, _, _, _| Ok(()));
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .build();
+        let old_name = Login {
+            login: " USER² ".into(),
+            password: "Secret123".into(),
+        };
+        assert!(service.login(old_name).await.is_ok());
     }
 }

@@ -3,6 +3,7 @@
 use nerutalk_domain::user::Password;
 
 use crate::AppError;
+use crate::error::cause_chain;
 
 /// Hashes and checks passwords. Holds a hash of a random password so that a
 /// login for an unknown account costs the same bcrypt work as a real one.
@@ -18,7 +19,7 @@ impl PasswordHasher {
     pub fn new(cost: u32) -> Result<Self, AppError> {
         let decoy = super::secrets::random_token();
         let decoy_hash = bcrypt::hash(decoy, cost).map_err(|error| {
-            tracing::error!(%error, cost, "bcrypt cost rejected");
+            tracing::error!(error = %cause_chain(&error), cost, "bcrypt cost rejected");
             AppError::Internal
         })?;
         Ok(Self { cost, decoy_hash })
@@ -63,11 +64,11 @@ async fn run_blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| {
-            tracing::error!(%error, "password worker panicked");
+            tracing::error!(error = %cause_chain(&error), "password worker panicked");
             AppError::Internal
         })?
         .map_err(|error| {
-            tracing::error!(%error, "bcrypt failed");
+            tracing::error!(error = %cause_chain(&error), "bcrypt failed");
             AppError::Internal
         })
 }

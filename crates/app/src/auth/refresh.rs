@@ -1,7 +1,7 @@
 //! Rotating refresh tokens, and ending sessions.
 
 use nerutalk_domain::event::RevokedSessions;
-use nerutalk_domain::{SessionId, text};
+use nerutalk_domain::{SessionId, UserId, text};
 use nerutalk_ports::{PortError, RotationOutcome};
 
 use super::{AuthService, IssuedTokens, secrets};
@@ -30,9 +30,13 @@ impl AuthService {
                 user_id,
                 session_id,
             } => (user_id, session_id),
-            RotationOutcome::ReuseDetected { session_id } => {
+            RotationOutcome::ReuseDetected {
+                user_id,
+                session_id,
+            } => {
                 tracing::warn!(%session_id, "refresh token reused; session revoked");
-                self.close_connections_of(session_id).await;
+                self.close_connections(user_id, RevokedSessions::One(session_id))
+                    .await;
                 return Err(AppError::RefreshTokenReused);
             }
             RotationOutcome::Expired | RotationOutcome::Revoked | RotationOutcome::Unknown => {
@@ -47,7 +51,9 @@ impl AuthService {
             .or_not_found(AppError::RefreshTokenInvalid)?;
         if !user.is_active {
             self.ports.sessions.revoke(session_id, now).await?;
-            self.close_connections(user.id, RevokedSessions::One(session_id))
+            // A disabled account's sockets all close at once, whichever
+            // session they were opened with.
+            self.close_connections(user.id, RevokedSessions::AllExcept(None))
                 .await;
             return Err(AppError::AccountDisabled);
         }
@@ -61,12 +67,12 @@ impl AuthService {
         })
     }
 
-    /// Ends a session: its refresh tokens and access tokens stop working,
-    /// and its live connections close.
+    /// Ends `user_id`'s session `session_id`: its refresh tokens and access
+    /// tokens stop working, and its live connections close.
     ///
     /// # Errors
     /// [`AppError::Unavailable`] when the store cannot be written.
-    pub async fn logout(&self, session_id: SessionId) -> Result<(), AppError> {
+    pub async fn logout(&self, user_id: UserId, session_id: SessionId) -> Result<(), AppError> {
         match self
             .ports
             .sessions
@@ -74,34 +80,19 @@ impl AuthService {
             .await
         {
             Ok(()) => {
-                self.close_connections_of(session_id).await;
+                self.close_connections(user_id, RevokedSessions::One(session_id))
+                    .await;
                 Ok(())
             }
             Err(PortError::NotFound) => Ok(()),
             Err(other) => Err(other.into()),
         }
     }
-
-    /// [`Self::close_connections`] for a session known only by its id.
-    async fn close_connections_of(&self, session_id: SessionId) {
-        match self.ports.sessions.state(session_id).await {
-            Ok(session) => {
-                self.close_connections(session.user_id, RevokedSessions::One(session_id))
-                    .await;
-            }
-            Err(error) => tracing::warn!(
-                %session_id,
-                error = %crate::error::cause_chain(&error),
-                "revoked session not read; its sockets close at their next session check"
-            ),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use nerutalk_domain::UserId;
-    use nerutalk_ports::{MockSessionRepository, MockUserRepository, SessionState};
+    use nerutalk_ports::{MockSessionRepository, MockUserRepository};
 
     use super::*;
     use crate::auth::test_support::{ServiceBuilder, bus_expecting_revocation, stored_user};
@@ -133,29 +124,20 @@ mod tests {
         assert_eq!(tokens.user.id, user_id);
     }
 
-    /// A session store that knows `session_id` as `user_id`'s, revoked.
-    fn revoked_session_of(
-        user_id: UserId,
-        mut sessions: MockSessionRepository,
-    ) -> MockSessionRepository {
-        sessions.expect_state().returning(move |_| {
-            Ok(SessionState {
-                user_id,
-                revoked: true,
-            })
-        });
-        sessions
-    }
-
     #[tokio::test]
     async fn a_reused_token_is_refused_and_its_sessions_connections_closed() {
         let (user_id, session_id) = (UserId::generate(), SessionId::generate());
         let mut sessions = MockSessionRepository::new();
-        sessions
-            .expect_rotate()
-            .returning(move |_, _, _| Ok(RotationOutcome::ReuseDetected { session_id }));
+        sessions.expect_rotate().returning(move |_, _, _| {
+            Ok(RotationOutcome::ReuseDetected {
+                user_id,
+                session_id,
+            })
+        });
+        // The outcome names the user: the session is not read again.
+        sessions.expect_state().never();
         let service = ServiceBuilder::default()
-            .sessions(revoked_session_of(user_id, sessions))
+            .sessions(sessions)
             .bus(bus_expecting_revocation(
                 user_id,
                 RevokedSessions::One(session_id),
@@ -176,14 +158,15 @@ mod tests {
             .withf(move |id, _| *id == session_id)
             .times(1)
             .returning(|_, _| Ok(()));
+        sessions.expect_state().never();
         let service = ServiceBuilder::default()
-            .sessions(revoked_session_of(user_id, sessions))
+            .sessions(sessions)
             .bus(bus_expecting_revocation(
                 user_id,
                 RevokedSessions::One(session_id),
             ))
             .build();
-        service.logout(session_id).await.unwrap();
+        service.logout(user_id, session_id).await.unwrap();
     }
 
     #[tokio::test]
@@ -226,9 +209,10 @@ mod tests {
         let service = ServiceBuilder::default()
             .users(users)
             .sessions(sessions)
+            // Every socket of the account, not only this session's.
             .bus(bus_expecting_revocation(
                 user_id,
-                RevokedSessions::One(session_id),
+                RevokedSessions::AllExcept(None),
             ))
             .build();
         assert_eq!(

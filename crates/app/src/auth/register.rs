@@ -8,6 +8,7 @@ use nerutalk_ports::NewUser;
 
 use super::AuthService;
 use crate::AppError;
+use crate::error::cause_chain;
 
 /// A sign-up request, as the client typed it.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +61,7 @@ impl AuthService {
         // The account exists whatever happens to the mail: a failed send is
         // logged and the user can ask for another with resend-verification.
         if let Err(error) = self.send_verification(&user).await {
-            tracing::warn!(user_id = %user.id, %error, "verification mail not sent");
+            tracing::warn!(user_id = %user.id, error = %cause_chain(&error), "verification mail not sent");
         }
         Ok(user)
     }

@@ -14,7 +14,6 @@ use nerutalk_ports::{
 
 use super::{ChatPorts, ChatService, NewConversation};
 use crate::AppError;
-use crate::auth::test_support::stored_user;
 
 #[derive(Default)]
 struct Mocks {
@@ -83,10 +82,10 @@ impl Mocks {
             .returning(|_, _| Ok(true));
     }
 
+    /// Every user asked about is active; they are asked about in one read.
     fn active_users(&mut self) {
-        self.users
-            .expect_get()
-            .returning(|id| Ok(stored_user(id, "someone@example.com", "someone")));
+        self.users.expect_get().never();
+        self.users.expect_active_among().times(..=1).returning(Ok);
     }
 }
 
@@ -138,7 +137,14 @@ async fn a_block_stops_typing_in_the_direct_chat() {
     );
     mocks.blocked_pair();
     mocks.typing.expect_start().never();
-    mocks.typing.expect_stop().never();
+    // A stop (the gateway's clean-up when a socket closes) still clears the
+    // indicator, but tells nobody.
+    mocks
+        .typing
+        .expect_stop()
+        .withf(move |chat, user, _| *chat == chat_id && *user == blocked)
+        .times(1)
+        .returning(|_, _, _| Ok(true));
     // An indicator that ran out after the block is not announced either.
     mocks
         .typing
@@ -146,15 +152,11 @@ async fn a_block_stops_typing_in_the_direct_chat() {
         .returning(|_, _| Ok(Vec::new()));
     mocks.bus.expect_publish().never();
     let service = mocks.service();
-    for is_typing in [true, false] {
-        assert_eq!(
-            service
-                .typing(blocked, chat_id, is_typing)
-                .await
-                .unwrap_err(),
-            AppError::Blocked
-        );
-    }
+    assert_eq!(
+        service.typing(blocked, chat_id, true).await.unwrap_err(),
+        AppError::Blocked
+    );
+    service.typing(blocked, chat_id, false).await.unwrap();
     service.typing_ran_out(blocked, chat_id).await.unwrap();
 }
 
@@ -247,11 +249,14 @@ async fn nobody_creates_a_group_with_someone_who_blocked_them() {
         description: None,
         avatar_url: None,
     };
+    let refused = service.create_chat(actor, request).await.unwrap_err();
     assert_eq!(
-        service.create_chat(actor, request).await.unwrap_err(),
-        AppError::MemberBlocked
+        refused,
+        AppError::MemberBlocked {
+            field: "member_ids"
+        }
     );
-    assert_eq!(AppError::MemberBlocked.field(), Some("member_ids"));
+    assert_eq!(refused.field(), Some("member_ids"));
 }
 
 #[tokio::test]
@@ -306,13 +311,13 @@ async fn nobody_adds_to_a_group_someone_who_blocked_them() {
     mocks.chats.expect_add_members().never();
     mocks.bus.expect_publish().never();
     let service = mocks.service();
-    assert_eq!(
-        service
-            .add_participants(admin, chat_id, vec![blocker])
-            .await
-            .unwrap_err(),
-        AppError::MemberBlocked
-    );
+    let refused = service
+        .add_participants(admin, chat_id, vec![blocker])
+        .await
+        .unwrap_err();
+    // The add route's list is `user_ids`, and the reply names it.
+    assert_eq!(refused, AppError::MemberBlocked { field: "user_ids" });
+    assert_eq!(refused.field(), Some("user_ids"));
 }
 
 // No user or block lookup is expected: one would fail the test.
@@ -332,7 +337,8 @@ async fn a_group_too_large_is_refused_before_any_lookup() {
             .await
             .unwrap_err(),
         AppError::Invalid(DomainError::GroupTooLarge {
-            max: ChatDetails::GROUP_MAX_MEMBERS
+            max: ChatDetails::GROUP_MAX_MEMBERS,
+            field: "member_ids"
         })
     );
 }
@@ -408,4 +414,141 @@ async fn presence_changes_are_not_announced_across_a_block() {
     let service = mocks.service();
     service.connected(user, false).await.unwrap();
     service.disconnected(user, false).await;
+}
+
+/// Every event published, with its recipients.
+type Told = Arc<std::sync::Mutex<Vec<(Vec<UserId>, ChatEvent)>>>;
+
+/// A bus that records every event and to whom it went.
+fn recording_bus(mocks: &mut Mocks) -> Told {
+    let told = Told::default();
+    let sink = Arc::clone(&told);
+    mocks
+        .bus
+        .expect_publish()
+        .returning(move |recipients, event| {
+            sink.lock()
+                .unwrap()
+                .push((recipients.to_vec(), event.clone()));
+            Ok(())
+        });
+    told
+}
+
+#[tokio::test]
+async fn a_block_takes_each_side_offline_for_the_other() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    mocks
+        .blocks
+        .expect_block()
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let told = recording_bus(&mut mocks);
+    mocks.service().block(blocker, blocked).await.unwrap();
+    let offline = |user_id| ChatEvent::Presence {
+        user_id,
+        online: false,
+        last_seen: None,
+    };
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(
+        told.contains(&(vec![blocker], offline(blocked))),
+        "{told:?}"
+    );
+    assert!(
+        told.contains(&(vec![blocked], offline(blocker))),
+        "{told:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unblock_tells_each_contact_the_others_real_presence() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    mocks
+        .blocks
+        .expect_unblock()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    mocks
+        .chats
+        .expect_contacts()
+        .returning(move |_| Ok(vec![blocked]));
+    mocks
+        .blocks
+        .expect_blocks_between()
+        .returning(|_, _| Ok(Vec::new()));
+    let seen = Utc::now();
+    mocks.presence.expect_presence().returning(move |users| {
+        Ok(users
+            .into_iter()
+            .map(|user_id| Presence {
+                user_id,
+                online: user_id == blocked,
+                last_seen: (user_id == blocker).then_some(seen),
+            })
+            .collect())
+    });
+    let told = recording_bus(&mut mocks);
+    mocks.service().unblock(blocker, blocked).await.unwrap();
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told.contains(&(
+        vec![blocker],
+        ChatEvent::Presence {
+            user_id: blocked,
+            online: true,
+            last_seen: None
+        }
+    )));
+    assert!(told.contains(&(
+        vec![blocked],
+        ChatEvent::Presence {
+            user_id: blocker,
+            online: false,
+            last_seen: Some(seen)
+        }
+    )));
+}
+
+#[tokio::test]
+async fn an_unblock_between_strangers_tells_nothing() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    mocks.blocks.expect_unblock().returning(|_, _| Ok(()));
+    mocks.chats.expect_contacts().returning(|_| Ok(Vec::new()));
+    mocks.presence.expect_presence().never();
+    mocks.bus.expect_publish().never();
+    mocks.service().unblock(blocker, blocked).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_group_s_members_are_looked_up_in_one_read() {
+    let actor = UserId::generate();
+    let members: Vec<UserId> = (0..200).map(|_| UserId::generate()).collect();
+    let expected = members.clone();
+    let disabled = members[150];
+    let mut mocks = Mocks::default();
+    mocks.users.expect_get().never();
+    mocks
+        .users
+        .expect_active_among()
+        .withf(move |asked| *asked == expected)
+        .times(1)
+        .returning(move |asked| Ok(asked.into_iter().filter(|id| *id != disabled).collect()));
+    mocks.chats.expect_create().never();
+    let service = mocks.service();
+    let request = NewConversation {
+        kind: ChatKind::Group,
+        members: members.iter().chain(&members[..10]).copied().collect(),
+        name: Some("Crew".into()),
+        description: None,
+        avatar_url: None,
+    };
+    assert_eq!(
+        service.create_chat(actor, request).await.unwrap_err(),
+        AppError::UserNotFound
+    );
 }

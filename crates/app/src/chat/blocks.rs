@@ -6,12 +6,18 @@ use std::collections::HashSet;
 
 use nerutalk_domain::UserId;
 use nerutalk_domain::chat::ChatKind;
-use nerutalk_ports::Roster;
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_ports::{Presence, Roster};
 
 use super::ChatService;
+use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
 impl ChatService {
+    /// Stores the block, then tells each side the other went offline: from
+    /// now on no presence crosses the block, so the last `online: true`
+    /// each holds of the other would otherwise stay.
+    ///
     /// # Errors
     /// [`AppError::CannotBlockSelf`], [`AppError::UserNotFound`].
     pub async fn block(&self, actor: UserId, user: UserId) -> Result<(), AppError> {
@@ -22,13 +28,59 @@ impl ChatService {
             .blocks
             .block(actor, user, self.ports.clock.now())
             .await
-            .or_not_found(AppError::UserNotFound)
+            .or_not_found(AppError::UserNotFound)?;
+        for (told, about) in [(actor, user), (user, actor)] {
+            let hidden = Presence {
+                user_id: about,
+                online: false,
+                last_seen: None,
+            };
+            self.tell_presence(told, hidden).await;
+        }
+        Ok(())
     }
 
+    /// Lifts the block, then tells each side the other's presence if they
+    /// are contacts again (a shared chat, no block left either way), since
+    /// the presence that changed while blocked was never told.
+    ///
     /// # Errors
     /// [`AppError::Unavailable`] when the store cannot be written.
     pub async fn unblock(&self, actor: UserId, user: UserId) -> Result<(), AppError> {
-        Ok(self.ports.blocks.unblock(actor, user).await?)
+        self.ports.blocks.unblock(actor, user).await?;
+        match self.contacts(actor).await {
+            Ok(contacts) if contacts.contains(&user) => {}
+            Ok(_) => return Ok(()),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not restored after unblock");
+                return Ok(());
+            }
+        }
+        match self.ports.presence.presence(vec![actor, user]).await {
+            Ok(presences) => {
+                for presence in presences {
+                    let told = if presence.user_id == actor {
+                        user
+                    } else {
+                        actor
+                    };
+                    self.tell_presence(told, presence).await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not restored after unblock");
+            }
+        }
+        Ok(())
+    }
+
+    async fn tell_presence(&self, told: UserId, presence: Presence) {
+        let event = ChatEvent::Presence {
+            user_id: presence.user_id,
+            online: presence.online,
+            last_seen: presence.last_seen,
+        };
+        self.tell(&[told], event).await;
     }
 
     /// # Errors
@@ -92,12 +144,14 @@ impl ChatService {
     }
 
     /// Refuses to put into a group anyone among `users` who has blocked
-    /// `actor`. Which one is not said. Blocking someone does not stop
-    /// the blocker from adding them: that is the blocker's own choice.
+    /// `actor`. Which one is not said; `field` names the request's list.
+    /// Blocking someone does not stop the blocker from adding them: that is
+    /// the blocker's own choice.
     pub(super) async fn refuse_those_who_blocked(
         &self,
         actor: UserId,
         users: &[UserId],
+        field: &'static str,
     ) -> Result<(), AppError> {
         if users.is_empty() {
             return Ok(());
@@ -108,7 +162,7 @@ impl ChatService {
             .blocks_between(actor, users.to_vec())
             .await?;
         if blocks.iter().any(|block| block.blocked == actor) {
-            return Err(AppError::MemberBlocked);
+            return Err(AppError::MemberBlocked { field });
         }
         Ok(())
     }

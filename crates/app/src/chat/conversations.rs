@@ -12,6 +12,7 @@ use nerutalk_domain::{ChatId, DomainError, UserId};
 use nerutalk_ports::{AddMembersOutcome, ChatCursor, ChatSummary, NewChat, PortError};
 
 use super::ChatService;
+use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
 /// A chat to open, as the client asked for it.
@@ -40,6 +41,43 @@ pub struct ChatPage {
     pub next_cursor: Option<String>,
 }
 
+/// The request field listing the members of a new group.
+const MEMBER_IDS: &str = "member_ids";
+/// The request field listing the users added to a group.
+const USER_IDS: &str = "user_ids";
+
+/// `users` without `actor` and without repeats, in the order given.
+fn distinct_others(actor: UserId, users: Vec<UserId>) -> Vec<UserId> {
+    let mut seen = HashSet::with_capacity(users.len());
+    users
+        .into_iter()
+        .filter(|user| *user != actor && seen.insert(*user))
+        .collect()
+}
+
+/// The users a request puts into a group besides `actor` (who is or
+/// becomes a member), each once; more than a group holds with `actor` is
+/// refused before any lookup. `field` names the request's list.
+fn group_newcomers(
+    actor: UserId,
+    users: Vec<UserId>,
+    field: &'static str,
+) -> Result<Vec<UserId>, AppError> {
+    let newcomers = distinct_others(actor, users);
+    if newcomers.len() + 1 > ChatDetails::GROUP_MAX_MEMBERS {
+        return Err(group_too_large(field));
+    }
+    Ok(newcomers)
+}
+
+fn group_too_large(field: &'static str) -> AppError {
+    DomainError::GroupTooLarge {
+        max: ChatDetails::GROUP_MAX_MEMBERS,
+        field,
+    }
+    .into()
+}
+
 impl ChatService {
     pub const MAX_CHAT_PAGE: u32 = 50;
 
@@ -54,32 +92,24 @@ impl ChatService {
         actor: UserId,
         request: NewConversation,
     ) -> Result<(ChatView, bool), AppError> {
-        let mut seen = HashSet::new();
-        let others: Vec<UserId> = request
-            .members
-            .into_iter()
-            .filter(|member| *member != actor && seen.insert(*member))
-            .collect();
         // What needs no read is checked first: a request too large or
         // malformed costs no lookup.
-        let (details, members, pair) = match request.kind {
+        let (others, details, members, pair) = match request.kind {
             ChatKind::Direct => {
+                let others = distinct_others(actor, request.members);
                 let [other] = others.as_slice() else {
                     return Err(DomainError::DirectChatMembers.into());
                 };
+                let other = *other;
                 (
+                    others,
                     ChatDetails::default(),
-                    vec![(actor, Role::Member), (*other, Role::Member)],
-                    Some(*other),
+                    vec![(actor, Role::Member), (other, Role::Member)],
+                    Some(other),
                 )
             }
             ChatKind::Group => {
-                if others.len() + 1 > ChatDetails::GROUP_MAX_MEMBERS {
-                    return Err(DomainError::GroupTooLarge {
-                        max: ChatDetails::GROUP_MAX_MEMBERS,
-                    }
-                    .into());
-                }
+                let others = group_newcomers(actor, request.members, MEMBER_IDS)?;
                 let details = ChatDetails {
                     name: Some(ChatDetails::parse_name(
                         request.name.as_deref().unwrap_or_default(),
@@ -96,12 +126,10 @@ impl ChatService {
                 let members = std::iter::once((actor, Role::Owner))
                     .chain(others.iter().map(|user| (*user, Role::Member)))
                     .collect();
-                (details, members, None)
+                (others, details, members, None)
             }
         };
-        for other in &others {
-            self.active_user(*other).await?;
-        }
+        self.all_active(&others).await?;
         if let Some(other) = pair {
             if self.ports.blocks.either_blocks(actor, other).await? {
                 return Err(AppError::Blocked);
@@ -110,7 +138,8 @@ impl ChatService {
                 return Ok((self.view(existing).await?, false));
             }
         } else {
-            self.refuse_those_who_blocked(actor, &others).await?;
+            self.refuse_those_who_blocked(actor, &others, MEMBER_IDS)
+                .await?;
         }
         let now = self.ports.clock.now();
         let created = self
@@ -153,15 +182,14 @@ impl ChatService {
         Ok(chat)
     }
 
-    /// Only existing, enabled accounts can be put in a chat.
-    async fn active_user(&self, user: UserId) -> Result<(), AppError> {
-        let account = self
-            .ports
-            .users
-            .get(user)
-            .await
-            .or_not_found(AppError::UserNotFound)?;
-        if account.is_active {
+    /// Only existing, enabled accounts can be put in a chat; all of
+    /// `users` (distinct) are looked up in one read.
+    async fn all_active(&self, users: &[UserId]) -> Result<(), AppError> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let active = self.ports.users.active_among(users.to_vec()).await?;
+        if active.len() == users.len() {
             Ok(())
         } else {
             Err(AppError::UserNotFound)
@@ -186,7 +214,7 @@ impl ChatService {
             .typing_in(chat.id, self.ports.clock.now())
             .await
             .unwrap_or_else(|error| {
-                tracing::warn!(chat_id = %chat.id, %error, "typing indicators unavailable");
+                tracing::warn!(chat_id = %chat.id, error = %cause_chain(&error), "typing indicators unavailable");
                 Vec::new()
             });
         Ok(ChatView {
@@ -285,27 +313,17 @@ impl ChatService {
         chat_id: ChatId,
         users: Vec<UserId>,
     ) -> Result<ChatView, AppError> {
-        let too_large = || -> AppError {
-            DomainError::GroupTooLarge {
-                max: ChatDetails::GROUP_MAX_MEMBERS,
-            }
-            .into()
-        };
-        let mut distinct = users;
-        let mut seen = HashSet::with_capacity(distinct.len());
-        distinct.retain(|user| seen.insert(*user));
-        // More than a whole group can hold is refused before any lookup.
-        if distinct.len() > ChatDetails::GROUP_MAX_MEMBERS {
-            return Err(too_large());
-        }
+        // The caller is a member already (an admin, or refused below).
+        let newcomers = group_newcomers(actor, users, USER_IDS)?;
         let chat = self.managed_group(actor, chat_id).await?;
-        self.refuse_those_who_blocked(actor, &distinct).await?;
+        self.refuse_those_who_blocked(actor, &newcomers, USER_IDS)
+            .await?;
         let outcome = self
             .ports
             .chats
             .add_members(
                 chat_id,
-                distinct,
+                newcomers,
                 ChatDetails::GROUP_MAX_MEMBERS,
                 self.ports.clock.now(),
             )
@@ -313,7 +331,7 @@ impl ChatService {
         let (added, members) = match outcome {
             AddMembersOutcome::Added { added, members } => (added, members),
             AddMembersOutcome::UnknownUsers(_) => return Err(AppError::UserNotFound),
-            AddMembersOutcome::TooLarge => return Err(too_large()),
+            AddMembersOutcome::TooLarge => return Err(group_too_large(USER_IDS)),
         };
         if !added.is_empty() {
             let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();

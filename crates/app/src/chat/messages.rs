@@ -161,11 +161,8 @@ impl ChatService {
             .messages
             .edit(message_id, actor, text, self.ports.clock.now())
             .await
-            .map_err(|error| match error {
-                // Deleted since it was read above: the store refused the edit.
-                PortError::NotFound => AppError::MessageNotEditable,
-                other => other.into(),
-            })?;
+            // Deleted since it was read above: the store refused the edit.
+            .or_not_found(AppError::MessageNotEditable)?;
         self.tell(
             &roster.user_ids(),
             ChatEvent::MessageUpdated(edited.clone()),

@@ -24,6 +24,7 @@ use nerutalk_ports::{
 pub use conversations::{ChatPage, ChatView, NewConversation};
 pub use messages::{HistoryQuery, Outgoing};
 
+use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
 /// The ports chat works through.
@@ -121,13 +122,15 @@ impl ChatService {
                 let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();
                 self.tell(&recipients, event).await;
             }
-            Err(error) => tracing::warn!(%chat_id, %error, "cannot list members to publish to"),
+            Err(error) => {
+                tracing::warn!(%chat_id, error = %cause_chain(&error), "cannot list members to publish to")
+            }
         }
     }
 
     async fn tell(&self, recipients: &[UserId], event: ChatEvent) {
         if let Err(error) = self.ports.bus.publish(recipients, &event).await {
-            tracing::warn!(%error, "event not published; clients will catch up on resume");
+            tracing::warn!(error = %cause_chain(&error), "event not published; clients will catch up on resume");
         }
     }
 
@@ -156,7 +159,9 @@ impl ChatService {
         match self.ports.presence.connected(user).await {
             Ok(true) => self.announce_presence(user, true, None).await,
             Ok(false) => {}
-            Err(error) => tracing::warn!(%user, %error, "presence not recorded"),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not recorded")
+            }
         }
         Ok(())
     }
@@ -165,14 +170,16 @@ impl ChatService {
     pub async fn disconnected(&self, user: UserId, last_on_this_node: bool) {
         if last_on_this_node {
             if let Err(error) = self.ports.bus.unsubscribe(user).await {
-                tracing::warn!(%user, %error, "cannot unsubscribe; the bus will drop the events");
+                tracing::warn!(%user, error = %cause_chain(&error), "cannot unsubscribe; the bus will drop the events");
             }
         }
         let now = self.ports.clock.now();
         match self.ports.presence.disconnected(user, now).await {
             Ok(true) => self.announce_presence(user, false, Some(now)).await,
             Ok(false) => {}
-            Err(error) => tracing::warn!(%user, %error, "presence not recorded"),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not recorded")
+            }
         }
     }
 
@@ -180,7 +187,7 @@ impl ChatService {
     /// theirs is not taken for the leftovers of a node that died.
     pub async fn keep_present(&self, users: Vec<UserId>) {
         if let Err(error) = self.ports.presence.refresh(users).await {
-            tracing::warn!(%error, "presence not renewed; will retry");
+            tracing::warn!(error = %cause_chain(&error), "presence not renewed; will retry");
         }
     }
 
@@ -213,7 +220,9 @@ impl ChatService {
                 .await;
             }
             Ok(_) => {}
-            Err(error) => tracing::warn!(%user, %error, "presence not announced"),
+            Err(error) => {
+                tracing::warn!(%user, error = %cause_chain(&error), "presence not announced")
+            }
         }
     }
 }

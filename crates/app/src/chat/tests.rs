@@ -473,7 +473,8 @@ async fn refused_adds_tell_nobody_and_name_the_reason() {
     assert_eq!(
         add(vec![UserId::generate()]).await,
         AppError::Invalid(DomainError::GroupTooLarge {
-            max: ChatDetails::GROUP_MAX_MEMBERS
+            max: ChatDetails::GROUP_MAX_MEMBERS,
+            field: "user_ids"
         })
     );
     assert_eq!(add(vec![UserId::generate()]).await, AppError::UserNotFound);
@@ -496,7 +497,8 @@ async fn more_members_than_a_group_holds_are_refused_before_any_lookup() {
     assert_eq!(
         error.unwrap_err(),
         AppError::Invalid(DomainError::GroupTooLarge {
-            max: ChatDetails::GROUP_MAX_MEMBERS
+            max: ChatDetails::GROUP_MAX_MEMBERS,
+            field: "user_ids"
         })
     );
 }

@@ -6,6 +6,7 @@ use nerutalk_ports::Roster;
 
 use super::ChatService;
 use crate::AppError;
+use crate::error::cause_chain;
 
 impl ChatService {
     /// How long a typing indicator lasts without renewal.
@@ -16,9 +17,13 @@ impl ChatService {
     /// or stopped (told only when an indicator was running, so the several
     /// ways of stopping never repeat themselves).
     ///
+    /// In a direct chat frozen by a block a start is refused, but a stop is
+    /// still recorded, untold: the gateway stops the indicators of a socket
+    /// that closes, and a refusal would leave the indicator listed.
+    ///
     /// # Errors
     /// [`AppError::ChatNotFound`], [`AppError::Unavailable`],
-    /// [`AppError::Blocked`] in a direct chat frozen by a block.
+    /// [`AppError::Blocked`] for a start in a direct chat frozen by a block.
     pub async fn typing(
         &self,
         actor: UserId,
@@ -26,10 +31,14 @@ impl ChatService {
         is_typing: bool,
     ) -> Result<(), AppError> {
         let (roster, _) = self.roster_for(actor, chat_id).await?;
-        if self.direct_chat_frozen(actor, &roster).await? {
-            return Err(AppError::Blocked);
-        }
         let now = self.ports.clock.now();
+        if self.direct_chat_frozen(actor, &roster).await? {
+            if is_typing {
+                return Err(AppError::Blocked);
+            }
+            self.ports.typing.stop(chat_id, actor, now).await?;
+            return Ok(());
+        }
         if is_typing {
             let until = now + Self::TYPING_TTL;
             self.ports.typing.start(chat_id, actor, now, until).await?;
@@ -68,7 +77,7 @@ impl ChatService {
     pub async fn typing_ended_by_message(&self, actor: UserId, chat_id: ChatId) {
         let now = self.ports.clock.now();
         if let Err(error) = self.ports.typing.stop(chat_id, actor, now).await {
-            tracing::debug!(%chat_id, %error, "typing indicator left to expire");
+            tracing::debug!(%chat_id, error = %cause_chain(&error), "typing indicator left to expire");
         }
     }
 

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use nerutalk_domain::{
     Language, UserId,
+    text::{self, Lines},
     user::{Profile, User, Username, search_query},
 };
 use nerutalk_ports::{Clock, UserRepository, UserSearch};
@@ -120,12 +121,7 @@ impl UserService {
     ) -> Result<UserPage, AppError> {
         let query = search_query(query)?;
         let limit = limit.unwrap_or(Self::DEFAULT_PAGE).clamp(1, Self::MAX_PAGE);
-        // Cursors are username keys; anything else (a NUL, say) is not ours.
-        let after = cursor
-            .and_then(|cursor| URL_SAFE_NO_PAD.decode(cursor).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|key| Username::parse(&key).ok())
-            .map(|username| username.key());
+        let after = cursor.and_then(cursor_key);
         let users = self
             .users
             .search(UserSearch {
@@ -152,6 +148,18 @@ impl UserService {
             .await
             .or_not_found(AppError::UserNotFound)
     }
+}
+
+/// The username key a cursor holds. It is read as a plain key, not parsed
+/// as a username: names taken before the ASCII rule (`ユーザー名`) end pages
+/// too, and re-parsing them would send the next page back to the start.
+/// Anything that cannot be a stored key (a NUL, say) is not ours.
+fn cursor_key(cursor: &str) -> Option<String> {
+    let key = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let plausible = !key.is_empty()
+        && key.chars().count() <= Username::MAX_LEN
+        && text::refuse_controls("cursor", &key, Lines::Single).is_ok();
+    plausible.then_some(key)
 }
 
 /// Cuts the one extra row fetched to learn whether another page exists.
@@ -250,6 +258,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_page_ending_on_a_name_from_before_the_ascii_rule_goes_on() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_search()
+            .withf(|search| search.after.is_none())
+            .returning(|_| {
+                Ok(["ada", "ＡＤＡ名", "adele"]
+                    .iter()
+                    .map(|name| {
+                        let mut user = stored_user(UserId::generate(), "a@x.io", "ada");
+                        user.username = Username::stored((*name).to_owned());
+                        user
+                    })
+                    .collect())
+            });
+        users
+            .expect_search()
+            .withf(|search| search.after.as_deref() == Some("ａｄａ名"))
+            .times(1)
+            .returning(|_| Ok(Vec::new()));
+        let service = service(users);
+        let first = service.search("ad", Some(2), None).await.unwrap();
+        let cursor = first.next_cursor.unwrap();
+        let second = service.search("ad", Some(2), Some(&cursor)).await.unwrap();
+        assert!(second.users.is_empty());
+    }
+
+    #[tokio::test]
     async fn disabled_users_have_no_public_profile() {
         let mut users = MockUserRepository::new();
         users.expect_get().returning(|id| {
@@ -288,12 +324,13 @@ mod tests {
         users
             .expect_search()
             .withf(|search| search.after.is_none())
-            .times(2)
+            .times(3)
             .returning(|_| Ok(Vec::new()));
         let service = service(users);
         let nul = URL_SAFE_NO_PAD.encode("\0");
-        let spaced = URL_SAFE_NO_PAD.encode("a b");
-        for cursor in [nul, spaced] {
+        let too_long = URL_SAFE_NO_PAD.encode("a".repeat(Username::MAX_LEN + 1));
+        let not_base64 = "%%".to_owned();
+        for cursor in [nul, too_long, not_base64] {
             assert!(service.search("a", None, Some(&cursor)).await.is_ok());
         }
     }

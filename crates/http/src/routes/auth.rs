@@ -99,7 +99,7 @@ pub(crate) async fn logout(
     state: web::Data<AppState>,
     CurrentUser(actor): CurrentUser,
 ) -> Result<Reply<Option<String>>, ApiError> {
-    state.auth.logout(actor.session_id).await?;
+    state.auth.logout(actor.user.id, actor.session_id).await?;
     Ok(Reply::ok(Notice::LoggedOut, None))
 }
 
