@@ -298,15 +298,18 @@ pub(crate) mod field {
         Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
     };
 
-    /// C0 and C1 control characters: refused in single-line text.
-    pub(crate) const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    /// C0 and C1 control characters, and the line and paragraph separators:
+    /// refused in single-line text.
+    pub(crate) const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F\u2028\u2029";
     /// Control characters refused in multi-line text: all but TAB, LF and CR.
     pub(crate) const CONTROL_MULTILINE: &str =
         r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
-    /// What `str::trim` removes that is not a control character.
-    const SPACE: &str = r" \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-    /// TAB, LF and CR: whitespace that multi-line text allows.
-    const SPACE_MULTILINE: &str = r"\t\n\r";
+    /// What `str::trim` removes that is neither a control character nor a
+    /// line or paragraph separator.
+    const SPACE: &str = r" \u00A0\u1680\u2000-\u200A\u202F\u205F\u3000";
+    /// TAB, LF, CR and the line and paragraph separators: whitespace that
+    /// multi-line text allows.
+    const SPACE_MULTILINE: &str = r"\t\n\r\u2028\u2029";
     /// Bidi controls and invisible characters, refused in names.
     const NAME_INVISIBLE: &str =
         r"\u00AD\u061C\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF";
