@@ -1,10 +1,16 @@
 //! Errors as HTTP: the status each class maps to, and actix's own request
 //! errors (bad JSON, bad query, unknown route, …) in the same terms.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use nerutalk_app::{AppError, ErrorClass, MessageArg, error::message_id_for_code};
 use strum::EnumIter;
+
+/// Seconds a client is asked to wait before retrying a 503: a write queue
+/// that was full, or a backing service that did not answer, is usually
+/// back within a moment, and a fixed wait keeps retries from arriving all
+/// at once with the load that caused them.
+pub(crate) const RETRY_AFTER_SECONDS: u32 = 2;
 
 /// A request actix could not hand to a handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter)]
@@ -127,6 +133,9 @@ impl ResponseError for ApiError {
         if self.status_code() == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
         response.finish()
     }
 }
@@ -134,6 +143,18 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unavailable_asks_to_retry_later() {
+        let reply = ApiError::from(AppError::Unavailable).error_response();
+        assert_eq!(reply.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            reply.headers().get(header::RETRY_AFTER).unwrap(),
+            &RETRY_AFTER_SECONDS.to_string()
+        );
+        let other = ApiError::from(AppError::UserNotFound).error_response();
+        assert!(other.headers().get(header::RETRY_AFTER).is_none());
+    }
 
     #[test]
     fn every_class_has_a_distinct_status() {

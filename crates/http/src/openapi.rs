@@ -238,9 +238,30 @@ impl Modify for CommonResponses {
                         }
                     }
                 }
+                if let Some(RefOr::T(unavailable)) = operation.responses.responses.get_mut("503") {
+                    unavailable
+                        .headers
+                        .insert("Retry-After".to_owned(), retry_after());
+                }
             }
         }
     }
+}
+
+/// The header every 503 carries.
+fn retry_after() -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .minimum(Some(0))
+                .build(),
+        )
+        .description(Some(format!(
+            "Seconds to wait before retrying; {}",
+            crate::error::RETRY_AFTER_SECONDS
+        )))
+        .build()
 }
 
 /// Reply bodies are serialized with every field present (`null` when there

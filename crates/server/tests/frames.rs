@@ -772,5 +772,13 @@ mod unavailable {
         let body: Value = response.json().await.unwrap();
         assert_eq!(response.status().as_u16(), 503, "{body:#}");
         assert_eq!(body["error"]["code"], "common.unavailable", "{body:#}");
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok()),
+            Some("2"),
+            "a 503 says when to retry"
+        );
     }
 }

@@ -14,9 +14,14 @@
 //! When anything in a batch fails, the batch is rolled back and each write
 //! is run again in its own transaction, so one caller's bad input is only
 //! that caller's error, and no write is half done.
+//!
+//! Each worker's queue is bounded ([`QUEUE_CAPACITY`]): when the database
+//! falls behind, a write that finds its queue full is refused at once as
+//! unavailable (a 503 the client may retry) instead of waiting in memory
+//! that grows without limit.
 
 use std::hash::{BuildHasher, Hash, RandomState};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 
 use diesel::QueryResult;
 use nerutalk_ports::PortError;
@@ -26,6 +31,9 @@ use crate::{AnyConnection, SqlStore};
 
 /// The most writes one transaction takes.
 pub(crate) const MAX_BATCH: usize = 256;
+
+/// The most writes waiting for one worker: a few batches' worth.
+pub(crate) const QUEUE_CAPACITY: usize = 8 * MAX_BATCH;
 
 /// Writes a batch inside one transaction: one answer per input, in order.
 /// An input refused on its own merits is an `Err` answer; an `Err` for the
@@ -40,7 +48,7 @@ struct Job<I, O> {
 
 /// The queues of one kind of write, one per worker.
 pub(crate) struct WriteBatcher<I, O> {
-    shards: Vec<Sender<Job<I, O>>>,
+    shards: Vec<SyncSender<Job<I, O>>>,
     shard_of: fn(&I) -> u64,
 }
 
@@ -63,9 +71,19 @@ where
         step: Step<I, O>,
         shard_of: fn(&I) -> u64,
     ) -> Self {
+        Self::start_with_capacity(store, workers, step, shard_of, QUEUE_CAPACITY)
+    }
+
+    fn start_with_capacity(
+        store: &SqlStore,
+        workers: usize,
+        step: Step<I, O>,
+        shard_of: fn(&I) -> u64,
+        capacity: usize,
+    ) -> Self {
         let shards = (0..workers.max(1))
             .map(|index| {
-                let (queue, jobs) = mpsc::channel();
+                let (queue, jobs) = mpsc::sync_channel(capacity);
                 let store = store.clone();
                 let spawned = std::thread::Builder::new()
                     .name(format!("sql-batch-{index}"))
@@ -80,13 +98,21 @@ where
     }
 
     /// Queues `input` and waits until it is committed (or refused).
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] at once when the worker's queue is full.
     pub(crate) async fn submit(&self, input: I) -> Result<O, PortError> {
         let shard =
             usize::try_from((self.shard_of)(&input) % self.shards.len() as u64).unwrap_or_default();
         let (reply, answer) = oneshot::channel();
         self.shards[shard]
-            .send(Job { input, reply })
-            .map_err(|_| PortError::unavailable("the write workers stopped"))?;
+            .try_send(Job { input, reply })
+            .map_err(|error| match error {
+                TrySendError::Full(_) => PortError::unavailable("the write queue is full"),
+                TrySendError::Disconnected(_) => {
+                    PortError::unavailable("the write workers stopped")
+                }
+            })?;
         answer
             .await
             .map_err(|_| PortError::unavailable("a write worker stopped"))?
@@ -139,4 +165,72 @@ fn next_batch<I, O>(jobs: &Receiver<Job<I, O>>) -> Option<Vec<Job<I, O>>> {
         }
     }
     Some(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Waker};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::DatabaseUrl;
+
+    /// Set once the worker holds a batch; the worker keeps it until `OPEN`.
+    static ENTERED: AtomicBool = AtomicBool::new(false);
+    static OPEN: AtomicBool = AtomicBool::new(false);
+
+    fn held_until_open(
+        _: &mut AnyConnection,
+        inputs: Vec<u32>,
+    ) -> QueryResult<Vec<Result<u32, PortError>>> {
+        ENTERED.store(true, Ordering::SeqCst);
+        while !OPEN.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(inputs.into_iter().map(Ok).collect())
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_takes_writes_again_once_drained() {
+        let path = std::env::temp_dir().join(format!("nerutalk-batch-{}.db", uuid::Uuid::now_v7()));
+        let store = SqlStore::connect(&DatabaseUrl::Sqlite(path), 2).unwrap();
+        let batcher = WriteBatcher::start_with_capacity(&store, 1, held_until_open, |_| 0, 2);
+        let mut context = Context::from_waker(Waker::noop());
+
+        // The worker takes the first write and holds it.
+        let mut first = Box::pin(batcher.submit(1));
+        assert!(first.as_mut().poll(&mut context).is_pending());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !ENTERED.load(Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "the worker never took the write");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Two more fill its queue: each is queued on its first poll.
+        let mut second = Box::pin(batcher.submit(2));
+        let mut third = Box::pin(batcher.submit(3));
+        assert!(second.as_mut().poll(&mut context).is_pending());
+        assert!(third.as_mut().poll(&mut context).is_pending());
+
+        let mut refused = Box::pin(batcher.submit(4));
+        let refused = refused.as_mut().poll(&mut context);
+        assert!(
+            matches!(
+                refused,
+                std::task::Poll::Ready(Err(PortError::Unavailable(_)))
+            ),
+            "a full queue answers at once: {refused:?}"
+        );
+
+        OPEN.store(true, Ordering::SeqCst);
+        assert_eq!(first.await.unwrap(), 1);
+        assert_eq!(second.await.unwrap(), 2);
+        assert_eq!(third.await.unwrap(), 3);
+        assert_eq!(
+            batcher.submit(5).await.unwrap(),
+            5,
+            "drained, it takes writes again"
+        );
+    }
 }
