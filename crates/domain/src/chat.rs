@@ -216,16 +216,20 @@ impl MessageContent {
 ///
 /// # Errors
 /// [`DomainError::ControlCharacters`], or [`DomainError::ClientMessageIdInvalid`]
-/// when empty or longer than 64.
+/// when empty or longer than [`CLIENT_MESSAGE_ID_MAX`].
 pub fn parse_client_message_id(raw: &str) -> Result<String, DomainError> {
-    const MAX: usize = 64;
     let id = rules::single_line("client_message_id", raw)?;
-    if (1..=MAX).contains(&id.chars().count()) {
+    if (1..=CLIENT_MESSAGE_ID_MAX).contains(&id.chars().count()) {
         Ok(id.to_owned())
     } else {
-        Err(DomainError::ClientMessageIdInvalid { max: MAX })
+        Err(DomainError::ClientMessageIdInvalid {
+            max: CLIENT_MESSAGE_ID_MAX,
+        })
     }
 }
+
+/// The longest `client_message_id`, in characters.
+pub const CLIENT_MESSAGE_ID_MAX: usize = 64;
 
 /// A message as stored. A deleted message keeps its place in the history
 /// (`seq` stays gap-free) with its content removed.

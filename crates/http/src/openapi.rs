@@ -313,7 +313,10 @@ impl Modify for RepliesSendEveryField {
 /// as `maxLength`, which would count the whitespace the server ignores.
 pub(crate) mod field {
     use nerutalk_app::{ChatService, UserService};
-    use nerutalk_domain::chat::{ChatDetails, ChatKind, MessageContent, MessageKind, Role};
+    use nerutalk_domain::chat::{
+        CLIENT_MESSAGE_ID_MAX, ChatDetails, ChatKind, MessageContent, MessageKind, Role,
+    };
+    use nerutalk_domain::text::Lines;
     use nerutalk_domain::user::{Email, Password, Profile, Username};
     use utoipa::openapi::schema::{
         Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
@@ -347,15 +350,6 @@ pub(crate) mod field {
     const END: &str = r"(?!\n)$";
     /// bcrypt reads 72 bytes; longer passwords are refused.
     const PASSWORD_MAX_BYTES: usize = 72;
-    /// The longest `client_message_id` (the domain keeps it private to its parser).
-    pub(crate) const CLIENT_MESSAGE_ID_MAX: usize = 64;
-
-    /// Whether a text may span lines.
-    #[derive(Clone, Copy)]
-    enum Lines {
-        Single,
-        Multi,
-    }
 
     /// What a trimmed text is measured against.
     struct Text {
@@ -866,16 +860,16 @@ pub fn json() -> Result<String, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::DomainError;
-    use nerutalk_domain::chat::parse_client_message_id;
+    use nerutalk_domain::chat::{CLIENT_MESSAGE_ID_MAX, parse_client_message_id};
 
     #[test]
     fn client_message_id_limit_is_the_domains() {
-        let longest = "x".repeat(super::field::CLIENT_MESSAGE_ID_MAX);
+        let longest = "x".repeat(CLIENT_MESSAGE_ID_MAX);
         assert!(parse_client_message_id(&longest).is_ok());
         assert_eq!(
             parse_client_message_id(&format!("{longest}x")),
             Err(DomainError::ClientMessageIdInvalid {
-                max: super::field::CLIENT_MESSAGE_ID_MAX
+                max: CLIENT_MESSAGE_ID_MAX
             })
         );
     }

@@ -8,15 +8,8 @@ use nerutalk_ports::{Block, BlockRepository, PortError};
 
 use crate::SqlStore;
 use crate::schema::user_blocks;
+use crate::store::load_in_chunks;
 use crate::types::DbUuid;
-
-/// Ids per query in [`SqlBlockRepository::blocks_between`] (and in
-/// `SqlUserRepository::active_among`): each appears at most twice, and
-/// twice this stays below both backends' bind limits whatever the list:
-/// PostgreSQL's 65,535 and SQLite's 32,766 (since SQLite 3.32, which the
-/// `bundled` feature builds; a system SQLite older than that, linked
-/// without it, allows 999 and is not supported).
-pub(crate) const IDS_PER_QUERY: usize = 5_000;
 
 /// Blocks in `user_blocks`.
 #[derive(Debug, Clone)]
@@ -122,23 +115,19 @@ impl BlockRepository for SqlBlockRepository {
         let rows: Vec<(DbUuid, DbUuid)> = self
             .store
             .run(move |connection| {
-                let mut rows = Vec::new();
-                for batch in others.chunks(IDS_PER_QUERY) {
-                    rows.extend(
-                        user_blocks::table
-                            .filter(
-                                user_blocks::blocker_id
+                load_in_chunks(&others, |batch| {
+                    user_blocks::table
+                        .filter(
+                            user_blocks::blocker_id
+                                .eq(me)
+                                .and(user_blocks::blocked_id.eq_any(batch))
+                                .or(user_blocks::blocked_id
                                     .eq(me)
-                                    .and(user_blocks::blocked_id.eq_any(batch))
-                                    .or(user_blocks::blocked_id
-                                        .eq(me)
-                                        .and(user_blocks::blocker_id.eq_any(batch))),
-                            )
-                            .select((user_blocks::blocker_id, user_blocks::blocked_id))
-                            .load::<(DbUuid, DbUuid)>(connection)?,
-                    );
-                }
-                Ok(rows)
+                                    .and(user_blocks::blocker_id.eq_any(batch))),
+                        )
+                        .select((user_blocks::blocker_id, user_blocks::blocked_id))
+                        .load::<(DbUuid, DbUuid)>(connection)
+                })
             })
             .await?;
         Ok(rows

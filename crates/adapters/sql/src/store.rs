@@ -206,3 +206,23 @@ fn with_sqlite<T>(
         AnyConnection::Postgresql(_) => Err(DieselError::BrokenTransactionManager),
     }
 }
+
+/// Ids per statement in [`load_in_chunks`]: an id may appear twice in a
+/// statement, and twice this stays below both backends' bind limits:
+/// PostgreSQL's 65,535 and SQLite's 32,766 (since SQLite 3.32, which the
+/// `bundled` feature builds; a system SQLite older than that, linked without
+/// it, allows 999 and is not supported).
+const IDS_PER_QUERY: usize = 5_000;
+
+/// Runs `load` over `ids` a bind-limit's worth at a time and joins the rows,
+/// so a lookup `IN` a list of any length is a few statements, not an error.
+pub(crate) fn load_in_chunks<K, T>(
+    ids: &[K],
+    mut load: impl FnMut(&[K]) -> Result<Vec<T>, DieselError>,
+) -> Result<Vec<T>, DieselError> {
+    let mut rows = Vec::new();
+    for batch in ids.chunks(IDS_PER_QUERY) {
+        rows.extend(load(batch)?);
+    }
+    Ok(rows)
+}

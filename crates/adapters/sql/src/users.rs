@@ -10,9 +10,9 @@ use nerutalk_domain::{
 use nerutalk_ports::{NewUser, PortError, UserCredentials, UserRepository, UserSearch};
 
 use crate::SqlStore;
-use crate::blocks::IDS_PER_QUERY;
 use crate::error::require_row;
 use crate::schema::users;
+use crate::store::load_in_chunks;
 use crate::types::DbUuid;
 
 diesel::define_sql_function!(fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
@@ -274,17 +274,13 @@ impl UserRepository for SqlUserRepository {
         let found: Vec<DbUuid> = self
             .store
             .run(move |connection| {
-                let mut found = Vec::new();
-                for batch in keys.chunks(IDS_PER_QUERY) {
-                    found.extend(
-                        users::table
-                            .filter(users::id.eq_any(batch))
-                            .filter(users::is_active.eq(true))
-                            .select(users::id)
-                            .load::<DbUuid>(connection)?,
-                    );
-                }
-                Ok(found)
+                load_in_chunks(&keys, |batch| {
+                    users::table
+                        .filter(users::id.eq_any(batch))
+                        .filter(users::is_active.eq(true))
+                        .select(users::id)
+                        .load::<DbUuid>(connection)
+                })
             })
             .await?;
         let mut active: Vec<UserId> = found
