@@ -130,6 +130,7 @@ error-request-method-not-allowed = This method is not allowed at this address.
 error-ws-malformed-frame = The frame is not valid JSON of the form {"{"}"type", "data", "id"{"}"} or its data is missing fields.
 error-ws-unknown-frame = This frame type is not known.
 ws-close-too-slow = The connection could not keep up with incoming events. Reconnect and resume.
+ws-close-server-shutdown = The server is restarting. Reconnect in a moment and resume.
 ws-close-heartbeat-timeout = No heartbeat was received in time.
 ws-close-frame-too-large = The frame is larger than the allowed size.
 ws-close-invalid-utf8 = A text frame is not valid UTF-8.

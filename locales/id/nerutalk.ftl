@@ -129,6 +129,7 @@ error-request-method-not-allowed = Metode ini tidak diizinkan di alamat ini.
 error-ws-malformed-frame = Frame bukan JSON yang valid dengan format {"{"}"type", "data", "id"{"}"}, atau ada kolom yang kurang pada data-nya.
 error-ws-unknown-frame = Jenis frame ini tidak dikenal.
 ws-close-too-slow = Koneksi tidak dapat mengikuti peristiwa yang masuk. Sambungkan kembali lalu lanjutkan.
+ws-close-server-shutdown = Server sedang dimulai ulang. Sambungkan kembali sebentar lagi lalu lanjutkan.
 ws-close-heartbeat-timeout = Detak jantung koneksi tidak diterima tepat waktu.
 ws-close-frame-too-large = Ukuran frame melebihi batas yang diizinkan.
 ws-close-invalid-utf8 = Frame teks bukan UTF-8 yang valid.

@@ -129,6 +129,7 @@ error-request-method-not-allowed = このアドレスでは、このメソッド
 error-ws-malformed-frame = フレームが {"{"}"type", "data", "id"{"}"} 形式の有効なJSONではないか、data に必要な項目が含まれていません。
 error-ws-unknown-frame = 不明なフレームタイプです。
 ws-close-too-slow = 接続が受信イベントの速度に追いつけませんでした。再接続して再開してください。
+ws-close-server-shutdown = サーバーを再起動しています。しばらくしてから再接続して再開してください。
 ws-close-heartbeat-timeout = ハートビートが時間内に届きませんでした。
 ws-close-frame-too-large = フレームが許可されたサイズを超えています。
 ws-close-invalid-utf8 = テキストフレームが正しい UTF-8 ではありません。

@@ -40,6 +40,8 @@ pub struct HttpSettings {
     pub json_limit: usize,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// How long a graceful stop waits for in-flight requests and sockets.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl Default for HttpSettings {
@@ -47,6 +49,7 @@ impl Default for HttpSettings {
         Self {
             json_limit: 64 * 1024,
             workers: None,
+            shutdown_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -92,6 +95,11 @@ pub fn serve(
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }
+    // The caller stops the server (on SIGTERM, after telling the sockets),
+    // so that the workers beside HTTP stop after it, in order.
+    server = server
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs());
     Ok(server.listen(listener)?.run())
 }
 

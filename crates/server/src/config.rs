@@ -40,6 +40,8 @@ pub struct Settings {
     pub ws_queue_capacity: usize,
     /// How often a socket checks that its session was not revoked.
     pub ws_session_check_seconds: u64,
+    /// How long a graceful stop waits for requests and sockets to finish.
+    pub shutdown_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             ws_max_frame_bytes: 64 * 1024,
             ws_queue_capacity: 256,
             ws_session_check_seconds: 30,
+            shutdown_timeout_seconds: 30,
         }
     }
 }
@@ -188,6 +191,9 @@ impl Settings {
         }
         if let Some(value) = var("WS_SESSION_CHECK_SECONDS") {
             self.ws_session_check_seconds = parsed("WS_SESSION_CHECK_SECONDS", value)?;
+        }
+        if let Some(value) = var("SHUTDOWN_TIMEOUT_SECONDS") {
+            self.shutdown_timeout_seconds = parsed("SHUTDOWN_TIMEOUT_SECONDS", value)?;
         }
         Ok(self)
     }

@@ -2,6 +2,7 @@
 //! hands them to the use cases as ports, and starts HTTP. Wiring only.
 
 pub mod config;
+mod lifecycle;
 mod secret;
 
 use std::net::TcpListener;
@@ -26,6 +27,9 @@ use nerutalk_sql::{
 use secrecy::ExposeSecret;
 
 pub use config::Settings;
+pub use lifecycle::Shutdown;
+
+use lifecycle::Background;
 pub use nerutalk_sql::DatabaseKind;
 
 /// A server bound to its port and ready to run.
@@ -33,6 +37,11 @@ pub struct Application {
     port: u16,
     backends: Backends,
     server: Server,
+    hub: Arc<Hub>,
+    background: Background,
+    shutdown: Shutdown,
+    /// How long a graceful stop waits for sockets, then for requests.
+    grace: Duration,
 }
 
 /// What a built server runs on, as its wiring chose it, so that a test
@@ -93,6 +102,7 @@ impl Application {
         let hub = Arc::new(Hub::new(realtime.queue_capacity));
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
             vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
+        let mut redis = None;
         let (bus, presence, typing): (
             Arc<dyn EventBus>,
             Arc<dyn PresenceStore>,
@@ -104,6 +114,7 @@ impl Application {
                 tracing::info!("live events, presence and typing go through Redis (multi-node)");
                 let presence = Arc::new(RedisPresenceStore::new(&bus));
                 let typing = Arc::new(RedisTypingStore::new(&bus));
+                redis = Some(bus.clone());
                 (Arc::new(bus), presence, typing)
             }
             None => (
@@ -136,9 +147,10 @@ impl Application {
                 bcrypt_cost: settings.bcrypt_cost,
             },
         )?;
+        let messages = Arc::new(SqlMessageRepository::new(store.clone()));
         let chat = ChatService::new(ChatPorts {
             chats: Arc::new(SqlChatRepository::new(store.clone())),
-            messages: Arc::new(SqlMessageRepository::new(store.clone())),
+            messages: messages.clone(),
             blocks: Arc::new(SqlBlockRepository::new(store.clone())),
             users: users.clone(),
             bus,
@@ -146,18 +158,15 @@ impl Application {
             typing,
             clock: clock.clone(),
         });
-        let (present, here) = (chat.clone(), hub.clone());
-        actix_web::rt::spawn(async move {
-            let mut every = tokio::time::interval(nerutalk_ports::presence::REFRESH_EVERY);
-            loop {
-                every.tick().await;
-                present.keep_present(here.local_users()).await;
-            }
-        });
+        let background = Background {
+            presence_renewal: Background::keep_presence(chat.clone(), hub.clone()),
+            messages,
+            redis,
+        };
         let state = AppState {
             auth,
             chat,
-            hub,
+            hub: hub.clone(),
             realtime,
             users: UserService::new(users, clock),
             health: HealthService::new(probes),
@@ -167,6 +176,7 @@ impl Application {
         let http = HttpSettings {
             json_limit: settings.json_body_limit,
             workers: settings.http_workers,
+            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_seconds),
         };
         let server = nerutalk_http::serve(listener, state, catalog, &http)?;
         tracing::info!(host = %settings.host, port, "NeruTalk is listening; API docs at /docs/");
@@ -174,6 +184,10 @@ impl Application {
             port,
             backends,
             server,
+            hub,
+            background,
+            shutdown: Shutdown::new(),
+            grace: Duration::from_secs(settings.shutdown_timeout_seconds),
         })
     }
 
@@ -187,11 +201,44 @@ impl Application {
         self.backends
     }
 
-    /// Serves until the process is told to stop.
+    /// What stops this server gracefully, as SIGTERM does.
+    #[must_use]
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, SIGINT or [`Shutdown::trigger`], then stops
+    /// gracefully (see [`lifecycle`]) and returns once everything has.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Self {
+            server,
+            hub,
+            background,
+            shutdown,
+            grace,
+            ..
+        } = self;
+        let handle = server.handle();
+        let stopping = actix_web::rt::spawn(async move {
+            shutdown.requested().await;
+            // Sockets first, while everything they need still runs: each
+            // answers the frame it is handling, closes with 1001, and
+            // leaves the hub (and presence) as on any close.
+            if hub.close_all(grace).await {
+                tracing::info!("every socket closed");
+            } else {
+                tracing::warn!("sockets still open after the grace period; cutting them off");
+            }
+            handle.stop(true).await;
+            tracing::info!("HTTP stopped");
+        });
+        let served = server.await;
+        stopping.abort();
+        background.stop().await;
+        tracing::info!("NeruTalk stopped");
+        served
     }
 }

@@ -7,76 +7,19 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nerutalk_sql::scratch::ScratchDatabase;
 use serde_json::json;
-use support::TestApp;
-
-struct Node {
-    process: Child,
-    app: TestApp,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::process::{Node, NodeSettings};
 
 async fn start_node(database_url: &str) -> Node {
-    let port = free_port();
-    let redis = std::env::var("NERUTALK_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let data_dir = std::env::temp_dir().join(format!("nerutalk-node-{}", uuid::Uuid::now_v7()));
-    let process = Command::new(env!("CARGO_BIN_EXE_nerutalk"))
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("DATABASE_URL", database_url)
-        .env("REDIS_URL", redis)
-        .env(
-            "JWT_SECRET_KEY",
-            "two-nodes-share-this-secret-of-enough-length",
-        )
-        .env("BCRYPT_COST", "4")
-        .env("DATA_DIR", &data_dir)
-        .env("HTTP_WORKERS", "1")
-        // Sockets close on revocation only because it is pushed between nodes.
-        .env("WS_SESSION_CHECK_SECONDS", "3600")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the nerutalk binary starts");
-    // Owned by `Node` at once, so that every path (a panic included) reaps it.
-    let node = Node {
-        process,
-        app: TestApp::remote(format!("http://127.0.0.1:{port}"), database_url.to_owned()),
-    };
-    for _ in 0..200 {
-        let probe = node
-            .app
-            .client
-            .get(format!("{}/health/ready", node.app.base))
-            .send();
-        if let Ok(Ok(response)) = actix_web::rt::time::timeout(Duration::from_secs(1), probe).await
-        {
-            if response.status().is_success() {
-                return node;
-            }
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("node on port {port} never became ready");
+    let mut settings = NodeSettings::new(database_url).with_redis();
+    // Sockets close on revocation only because it is pushed between nodes.
+    settings
+        .env
+        .push(("WS_SESSION_CHECK_SECONDS", "3600".to_owned()));
+    Node::start(settings).await
 }
 
 #[actix_web::test]

@@ -44,8 +44,9 @@ struct Subscriptions {
     /// Held across the Redis command that a change of `wanted` needs, so
     /// that the commands reach Redis in the order the counts changed.
     routing: Mutex<Routing>,
-    /// Dropped with the last handle of the bus, which stops the thread.
-    _alive: watch::Sender<()>,
+    /// Set by [`RedisEventBus::stop`]; dropped with the last handle of the
+    /// bus. Either stops the thread.
+    stop: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -68,6 +69,8 @@ pub struct RedisEventBus {
     hasher: RandomState,
     /// Events received that this node could not read (see [`envelope`]).
     skipped: Arc<AtomicU64>,
+    /// The subscriber threads, joined by [`RedisEventBus::stop`].
+    threads: Arc<std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>>,
 }
 
 impl std::fmt::Debug for RedisEventBus {
@@ -89,18 +92,19 @@ impl RedisEventBus {
             .map_err(RedisError::Pool)?;
         let skipped = Arc::new(AtomicU64::new(0));
         let mut shards = Vec::with_capacity(SUBSCRIBER_SHARDS);
+        let mut threads = Vec::with_capacity(SUBSCRIBER_SHARDS);
         for index in 0..SUBSCRIBER_SHARDS {
-            let (alive, stopped) = watch::channel(());
+            let (stop, stopped) = watch::channel(false);
             let shard = Arc::new(Subscriptions {
                 routing: Mutex::default(),
-                _alive: alive,
+                stop,
             });
             let (client, weak) = (client.clone(), Arc::downgrade(&shard));
             let receiver = Receiver {
                 sink: sink.clone(),
                 skipped: skipped.clone(),
             };
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name(format!("redis-pubsub-{index}"))
                 .spawn(move || {
                     match tokio::runtime::Builder::new_current_thread()
@@ -117,13 +121,41 @@ impl RedisEventBus {
                 })
                 .map_err(RedisError::Thread)?;
             shards.push(shard);
+            threads.push(thread);
         }
         Ok(Self {
             pool,
             shards: shards.into(),
             hasher: RandomState::new(),
             skipped,
+            threads: Arc::new(std::sync::Mutex::new(threads)),
         })
+    }
+
+    /// Closes this node's pub/sub connections and returns when their
+    /// threads have ended. For the server's shutdown, once no socket is
+    /// left to deliver to; publishing still works until the pool is dropped.
+    pub async fn stop(&self) {
+        for shard in self.shards.iter() {
+            shard.stop.send_replace(true);
+        }
+        let threads = std::mem::take(
+            &mut *self
+                .threads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let joined = tokio::task::spawn_blocking(move || {
+            threads
+                .into_iter()
+                .map(std::thread::JoinHandle::join)
+                .filter(Result::is_err)
+                .count()
+        })
+        .await;
+        if !matches!(joined, Ok(0)) {
+            tracing::error!("a Redis subscriber thread did not end cleanly");
+        }
     }
 
     /// How many events from the bus this node skipped because it could not
@@ -144,24 +176,44 @@ impl RedisEventBus {
     }
 }
 
-/// Keeps one pub/sub connection alive for as long as the bus exists.
+/// Runs `work` unless the bus stops first (`None` then).
+async fn unless_stopped<T>(
+    stopped: &mut watch::Receiver<bool>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        done = work => Some(done),
+        // Told to stop, or the bus is gone: no one wants these events any more.
+        _ = stopped.wait_for(|stop| *stop) => None,
+    }
+}
+
+/// Keeps one pub/sub connection alive until the bus stops or is dropped.
 async fn subscriber(
     client: redis::Client,
     receiver: Receiver,
     subscriptions: std::sync::Weak<Subscriptions>,
-    mut stopped: watch::Receiver<()>,
+    mut stopped: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let Some(shared) = subscriptions.upgrade() else {
             return;
         };
-        let pubsub = match client.get_async_pubsub().await {
+        let Some(connected) = unless_stopped(&mut stopped, client.get_async_pubsub()).await else {
+            return;
+        };
+        let pubsub = match connected {
             Ok(pubsub) => pubsub,
             Err(error) => {
                 tracing::warn!(%error, ?backoff, "Redis pub/sub unreachable; retrying");
                 drop(shared);
-                tokio::time::sleep(backoff).await;
+                if unless_stopped(&mut stopped, tokio::time::sleep(backoff))
+                    .await
+                    .is_none()
+                {
+                    return;
+                }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
             }
@@ -177,7 +229,12 @@ async fn subscriber(
                     tracing::warn!(%error, "resubscribing failed; reconnecting");
                     drop(routing);
                     drop(shared);
-                    tokio::time::sleep(backoff).await;
+                    if unless_stopped(&mut stopped, tokio::time::sleep(backoff))
+                        .await
+                        .is_none()
+                    {
+                        return;
+                    }
                     continue;
                 }
                 tracing::info!(count = channels.len(), "Redis pub/sub (re)subscribed");
@@ -187,13 +244,10 @@ async fn subscriber(
         backoff = Duration::from_millis(100);
         drop(shared);
         loop {
-            let first = tokio::select! {
-                message = messages.next() => match message {
-                    Some(message) => message,
-                    None => break,
-                },
-                // The bus is gone: no one wants these events any more.
-                _ = stopped.changed() => return,
+            let first = match unless_stopped(&mut stopped, messages.next()).await {
+                Some(Some(message)) => message,
+                Some(None) => break,
+                None => return,
             };
             // Take whatever else has arrived too: one event for several local
             // users arrives as consecutive copies, decoded and handed over once.

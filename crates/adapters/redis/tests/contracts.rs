@@ -175,3 +175,17 @@ async fn sockets_of_a_node_that_stops_renewing_stop_counting() {
     // When the abandoned user comes back, that is a first socket again.
     assert!(store.connected(abandoned).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn a_stopped_bus_ends_its_threads_and_delivers_nothing_more() {
+    let (bus, sink) = bus().await;
+    let user = UserId::generate();
+    bus.subscribe(user).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), bus.stop())
+        .await
+        .expect("the subscriber threads end");
+    bus.publish(&[user], &typing(user)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(sink.seen().iter().all(|(to, _)| *to != user));
+}

@@ -19,9 +19,16 @@
 //! falls behind, a write that finds its queue full is refused at once as
 //! unavailable (a 503 the client may retry) instead of waiting in memory
 //! that grows without limit.
+//!
+//! The workers stop when told ([`WriteBatcher::stop`], at shutdown): each
+//! commits every write queued before the stop, and a write that arrives
+//! after it is refused as unavailable, never left waiting.
 
 use std::hash::{BuildHasher, Hash, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use diesel::QueryResult;
 use nerutalk_ports::PortError;
@@ -46,10 +53,19 @@ struct Job<I, O> {
     reply: oneshot::Sender<Result<O, PortError>>,
 }
 
+/// What a worker's queue carries.
+enum Queued<I, O> {
+    Write(Job<I, O>),
+    /// Everything before this is committed; then the worker ends.
+    Stop,
+}
+
 /// The queues of one kind of write, one per worker.
 pub(crate) struct WriteBatcher<I, O> {
-    shards: Vec<SyncSender<Job<I, O>>>,
+    shards: Vec<SyncSender<Queued<I, O>>>,
     shard_of: fn(&I) -> u64,
+    stopping: AtomicBool,
+    workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl<I, O> std::fmt::Debug for WriteBatcher<I, O> {
@@ -81,6 +97,7 @@ where
         shard_of: fn(&I) -> u64,
         capacity: usize,
     ) -> Self {
+        let mut handles = Vec::new();
         let shards = (0..workers.max(1))
             .map(|index| {
                 let (queue, jobs) = mpsc::sync_channel(capacity);
@@ -88,13 +105,37 @@ where
                 let spawned = std::thread::Builder::new()
                     .name(format!("sql-batch-{index}"))
                     .spawn(move || work(&store, &jobs, step));
-                if let Err(error) = spawned {
-                    tracing::error!(%error, "cannot start a write worker");
+                match spawned {
+                    Ok(handle) => handles.push(handle),
+                    Err(error) => tracing::error!(%error, "cannot start a write worker"),
                 }
                 queue
             })
             .collect();
-        Self { shards, shard_of }
+        Self {
+            shards,
+            shard_of,
+            stopping: AtomicBool::new(false),
+            workers: Mutex::new(handles),
+        }
+    }
+
+    /// Stops the workers once they have committed every write queued so
+    /// far, and returns when they have ended. Blocks: call it off the
+    /// async threads. Later writes are refused as unavailable.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for shard in &self.shards {
+            // Blocks while the queue is full: the stop waits its turn.
+            let _ = shard.send(Queued::Stop);
+        }
+        let workers =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        for worker in workers {
+            if worker.join().is_err() {
+                tracing::error!("a write worker panicked");
+            }
+        }
     }
 
     /// Queues `input` and waits until it is committed (or refused).
@@ -104,9 +145,14 @@ where
     pub(crate) async fn submit(&self, input: I) -> Result<O, PortError> {
         let shard =
             usize::try_from((self.shard_of)(&input) % self.shards.len() as u64).unwrap_or_default();
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(PortError::unavailable("the server is stopping"));
+        }
         let (reply, answer) = oneshot::channel();
+        // A write that slips in after the stop is dropped with the queue
+        // when its worker ends, and its caller hears "unavailable".
         self.shards[shard]
-            .try_send(Job { input, reply })
+            .try_send(Queued::Write(Job { input, reply }))
             .map_err(|error| match error {
                 TrySendError::Full(_) => PortError::unavailable("the write queue is full"),
                 TrySendError::Disconnected(_) => {
@@ -125,9 +171,17 @@ pub(crate) fn shard_key(key: &impl Hash) -> u64 {
     HASHER.hash_one(key)
 }
 
-/// A worker: runs until its [`WriteBatcher`] is dropped.
-fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Job<I, O>>, step: Step<I, O>) {
-    while let Some(batch) = next_batch(jobs) {
+/// A worker: runs until told to stop, or until its [`WriteBatcher`] is dropped.
+fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Queued<I, O>>, step: Step<I, O>) {
+    let mut stopped = false;
+    while !stopped {
+        let Some((batch, stop)) = next_batch(jobs) else {
+            return;
+        };
+        stopped = stop;
+        if batch.is_empty() {
+            continue;
+        }
         let inputs: Vec<I> = batch.iter().map(|job| job.input.clone()).collect();
         let together = store.write_blocking(move |connection| step(connection, inputs));
         match together {
@@ -154,22 +208,28 @@ fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Job<I, O>>, step: Step<I,
     }
 }
 
-/// Waits for one write, then takes whatever else is already waiting.
-fn next_batch<I, O>(jobs: &Receiver<Job<I, O>>) -> Option<Vec<Job<I, O>>> {
-    let first = jobs.recv().ok()?;
-    let mut batch = vec![first];
+/// Waits for one write, then takes whatever else is already waiting, up
+/// to a stop; true with the batch when the stop was reached.
+fn next_batch<I, O>(jobs: &Receiver<Queued<I, O>>) -> Option<(Vec<Job<I, O>>, bool)> {
+    let mut batch = Vec::new();
+    match jobs.recv().ok()? {
+        Queued::Write(job) => batch.push(job),
+        Queued::Stop => return Some((batch, true)),
+    }
     while batch.len() < MAX_BATCH {
         match jobs.try_recv() {
-            Ok(job) => batch.push(job),
+            Ok(Queued::Write(job)) => batch.push(job),
+            Ok(Queued::Stop) => return Some((batch, true)),
             Err(_) => break,
         }
     }
-    Some(batch)
+    Some((batch, false))
 }
 
 #[cfg(test)]
 mod tests {
     use std::future::Future;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::task::{Context, Waker};
     use std::time::{Duration, Instant};
@@ -190,6 +250,38 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1));
         }
         Ok(inputs.into_iter().map(Ok).collect())
+    }
+
+    fn echo(_: &mut AnyConnection, inputs: Vec<u32>) -> QueryResult<Vec<Result<u32, PortError>>> {
+        Ok(inputs.into_iter().map(Ok).collect())
+    }
+
+    #[tokio::test]
+    async fn a_stop_commits_what_was_queued_before_it_and_refuses_what_comes_after() {
+        let path = std::env::temp_dir().join(format!("nerutalk-batch-{}.db", uuid::Uuid::now_v7()));
+        let store = SqlStore::connect(&DatabaseUrl::Sqlite(path), 2).unwrap();
+        let batcher = Arc::new(WriteBatcher::start(&store, 2, echo, |input| {
+            u64::from(*input)
+        }));
+        let mut context = Context::from_waker(Waker::noop());
+        let mut queued: Vec<_> = (0..500)
+            .map(|input| Box::pin(batcher.submit(input)))
+            .collect();
+        for write in &mut queued {
+            // Queued on the first poll; some may already be answered.
+            let _ = write.as_mut().poll(&mut context);
+        }
+        let stopping = batcher.clone();
+        tokio::task::spawn_blocking(move || stopping.stop())
+            .await
+            .unwrap();
+        for (input, write) in (0..500).zip(queued) {
+            assert_eq!(write.await.unwrap(), input, "queued before the stop");
+        }
+        assert!(matches!(
+            batcher.submit(7).await,
+            Err(PortError::Unavailable(_))
+        ));
     }
 
     #[tokio::test]

@@ -82,6 +82,16 @@ impl SqlMessageRepository {
             appends: Arc::new(appends),
         }
     }
+
+    /// Stops the append workers once every append queued so far is
+    /// committed, and returns when they have ended. Appends made after it
+    /// are refused as unavailable. For the server's shutdown.
+    pub async fn stop(&self) {
+        let appends = self.appends.clone();
+        if let Err(error) = tokio::task::spawn_blocking(move || appends.stop()).await {
+            tracing::error!(%error, "the append workers did not stop cleanly");
+        }
+    }
 }
 
 fn load(connection: &mut AnyConnection, message: DbUuid) -> QueryResult<Message> {

@@ -35,6 +35,9 @@ pub struct Hub {
     connections: RwLock<HashMap<UserId, Vec<Connection>>>,
     next_id: AtomicU64,
     queue_capacity: usize,
+    /// Set once when the server stops: every socket finishes the frame it
+    /// is handling and closes.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -53,6 +56,8 @@ pub(crate) struct Registration {
     pub(crate) first: bool,
     /// Wakes when the socket's session is revoked.
     pub(crate) revoked: Arc<Notify>,
+    /// Turns true when the server stops.
+    pub(crate) closing: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Hub {
@@ -62,6 +67,29 @@ impl Hub {
             connections: RwLock::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
+            closing: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Tells every socket, open now or opened later, to close because the
+    /// server is stopping, and returns once none is left or `limit` passed
+    /// (then false). A socket finishes the frame it is handling first.
+    pub async fn close_all(&self, limit: std::time::Duration) -> bool {
+        self.closing.send_replace(true);
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let open = self
+                .connections
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if open {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
@@ -86,6 +114,7 @@ impl Hub {
             events,
             first,
             revoked,
+            closing: self.closing.subscribe(),
         }
     }
 

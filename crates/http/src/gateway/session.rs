@@ -163,7 +163,12 @@ pub(crate) async fn run(
         deferred: Vec::new(),
     };
     let reason = connection
-        .serve(stream, registration.events, &registration.revoked)
+        .serve(
+            stream,
+            registration.events,
+            &registration.revoked,
+            registration.closing,
+        )
         .await;
     let _closed = connection.socket.close(reason).await;
     // Whoever saw this user typing should not wait for the indicator to time out.
@@ -187,6 +192,7 @@ impl Connection {
         mut stream: AggregatedMessageStream,
         mut events: tokio::sync::mpsc::Receiver<Arc<Delivery>>,
         revoked: &tokio::sync::Notify,
+        mut closing: tokio::sync::watch::Receiver<bool>,
     ) -> Option<CloseReason> {
         // A revocation published between the upgrade's token check and this
         // socket's registration reached no socket: look once more, now that
@@ -218,12 +224,20 @@ impl Connection {
         // events: a send waiting for the database does not hold up this
         // socket's events until its queue overflows.
         let mut handling: Option<Handling> = None;
+        // Once the server stops, no new frame is taken up; the one being
+        // handled is finished and answered, then the socket closes.
+        let mut stopping = false;
         loop {
-            if self.take_up_next(&mut handling).await.is_err() {
+            if stopping {
+                if handling.is_none() {
+                    return Some(self.close_reason(CloseCode::Away, CloseText::ServerShutdown));
+                }
+            } else if self.take_up_next(&mut handling).await.is_err() {
                 return None;
             }
             tokio::select! {
-                incoming = stream.next(), if self.inbox.len() < MAX_INBOX => {
+                _ = closing.wait_for(|closing| *closing), if !stopping => stopping = true,
+                incoming = stream.next(), if !stopping && self.inbox.len() < MAX_INBOX => {
                     last_heard = Instant::now();
                     match incoming {
                         Some(Ok(AggregatedMessage::Text(text))) => self.inbox.push_back(text),
@@ -609,6 +623,7 @@ pub enum CloseText {
     FrameTooLarge,
     InvalidUtf8,
     ProtocolError,
+    ServerShutdown,
 }
 
 impl CloseText {
@@ -620,6 +635,7 @@ impl CloseText {
             Self::FrameTooLarge => "ws-close-frame-too-large",
             Self::InvalidUtf8 => "ws-close-invalid-utf8",
             Self::ProtocolError => "ws-close-protocol-error",
+            Self::ServerShutdown => "ws-close-server-shutdown",
         }
     }
 }

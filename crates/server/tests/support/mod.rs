@@ -3,6 +3,8 @@
 
 #![expect(dead_code, reason = "each test binary uses part of the shared support")]
 
+pub mod process;
+
 use std::path::PathBuf;
 
 use awc::http::StatusCode;

@@ -1,0 +1,144 @@
+//! The `nerutalk` binary as a process of its own, for what only a process
+//! shows: two nodes on one database, a signal, an exit status.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use super::TestApp;
+
+/// A running `nerutalk` process and a client of it; killed when dropped.
+pub struct Node {
+    process: Child,
+    pub app: TestApp,
+    pub data_dir: PathBuf,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What a node is started with, beyond its port.
+pub struct NodeSettings<'a> {
+    pub database_url: &'a str,
+    pub redis_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// Further environment variables.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl<'a> NodeSettings<'a> {
+    pub fn new(database_url: &'a str) -> Self {
+        Self {
+            database_url,
+            redis_url: None,
+            data_dir: std::env::temp_dir().join(format!("nerutalk-node-{}", uuid::Uuid::now_v7())),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn with_redis(mut self) -> Self {
+        self.redis_url = Some(
+            std::env::var("NERUTALK_TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+        );
+        self
+    }
+}
+
+impl Node {
+    /// Starts a node and waits until it is ready.
+    pub async fn start(settings: NodeSettings<'_>) -> Self {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_nerutalk"));
+        command
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("DATABASE_URL", settings.database_url)
+            .env(
+                "JWT_SECRET_KEY",
+                "the-nodes-share-this-secret-of-enough-length",
+            )
+            .env("BCRYPT_COST", "4")
+            .env("DATA_DIR", &settings.data_dir)
+            .env("HTTP_WORKERS", "1")
+            .env_remove("REDIS_URL");
+        // NERUTALK_TEST_NODE_LOG=<filter> shows a node's log while debugging.
+        match std::env::var("NERUTALK_TEST_NODE_LOG") {
+            Ok(filter) => command.env("RUST_LOG", filter).stdout(Stdio::inherit()),
+            Err(_) => command.env("RUST_LOG", "warn").stdout(Stdio::null()),
+        };
+        if let Some(redis) = &settings.redis_url {
+            command.env("REDIS_URL", redis);
+        }
+        for (name, value) in &settings.env {
+            command.env(name, value);
+        }
+        let process = command.spawn().expect("the nerutalk binary starts");
+        // Owned by `Node` at once, so that every path (a panic included) reaps it.
+        let node = Node {
+            process,
+            app: TestApp::remote(
+                format!("http://127.0.0.1:{port}"),
+                settings.database_url.to_owned(),
+            ),
+            data_dir: settings.data_dir,
+        };
+        for _ in 0..200 {
+            let probe = node
+                .app
+                .client
+                .get(format!("{}/health/ready", node.app.base))
+                .send();
+            if let Ok(Ok(response)) =
+                actix_web::rt::time::timeout(Duration::from_secs(1), probe).await
+            {
+                if response.status().is_success() {
+                    return node;
+                }
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("node on port {port} never became ready");
+    }
+
+    /// Sends the process SIGTERM, as an orchestrator stopping it does.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.process.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Waits up to `limit` for the process to exit, and returns how it did.
+    pub async fn exit_status(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self
+                .process
+                .try_wait()
+                .expect("the process can be waited on")
+            {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the node did not exit within {limit:?}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
