@@ -170,7 +170,9 @@ pub enum Failure {
 pub enum Settled {
     Done,
     /// Runnable again from `run_at`.
-    Retrying { run_at: DateTime<Utc> },
+    Retrying {
+        run_at: DateTime<Utc>,
+    },
     /// Kept for inspection, never run again.
     Dead,
     /// The lease ran out and the job was claimed again (or released): this
@@ -190,16 +192,22 @@ pub enum Renewal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
     /// Waiting to be claimed from `run_at`.
-    Queued { run_at: DateTime<Utc> },
+    Queued {
+        run_at: DateTime<Utc>,
+    },
     /// Claimed by `worker` until `lease_until`.
     Running {
         worker: WorkerId,
         lease_until: DateTime<Utc>,
         generation: i64,
     },
-    Done { at: DateTime<Utc> },
+    Done {
+        at: DateTime<Utc>,
+    },
     /// Failed for good; kept for inspection.
-    Dead { at: DateTime<Utc> },
+    Dead {
+        at: DateTime<Utc>,
+    },
 }
 
 /// A job as stored, for tests and operators.
@@ -355,13 +363,20 @@ mod tests {
         assert_eq!(policy.delay(u32::MAX, 0.0), Duration::from_secs(30));
         assert_eq!(policy.delay(0, 0.0), Duration::from_secs(2));
         assert_eq!(policy.delay(2, 7.0), Duration::from_secs(8), "clamped");
-        assert_eq!(policy.delay(2, f64::NAN), Duration::from_secs(4), "no draw, no jitter");
+        assert_eq!(
+            policy.delay(2, f64::NAN),
+            Duration::from_secs(4),
+            "no draw, no jitter"
+        );
     }
 
     #[test]
     fn delays_never_shrink_as_attempts_grow() {
         let policy = RetryPolicy::default();
         let delays: Vec<_> = (1..40).map(|attempt| policy.delay(attempt, 0.5)).collect();
-        assert!(delays.windows(2).all(|pair| pair[0] <= pair[1]), "{delays:?}");
+        assert!(
+            delays.windows(2).all(|pair| pair[0] <= pair[1]),
+            "{delays:?}"
+        );
     }
 }

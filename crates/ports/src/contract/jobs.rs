@@ -146,7 +146,10 @@ pub async fn expired_leases_are_taken_over(a: &dyn JobQueue, b: &dyn JobQueue) {
     let first = claim(a, &worker_a, 1, now).await.remove(0);
     assert!(claim(b, &worker_b, 1, at(now, 10)).await.is_empty());
     assert_eq!(
-        ok(a.renew(first.lease, at(now, 20), at(now, 60)).await, "renew"),
+        ok(
+            a.renew(first.lease, at(now, 20), at(now, 60)).await,
+            "renew"
+        ),
         Renewal::Renewed
     );
     assert!(
@@ -163,7 +166,10 @@ pub async fn expired_leases_are_taken_over(a: &dyn JobQueue, b: &dyn JobQueue) {
     ));
 
     let late = at(now, 61);
-    assert_eq!(ok(a.complete(first.lease, late).await, "complete"), Settled::LeaseLost);
+    assert_eq!(
+        ok(a.complete(first.lease, late).await, "complete"),
+        Settled::LeaseLost
+    );
     let failed = a
         .fail(first.lease, Failure::Permanent, "late".to_owned(), late)
         .await;
@@ -171,7 +177,10 @@ pub async fn expired_leases_are_taken_over(a: &dyn JobQueue, b: &dyn JobQueue) {
     let renewed = a.renew(first.lease, late, at(now, 120)).await;
     assert_eq!(ok(renewed, "renew"), Renewal::LeaseLost);
     assert!(matches!(state(a, id).await, JobState::Running { .. }));
-    assert_eq!(ok(b.complete(second.lease, late).await, "complete"), Settled::Done);
+    assert_eq!(
+        ok(b.complete(second.lease, late).await, "complete"),
+        Settled::Done
+    );
     assert_eq!(state(a, id).await, JobState::Done { at: late });
 }
 
@@ -188,7 +197,12 @@ pub async fn transient_failures_retry_later(a: &dyn JobQueue, b: &dyn JobQueue) 
     let retry_at = at(now, 20);
     let failure = Failure::Transient { retry_at };
     let settled = a
-        .fail(first.lease, failure, "mail.unavailable".to_owned(), at(now, 1))
+        .fail(
+            first.lease,
+            failure,
+            "mail.unavailable".to_owned(),
+            at(now, 1),
+        )
         .await;
     assert_eq!(ok(settled, "fail"), Settled::Retrying { run_at: retry_at });
     let record = ok(a.inspect(id).await, "inspect");
@@ -242,11 +256,19 @@ pub async fn dead_after_last_attempt(a: &dyn JobQueue, _b: &dyn JobQueue) {
     let claimed = claim(a, &worker, 1, at(now, 300)).await.remove(0);
     assert_eq!(claimed.lease.job_id, hopeless);
     let settled = a
-        .fail(claimed.lease, Failure::Permanent, "push.invalid_token".to_owned(), at(now, 300))
+        .fail(
+            claimed.lease,
+            Failure::Permanent,
+            "push.invalid_token".to_owned(),
+            at(now, 300),
+        )
         .await;
     assert_eq!(ok(settled, "fail"), Settled::Dead);
     assert!(claim(a, &worker, 10, at(now, 100_000)).await.is_empty());
-    assert!(matches!(state(a, tired).await, JobState::Dead { .. }), "kept");
+    assert!(
+        matches!(state(a, tired).await, JobState::Dead { .. }),
+        "kept"
+    );
     assert!(matches!(state(a, hopeless).await, JobState::Dead { .. }));
 }
 
@@ -324,7 +346,10 @@ pub async fn release_returns_held_jobs(a: &dyn JobQueue, b: &dyn JobQueue) {
     assert_eq!(reclaimed_ids, mine.into_iter().collect());
     assert!(reclaimed.iter().all(|job| job.attempt == 1));
     for job in &held {
-        assert_eq!(ok(a.complete(job.lease, stop).await, "complete"), Settled::LeaseLost);
+        assert_eq!(
+            ok(a.complete(job.lease, stop).await, "complete"),
+            Settled::LeaseLost
+        );
     }
     assert_eq!(ok(a.release(&worker_a, stop).await, "release"), 0);
 }
