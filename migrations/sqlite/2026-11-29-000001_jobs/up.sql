@@ -26,8 +26,9 @@ CREATE TABLE jobs (
     CONSTRAINT jobs_due_check CHECK ((due_at IS NULL) = (state IN ('done', 'dead')))
 );
 
--- The claim: due jobs, oldest due first. Settled jobs stay out of it.
-CREATE INDEX jobs_due_idx ON jobs (due_at) WHERE due_at IS NOT NULL;
+-- The claim: due jobs, oldest due first (id breaks ties), read in index
+-- order. Settled jobs stay out of it.
+CREATE INDEX jobs_due_idx ON jobs (due_at, id) WHERE due_at IS NOT NULL;
 
 -- One live job per dedupe key; done and dead jobs free the key.
 CREATE UNIQUE INDEX jobs_dedupe_key_live ON jobs (dedupe_key)
