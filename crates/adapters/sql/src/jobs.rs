@@ -111,7 +111,7 @@ impl JobRow {
                 run_at: due(self.due_at)?,
             },
             RUNNING => JobState::Running {
-                worker: WorkerId::new(self.worker.unwrap_or_default()),
+                worker: WorkerId::new(self.worker.ok_or_else(|| corrupt("jobs.worker", "NULL"))?),
                 lease_until: due(self.due_at)?,
                 generation: self.generation,
             },

@@ -40,6 +40,7 @@ impl Attempts {
         let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let started = tokio::time::Instant::now();
+        tracing::debug!("job attempt started");
         let work = handler.run(&attempt);
         tokio::pin!(work);
         let outcome = loop {

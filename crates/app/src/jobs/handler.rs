@@ -1,6 +1,5 @@
 //! What a job kind's handler implements, and what it reports back.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -43,17 +42,14 @@ impl Job {
 /// payload.
 #[derive(Debug)]
 pub struct JobError {
-    code: Cow<'static, str>,
+    code: &'static str,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl JobError {
     #[must_use]
     pub fn new(code: &'static str) -> Self {
-        Self {
-            code: Cow::Borrowed(code),
-            cause: None,
-        }
+        Self { code, cause: None }
     }
 
     #[must_use]
@@ -63,14 +59,14 @@ impl JobError {
     }
 
     #[must_use]
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 }
 
 impl fmt::Display for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.code)
+        f.write_str(self.code)
     }
 }
 

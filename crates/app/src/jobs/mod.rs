@@ -9,6 +9,8 @@ mod handler;
 mod runner;
 mod scheduler;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 
 pub use handler::{Job, JobError, JobHandler, JobOutcome};

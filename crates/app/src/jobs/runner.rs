@@ -119,10 +119,16 @@ impl JobRunner {
 
     async fn run(self, mut stopping: watch::Receiver<Option<Instant>>) -> StopReport {
         let mut running = Running::default();
-        let mut poll = tokio::time::interval(self.config.poll_interval);
+        // A zero period would make `interval` panic.
+        let mut poll =
+            tokio::time::interval(self.config.poll_interval.max(Duration::from_millis(10)));
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let deadline = loop {
-            let free = self.config.concurrency.saturating_sub(running.tasks.len());
+            let free = self
+                .config
+                .concurrency
+                .max(1)
+                .saturating_sub(running.tasks.len());
             if free > 0 && stopping.borrow().is_none() {
                 self.claim(&mut running, free).await;
             }
