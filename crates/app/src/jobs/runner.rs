@@ -283,14 +283,15 @@ pub struct RunningJobs {
 }
 
 impl RunningJobs {
-    /// Stops claiming, waits up to `grace` for running attempts, cuts off
-    /// the rest and releases their jobs, and returns once the runner and
-    /// every attempt task have ended.
+    /// Stops claiming, lets running attempts finish until `deadline` (a
+    /// point in time, so that one shutdown deadline can be shared by every
+    /// worker the server stops), cuts off the rest and releases their
+    /// jobs, and returns once the runner and every attempt task have ended.
     ///
     /// # Errors
     /// [`JoinError`] when the runner's task panicked.
-    pub async fn stop(mut self, grace: Duration) -> Result<StopReport, JoinError> {
-        self.stop.send_replace(Some(Instant::now() + grace));
+    pub async fn stop(mut self, deadline: Instant) -> Result<StopReport, JoinError> {
+        self.stop.send_replace(Some(deadline));
         match self.task.take() {
             Some(task) => task.await,
             None => Ok(StopReport {

@@ -125,6 +125,10 @@ async fn until(condition: impl Fn() -> bool) {
     }
 }
 
+fn in_secs(seconds: u64) -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(seconds)
+}
+
 fn is_done(state: &JobState) -> bool {
     matches!(state, JobState::Done { .. })
 }
@@ -144,7 +148,7 @@ async fn an_enqueue_wakes_the_runner_and_the_job_runs_once() {
         started.elapsed() < Duration::from_secs(60),
         "woken by the enqueue, not by the hourly poll"
     );
-    let report = running.stop(Duration::from_secs(5)).await.unwrap();
+    let report = running.stop(in_secs(5)).await.unwrap();
     assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
     assert_eq!(report.interrupted, 0);
     assert_eq!(report.released, Some(0));
@@ -164,7 +168,7 @@ async fn transient_failures_back_off_until_the_job_is_dead() {
     let job = setup.scheduler.job(KIND, &1).unwrap().max_attempts(3);
     let id = setup.scheduler.enqueue(job).await.unwrap().id;
     until(|| matches!(setup.queue.record(id).state, JobState::Dead { .. })).await;
-    running.stop(Duration::from_secs(5)).await.unwrap();
+    running.stop(in_secs(5)).await.unwrap();
 
     let record = setup.queue.record(id);
     assert_eq!(record.attempts, 3);
@@ -191,7 +195,7 @@ async fn giving_up_makes_the_job_dead_at_once() {
         .start();
     let id = enqueue(&setup).await;
     until(|| matches!(setup.queue.record(id).state, JobState::Dead { .. })).await;
-    running.stop(Duration::from_secs(5)).await.unwrap();
+    running.stop(in_secs(5)).await.unwrap();
     let record = setup.queue.record(id);
     assert_eq!(record.attempts, 1);
     assert_eq!(record.last_error.as_deref(), Some("job.malformed_payload"));
@@ -209,7 +213,7 @@ async fn no_more_jobs_run_at_once_than_the_concurrency() {
         ids.push(enqueue(&setup).await);
     }
     until(|| ids.iter().all(|id| is_done(&setup.queue.record(*id).state))).await;
-    running.stop(Duration::from_secs(5)).await.unwrap();
+    running.stop(in_secs(5)).await.unwrap();
     assert_eq!(handler.runs.load(Ordering::SeqCst), 7);
     assert_eq!(handler.most_at_once.load(Ordering::SeqCst), 2);
 }
@@ -223,7 +227,7 @@ async fn a_long_job_renews_its_lease_and_completes() {
         .start();
     let id = enqueue(&setup).await;
     until(|| is_done(&setup.queue.record(id).state)).await;
-    running.stop(Duration::from_secs(5)).await.unwrap();
+    running.stop(in_secs(5)).await.unwrap();
     // A 30 s lease renewed every 10 s over 100 s of work.
     assert!(setup.queue.renewals.load(Ordering::SeqCst) >= 9);
     assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
@@ -240,7 +244,7 @@ async fn a_lost_lease_abandons_the_attempt() {
     until(|| handler.runs.load(Ordering::SeqCst) == 1).await;
     setup.queue.steal(id);
     until(|| handler.dropped.load(Ordering::SeqCst) == 1).await;
-    let report = running.stop(Duration::from_secs(5)).await.unwrap();
+    let report = running.stop(in_secs(5)).await.unwrap();
     assert_eq!(
         report.released,
         Some(0),
@@ -261,7 +265,7 @@ async fn stop_waits_for_short_jobs_and_releases_the_rest() {
         .start();
     let quick_id = enqueue(&setup).await;
     until(|| quick.runs.load(Ordering::SeqCst) == 1).await;
-    let report = running.stop(Duration::from_secs(5)).await.unwrap();
+    let report = running.stop(in_secs(5)).await.unwrap();
     assert_eq!((report.finished, report.interrupted), (1, 0));
     assert!(is_done(&setup.queue.record(quick_id).state));
 
@@ -272,7 +276,7 @@ async fn stop_waits_for_short_jobs_and_releases_the_rest() {
     let stuck_id = enqueue(&setup).await;
     until(|| stuck.runs.load(Ordering::SeqCst) == 1).await;
     let stopping = tokio::time::Instant::now();
-    let report = running.stop(Duration::from_secs(5)).await.unwrap();
+    let report = running.stop(in_secs(5)).await.unwrap();
     assert!(stopping.elapsed() >= Duration::from_secs(5));
     assert!(stopping.elapsed() < Duration::from_secs(60));
     assert_eq!((report.finished, report.interrupted), (0, 1));
@@ -294,7 +298,7 @@ async fn a_stopped_runner_claims_nothing_more() {
     let running = JobRunner::new(&setup.scheduler, config(1))
         .handle(handler.clone())
         .start();
-    running.stop(Duration::from_secs(1)).await.unwrap();
+    running.stop(in_secs(1)).await.unwrap();
     let id = enqueue(&setup).await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert!(matches!(
@@ -326,7 +330,7 @@ async fn a_panicking_handler_counts_as_a_transient_failure() {
         .start();
     let id = enqueue(&setup).await;
     until(|| setup.queue.record(id).last_error.is_some()).await;
-    running.stop(Duration::from_secs(1)).await.unwrap();
+    running.stop(in_secs(1)).await.unwrap();
     let record = setup.queue.record(id);
     assert_eq!(record.last_error.as_deref(), Some("job.panicked"));
     assert!(matches!(record.state, JobState::Queued { .. }));
@@ -344,7 +348,7 @@ async fn jobs_of_other_kinds_are_left_alone() {
     let other = setup.scheduler.enqueue(other).await.unwrap().id;
     let mine = enqueue(&setup).await;
     until(|| is_done(&setup.queue.record(mine).state)).await;
-    running.stop(Duration::from_secs(1)).await.unwrap();
+    running.stop(in_secs(1)).await.unwrap();
     assert!(matches!(
         setup.queue.record(other).state,
         JobState::Queued { .. }
