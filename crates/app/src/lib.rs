@@ -5,6 +5,7 @@ pub mod auth;
 pub mod chat;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod messages;
 pub mod users;
 
@@ -15,5 +16,9 @@ pub use auth::{
 pub use chat::{ChatPorts, ChatService};
 pub use error::{AppError, ErrorClass, PortResultExt};
 pub use health::HealthService;
+pub use jobs::{
+    Job, JobError, JobHandler, JobOutcome, JobRunner, JobRunnerConfig, JobScheduler, RunningJobs,
+    StopReport,
+};
 pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg, Presence};
 pub use users::{ProfileUpdate, UserPage, UserService};

@@ -86,6 +86,10 @@ id_type!(
     /// Identifies one message.
     MessageId
 );
+id_type!(
+    /// Identifies one background job in the job queue.
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

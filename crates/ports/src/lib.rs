@@ -11,6 +11,7 @@ pub mod contract;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod jobs;
 pub mod mailer;
 pub mod messages;
 pub mod presence;
@@ -28,6 +29,10 @@ pub use clock::{Clock, SystemClock};
 pub use error::{ConflictField, PortError};
 pub use events::{EventBus, EventSink};
 pub use health::HealthProbe;
+pub use jobs::{
+    ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob, Renewal,
+    RetryPolicy, Settled, WorkerId,
+};
 pub use mailer::{Mailer, OutgoingMail};
 pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
 pub use presence::{Presence, PresenceStore};
@@ -44,6 +49,7 @@ pub use {
     clock::MockClock,
     events::{MockEventBus, MockEventSink},
     health::MockHealthProbe,
+    jobs::MockJobQueue,
     mailer::MockMailer,
     messages::MockMessageRepository,
     presence::MockPresenceStore,

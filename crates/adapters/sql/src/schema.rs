@@ -140,6 +140,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlUuid;
+
+    jobs (id) {
+        id -> SqlUuid,
+        kind -> Text,
+        payload -> Text,
+        dedupe_key -> Nullable<Text>,
+        state -> Text,
+        due_at -> Nullable<Timestamp>,
+        worker -> Nullable<Text>,
+        generation -> BigInt,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(chat_participants -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
@@ -155,4 +177,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_participants,
     messages,
     user_blocks,
+    jobs,
 );
