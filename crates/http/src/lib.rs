@@ -4,7 +4,6 @@
 
 mod auth;
 mod dto;
-mod dto_chat;
 mod envelope;
 mod error;
 pub mod gateway;
