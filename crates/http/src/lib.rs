@@ -1,7 +1,9 @@
 //! NeruTalk's driving adapter: the REST API on actix-web, its OpenAPI
-//! description and Swagger UI, and the middleware every request goes through
-//! (request id, language negotiation, authentication, the reply envelope).
+//! description and Swagger UI, the WebSocket gateway and its AsyncAPI
+//! description, and the middleware every request goes through (request id,
+//! language negotiation, authentication, the reply envelope).
 
+pub mod asyncapi;
 mod auth;
 mod dto;
 mod envelope;

@@ -268,10 +268,12 @@ fn retry_after() -> utoipa::openapi::header::Header {
 /// is nothing), so every property of a reply schema is required; utoipa
 /// leaves `Option` fields out of `required`, which would let a client assume
 /// they may be missing.
-struct RepliesSendEveryField;
+pub(crate) struct RepliesSendEveryField;
 
 impl RepliesSendEveryField {
-    fn require_all(schema: &mut Schema) {
+    /// Marks every property of `schema` required; the AsyncAPI document's
+    /// server frames are written the same way.
+    pub(crate) fn require_all(schema: &mut Schema) {
         match schema {
             Schema::Object(object) => {
                 object.required = object.properties.keys().cloned().collect();

@@ -29,7 +29,10 @@ pub const MALFORMED_FIELD_MESSAGE: &str = "error-ws-malformed-field";
 pub(crate) enum ClientFrame {
     /// Application-level ping, for clients that cannot see WebSocket control
     /// frames; answered with `pong`.
-    Ping(Option<Empty>),
+    Ping(
+        #[expect(dead_code, reason = "read only to accept any data, which carries nothing")]
+        Option<Empty>,
+    ),
     /// Send a message; answered with an `ack` carrying it (`SentAck`).
     SendMessage(SendMessageFrame),
     /// Replace the text of your own message; answered with an `ack` (`MessageAck`).
