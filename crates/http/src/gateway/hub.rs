@@ -154,7 +154,7 @@ impl EventSink for Hub {
                 };
                 let delivery = match &delivery {
                     Some(delivery) => delivery,
-                    None => match serde_json::to_string(event) {
+                    None => match super::protocol::event_frame(event) {
                         Ok(frame) => delivery.insert(Arc::new(Delivery {
                             event: event.clone(),
                             frame: frame.into(),

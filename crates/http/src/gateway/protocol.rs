@@ -4,6 +4,7 @@
 //! a typed payload, and every payload is a DTO shared with REST. The
 //! AsyncAPI document (`crate::asyncapi`) is generated from these types.
 
+use nerutalk_domain::event::ChatEvent;
 use nerutalk_i18n::Catalog;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -138,6 +139,18 @@ impl ServerFrame {
     }
 }
 
+/// The frame of an event, as every recipient's socket is sent it: encoded
+/// once, by the hub, from the capability's DTOs.
+///
+/// # Errors
+/// When the event is not for clients (a revocation), or does not serialize.
+pub(crate) fn event_frame(event: &ChatEvent) -> Result<String, serde_json::Error> {
+    match super::chat::event_frame(event) {
+        Some(frame) => frame.encode(None),
+        None => Err(serde::ser::Error::custom("this event is not sent to clients")),
+    }
+}
+
 /// A client frame as read: its correlation `id` (when the text was a JSON
 /// object), and the frame or why it was refused.
 #[derive(Debug)]
@@ -198,6 +211,12 @@ struct Head {
     id: Option<Value>,
 }
 
+/// A refused frame's `data`, read again to say what is wrong with it.
+#[derive(Deserialize)]
+struct Data {
+    data: Option<Value>,
+}
+
 /// Reads one client frame. The text is read twice: once for the `id` and
 /// `type` alone, so that a frame whose `data` is wrong is still answered
 /// with its `id`; once for the typed frame.
@@ -211,33 +230,48 @@ pub(crate) fn parse(text: &str) -> Inbound {
             };
         }
     };
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let frame = serde_path_to_error::deserialize::<_, ClientFrame>(&mut deserializer)
-        .map_err(|error| refusal(head.kind.as_ref(), &error));
+    let frame = serde_json::from_str::<ClientFrame>(text).map_err(|error| match head.kind {
+        Some(Value::String(kind)) => diagnose(text, kind),
+        _ => FrameError::Malformed(error.to_string()),
+    });
     Inbound { id: head.id, frame }
 }
 
-/// Tells an unknown `type` from a wrong `data`, and names the field.
-fn refusal(kind: Option<&Value>, error: &serde_path_to_error::Error<serde_json::Error>) -> FrameError {
-    let reason = error.inner().to_string();
-    let Some(Value::String(kind)) = kind else {
-        return FrameError::Malformed(reason);
+/// Why a frame with a `type` was refused: reads it again, `type` first and
+/// `data` as a tree, so that the error has a path whatever the order of the
+/// fields in the text (a `data` read before its `type` is buffered, and
+/// serde's error then says only "invalid type").
+fn diagnose(text: &str, kind: String) -> FrameError {
+    let data = match serde_json::from_str::<Data>(text) {
+        Ok(Data { data }) => data,
+        Err(error) => return FrameError::Malformed(error.to_string()),
     };
+    let fields = std::iter::once(("type", Value::String(kind.clone()))).chain(data.map(|data| ("data", data)));
+    let ordered = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields);
+    let Err(error) = serde_path_to_error::deserialize::<_, ClientFrame>(ordered) else {
+        return FrameError::Malformed("refused, then read".to_owned());
+    };
+    let reason = error.inner().to_string();
     let mut segments = error.path().iter().map(ToString::to_string);
     match segments.next().as_deref() {
-        Some("type") => return FrameError::Unknown(kind.clone()),
-        // `data` came first and was read whole: only a missing field is named.
-        Some("data") | None => {}
-        Some(_) => return FrameError::Malformed(reason),
+        Some("type") => return FrameError::Unknown(kind),
+        Some("data") => {}
+        // The frame as a whole: only a missing `data` is reported there.
+        _ => {
+            return match named_field(&reason) {
+                Some(field) => FrameError::Field {
+                    field: field.to_owned(),
+                    reason,
+                },
+                None => FrameError::Malformed(reason),
+            };
+        }
     }
     let mut path: Vec<String> = segments.collect();
     if let Some(missing) = named_field(&reason) {
         path.push(missing.to_owned());
     }
     if path.is_empty() {
-        if error.path().iter().next().is_none() {
-            return FrameError::Malformed(reason);
-        }
         path.push("data".to_owned());
     }
     FrameError::Field {
@@ -320,8 +354,9 @@ mod tests {
             field(r#"{"type": "resume", "data": {"chats": {"01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17": "x"}}}"#),
             "chats.01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17"
         );
-        // `data` before `type`: a missing field is still named.
+        // `data` before `type`: the field is still named.
         assert_eq!(field(r#"{"data": {"text": "x"}, "type": "send_message"}"#), "chat_id");
+        assert_eq!(field(r#"{"data": {"chat_id": 5}, "type": "join_chat"}"#), "chat_id");
     }
 
     #[test]
