@@ -1,4 +1,10 @@
-//! What happens in chats, as told to the members' live connections.
+//! What happens, as told to the live connections of the users concerned.
+//!
+//! [`LiveEvent`] is what the event bus carries: one variant per capability
+//! (chat, presence, sign-in; calls and location add theirs), each with its
+//! own events. The bus adapters encode it in an envelope of their own; the
+//! gateway turns it into the frames it sends. Its serde form is the bus's
+//! encoding between nodes, never a client's wire format.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +19,48 @@ pub struct ParticipantRole {
     pub role: Role,
 }
 
-/// An event for the users it is published to.
+/// An event for the users it is published to, by capability.
+///
+/// New variants may only be added: a node that does not know one yet (the
+/// old node of a rolling update) skips that event and keeps the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum LiveEvent {
+    Chat(ChatEvent),
+    Presence(PresenceChange),
+    /// Some of the recipient's sign-ins ended (logout, password change, a
+    /// reused refresh token, a disabled account): every node closes the live
+    /// connections opened with them. For servers only; no client is sent it.
+    SessionsRevoked(RevokedSessions),
+}
+
+impl From<ChatEvent> for LiveEvent {
+    fn from(event: ChatEvent) -> Self {
+        Self::Chat(event)
+    }
+}
+
+impl From<PresenceChange> for LiveEvent {
+    fn from(change: PresenceChange) -> Self {
+        Self::Presence(change)
+    }
+}
+
+impl From<RevokedSessions> for LiveEvent {
+    fn from(revoked: RevokedSessions) -> Self {
+        Self::SessionsRevoked(revoked)
+    }
+}
+
+/// A user came online or went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceChange {
+    pub user_id: UserId,
+    pub online: bool,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// What happens in chats, as told to their members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ChatEvent {
@@ -45,15 +92,6 @@ pub enum ChatEvent {
         chat_id: ChatId,
         user_id: UserId,
     },
-    Presence {
-        user_id: UserId,
-        online: bool,
-        last_seen: Option<DateTime<Utc>>,
-    },
-    /// Some of the recipient's sign-ins ended (logout, password change, a
-    /// reused refresh token, a disabled account): every node closes the live
-    /// connections opened with them. For servers only; no client is sent it.
-    SessionsRevoked(RevokedSessions),
 }
 
 /// Which of one user's sessions were revoked.
@@ -78,18 +116,17 @@ impl RevokedSessions {
 }
 
 impl ChatEvent {
-    /// The chat the event is about, if any.
+    /// The chat the event is about.
     #[must_use]
-    pub fn chat_id(&self) -> Option<ChatId> {
+    pub fn chat_id(&self) -> ChatId {
         match self {
-            Self::NewMessage(message) | Self::MessageUpdated(message) => Some(message.chat_id),
-            Self::ChatUpdated(chat) => Some(chat.id),
+            Self::NewMessage(message) | Self::MessageUpdated(message) => message.chat_id,
+            Self::ChatUpdated(chat) => chat.id,
             Self::MessageDeleted { chat_id, .. }
             | Self::MessageRead { chat_id, .. }
             | Self::Typing { chat_id, .. }
             | Self::ParticipantAdded { chat_id, .. }
-            | Self::ParticipantRemoved { chat_id, .. } => Some(*chat_id),
-            Self::Presence { .. } | Self::SessionsRevoked(_) => None,
+            | Self::ParticipantRemoved { chat_id, .. } => *chat_id,
         }
     }
 }

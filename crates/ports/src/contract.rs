@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
 
 use chrono::Utc;
@@ -12,12 +12,12 @@ use crate::{EventBus, EventSink, PresenceStore, TypingStore};
 
 /// An [`EventSink`] that remembers what it was given.
 #[derive(Debug, Default)]
-pub struct RecordingSink(Mutex<Vec<(UserId, ChatEvent)>>);
+pub struct RecordingSink(Mutex<Vec<(UserId, LiveEvent)>>);
 
 impl RecordingSink {
     /// Everything delivered so far.
     #[must_use]
-    pub fn seen(&self) -> Vec<(UserId, ChatEvent)> {
+    pub fn seen(&self) -> Vec<(UserId, LiveEvent)> {
         self.0.lock().map(|seen| seen.clone()).unwrap_or_default()
     }
 
@@ -25,8 +25,8 @@ impl RecordingSink {
     /// `condition`, and returns it either way: the caller asserts.
     pub async fn wait_until(
         &self,
-        condition: impl Fn(&[(UserId, ChatEvent)]) -> bool,
-    ) -> Vec<(UserId, ChatEvent)> {
+        condition: impl Fn(&[(UserId, LiveEvent)]) -> bool,
+    ) -> Vec<(UserId, LiveEvent)> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             let seen = self.seen();
@@ -38,24 +38,24 @@ impl RecordingSink {
     }
 
     /// Waits up to five seconds for at least `count` deliveries.
-    pub async fn wait_for(&self, count: usize) -> Vec<(UserId, ChatEvent)> {
+    pub async fn wait_for(&self, count: usize) -> Vec<(UserId, LiveEvent)> {
         self.wait_until(|seen| seen.len() >= count).await
     }
 }
 
 impl EventSink for RecordingSink {
-    fn deliver(&self, recipients: &[UserId], event: &ChatEvent) {
+    fn deliver(&self, recipients: &[UserId], event: &LiveEvent) {
         if let Ok(mut seen) = self.0.lock() {
             seen.extend(recipients.iter().map(|user| (*user, event.clone())));
         }
     }
 }
 
-fn read_events(seen: &[(UserId, ChatEvent)], user: UserId) -> Vec<i64> {
+fn read_events(seen: &[(UserId, LiveEvent)], user: UserId) -> Vec<i64> {
     seen.iter()
         .filter(|(to, _)| *to == user)
         .filter_map(|(_, event)| match event {
-            ChatEvent::MessageRead { seq, .. } => Some(*seq),
+            LiveEvent::Chat(ChatEvent::MessageRead { seq, .. }) => Some(*seq),
             _ => None,
         })
         .collect()
@@ -75,10 +75,12 @@ fn read_events(seen: &[(UserId, ChatEvent)], user: UserId) -> Vec<i64> {
 pub async fn event_bus(bus: &dyn EventBus, sink: &RecordingSink) {
     let (ada, bob) = (UserId::generate(), UserId::generate());
     let chat_id = ChatId::generate();
-    let read = |seq| ChatEvent::MessageRead {
-        chat_id,
-        user_id: ada,
-        seq,
+    let read = |seq| {
+        LiveEvent::Chat(ChatEvent::MessageRead {
+            chat_id,
+            user_id: ada,
+            seq,
+        })
     };
     let publish = |recipients: Vec<UserId>, seq| async move {
         bus.publish(&recipients, &read(seq))

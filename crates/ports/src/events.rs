@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use nerutalk_domain::UserId;
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::LiveEvent;
 
 use crate::PortError;
 
@@ -11,7 +11,7 @@ use crate::PortError;
 pub trait EventSink: Send + Sync {
     /// Delivers one event to every local connection of each recipient, all
     /// at once so that the sink can encode it once; must not block.
-    fn deliver(&self, recipients: &[UserId], event: &ChatEvent);
+    fn deliver(&self, recipients: &[UserId], event: &LiveEvent);
 }
 
 /// Carries events to whichever node each recipient is connected to.
@@ -23,7 +23,7 @@ pub trait EventBus: Send + Sync {
     ///
     /// # Errors
     /// [`PortError::Unavailable`] when the bus cannot be reached.
-    async fn publish(&self, recipients: &[UserId], event: &ChatEvent) -> Result<(), PortError>;
+    async fn publish(&self, recipients: &[UserId], event: &LiveEvent) -> Result<(), PortError>;
 
     /// Starts delivering `user_id`'s events to this node's sink.
     ///

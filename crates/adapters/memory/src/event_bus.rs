@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use nerutalk_domain::UserId;
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::LiveEvent;
 use nerutalk_ports::{EventBus, EventSink, PortError};
 
 /// The single-node event bus.
@@ -43,7 +43,7 @@ impl MemoryEventBus {
 impl EventBus for MemoryEventBus {
     /// Hands the event to the sink in one call, with those of its
     /// recipients who are subscribed here.
-    async fn publish(&self, recipients: &[UserId], event: &ChatEvent) -> Result<(), PortError> {
+    async fn publish(&self, recipients: &[UserId], event: &LiveEvent) -> Result<(), PortError> {
         let reachable: Vec<UserId> = {
             let subscribed = self
                 .subscribed
@@ -90,7 +90,7 @@ impl EventBus for MemoryEventBus {
 mod tests {
     use std::sync::Arc;
 
-    use nerutalk_domain::event::ChatEvent;
+    use nerutalk_domain::event::{ChatEvent, LiveEvent};
     use nerutalk_domain::{ChatId, UserId};
     use nerutalk_ports::EventBus;
     use nerutalk_ports::contract::RecordingSink;
@@ -102,11 +102,11 @@ mod tests {
         let sink = Arc::new(RecordingSink::default());
         let bus = MemoryEventBus::new(sink.clone());
         let ada = UserId::generate();
-        let typing = ChatEvent::Typing {
+        let typing = LiveEvent::Chat(ChatEvent::Typing {
             chat_id: ChatId::generate(),
             user_id: ada,
             is_typing: true,
-        };
+        });
         bus.subscribe(ada).await.unwrap_or_else(|e| panic!("{e}"));
         // Ada's last socket closed and a new one opened; the new socket's
         // subscribe ran before the old one's unsubscribe.

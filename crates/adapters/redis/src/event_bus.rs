@@ -3,16 +3,19 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_redis::{Pool, Runtime};
 use futures_util::{FutureExt, StreamExt};
 use nerutalk_domain::UserId;
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::LiveEvent;
 use nerutalk_ports::{EventBus, EventSink, PortError};
 use redis::aio::PubSubSink;
 use tokio::sync::{Mutex, watch};
+
+use crate::envelope::{self, Received};
 
 const CHANNEL_PREFIX: &str = "nerutalk:user:";
 
@@ -63,6 +66,8 @@ pub struct RedisEventBus {
     /// Each user's channel is on the shard their id hashes to.
     shards: Arc<[Arc<Subscriptions>]>,
     hasher: RandomState,
+    /// Events received that this node could not read (see [`envelope`]).
+    skipped: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for RedisEventBus {
@@ -82,6 +87,7 @@ impl RedisEventBus {
         let pool = deadpool_redis::Config::from_url(url)
             .create_pool(Some(Runtime::Tokio1))
             .map_err(RedisError::Pool)?;
+        let skipped = Arc::new(AtomicU64::new(0));
         let mut shards = Vec::with_capacity(SUBSCRIBER_SHARDS);
         for index in 0..SUBSCRIBER_SHARDS {
             let (alive, stopped) = watch::channel(());
@@ -89,7 +95,11 @@ impl RedisEventBus {
                 routing: Mutex::default(),
                 _alive: alive,
             });
-            let (client, sink, weak) = (client.clone(), sink.clone(), Arc::downgrade(&shard));
+            let (client, weak) = (client.clone(), Arc::downgrade(&shard));
+            let receiver = Receiver {
+                sink: sink.clone(),
+                skipped: skipped.clone(),
+            };
             std::thread::Builder::new()
                 .name(format!("redis-pubsub-{index}"))
                 .spawn(move || {
@@ -97,7 +107,9 @@ impl RedisEventBus {
                         .enable_all()
                         .build()
                     {
-                        Ok(runtime) => runtime.block_on(subscriber(client, sink, weak, stopped)),
+                        Ok(runtime) => {
+                            runtime.block_on(subscriber(client, receiver, weak, stopped))
+                        }
                         Err(error) => {
                             tracing::error!(%error, "no runtime for the Redis subscriber")
                         }
@@ -110,7 +122,15 @@ impl RedisEventBus {
             pool,
             shards: shards.into(),
             hasher: RandomState::new(),
+            skipped,
         })
+    }
+
+    /// How many events from the bus this node skipped because it could not
+    /// read them: sent by a newer node (a rolling update), or corrupt.
+    #[must_use]
+    pub fn events_skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
     }
 
     fn shard(&self, user_id: UserId) -> &Subscriptions {
@@ -127,7 +147,7 @@ impl RedisEventBus {
 /// Keeps one pub/sub connection alive for as long as the bus exists.
 async fn subscriber(
     client: redis::Client,
-    sink: Arc<dyn EventSink>,
+    receiver: Receiver,
     subscriptions: std::sync::Weak<Subscriptions>,
     mut stopped: watch::Receiver<()>,
 ) {
@@ -184,7 +204,7 @@ async fn subscriber(
                     _ => break,
                 }
             }
-            deliver(sink.as_ref(), &ready);
+            receiver.deliver(&ready);
         }
         if let Some(shared) = subscriptions.upgrade() {
             shared.routing.lock().await.sink = None;
@@ -210,39 +230,57 @@ async fn within_deadline(
 /// The most pub/sub messages handed to the sink in one go.
 const MAX_READY: usize = 1_024;
 
-/// Hands `ready` messages to the sink, one call per run of identical payloads.
-fn deliver(sink: &dyn EventSink, ready: &[redis::Msg]) {
-    for run in ready.chunk_by(|a, b| a.get_payload_bytes() == b.get_payload_bytes()) {
-        let Some(first) = run.first() else {
-            continue;
-        };
-        let Ok(event) = serde_json::from_slice::<ChatEvent>(first.get_payload_bytes()) else {
-            tracing::warn!(
-                channel = first.get_channel_name(),
-                "unreadable event on the bus"
-            );
-            continue;
-        };
-        let recipients: Vec<UserId> = run
-            .iter()
-            .filter_map(|message| {
-                message
-                    .get_channel_name()
-                    .strip_prefix(CHANNEL_PREFIX)
-                    .and_then(|id| id.parse().ok())
-            })
-            .collect();
-        sink.deliver(&recipients, &event);
+/// Where a subscriber thread hands what it reads.
+struct Receiver {
+    sink: Arc<dyn EventSink>,
+    skipped: Arc<AtomicU64>,
+}
+
+impl Receiver {
+    /// Hands `ready` messages to the sink, one call per run of identical
+    /// payloads; skips, and counts, what this node cannot read.
+    fn deliver(&self, ready: &[redis::Msg]) {
+        for run in ready.chunk_by(|a, b| a.get_payload_bytes() == b.get_payload_bytes()) {
+            let Some(first) = run.first() else {
+                continue;
+            };
+            let event = match envelope::open(first.get_payload_bytes()) {
+                Received::Event(event) => event,
+                Received::Unknown { version, kind } => {
+                    self.skipped.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(version, kind, "event from a newer node skipped");
+                    continue;
+                }
+                Received::Unreadable => {
+                    self.skipped.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        channel = first.get_channel_name(),
+                        "unreadable event on the bus"
+                    );
+                    continue;
+                }
+            };
+            let recipients: Vec<UserId> = run
+                .iter()
+                .filter_map(|message| {
+                    message
+                        .get_channel_name()
+                        .strip_prefix(CHANNEL_PREFIX)
+                        .and_then(|id| id.parse().ok())
+                })
+                .collect();
+            self.sink.deliver(&recipients, &event);
+        }
     }
 }
 
 #[async_trait]
 impl EventBus for RedisEventBus {
-    async fn publish(&self, recipients: &[UserId], event: &ChatEvent) -> Result<(), PortError> {
+    async fn publish(&self, recipients: &[UserId], event: &LiveEvent) -> Result<(), PortError> {
         if recipients.is_empty() {
             return Ok(());
         }
-        let payload = serde_json::to_string(event).map_err(PortError::internal)?;
+        let payload = envelope::seal(event).map_err(PortError::internal)?;
         let mut pipeline = redis::pipe();
         for recipient in recipients {
             pipeline.publish(channel(*recipient), &payload).ignore();

@@ -5,6 +5,7 @@
 //! channels of the users connected to it, and re-establishes them (and every
 //! subscription) by itself when Redis returns.
 
+mod envelope;
 mod event_bus;
 mod health;
 mod presence;

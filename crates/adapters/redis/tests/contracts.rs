@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
 use nerutalk_ports::{EventBus, PresenceStore};
@@ -27,12 +27,8 @@ async fn bus() -> (RedisEventBus, Arc<RecordingSink>) {
     for probe in &probes {
         bus.subscribe(*probe).await.unwrap();
     }
-    let hello = ChatEvent::Typing {
-        chat_id: ChatId::generate(),
-        user_id: probes[0],
-        is_typing: true,
-    };
-    let all_heard = |seen: &[(UserId, ChatEvent)]| {
+    let hello = typing(probes[0]);
+    let all_heard = |seen: &[(UserId, LiveEvent)]| {
         probes
             .iter()
             .all(|probe| seen.iter().any(|(to, _)| to == probe))
@@ -52,6 +48,14 @@ async fn bus() -> (RedisEventBus, Arc<RecordingSink>) {
     (bus, sink)
 }
 
+fn typing(user_id: UserId) -> LiveEvent {
+    LiveEvent::Chat(ChatEvent::Typing {
+        chat_id: ChatId::generate(),
+        user_id,
+        is_typing: true,
+    })
+}
+
 /// A bus for the stores, which use its pool and never its pub/sub.
 fn pool_only() -> RedisEventBus {
     RedisEventBus::start(&redis_url(), Arc::new(RecordingSink::default())).unwrap()
@@ -64,7 +68,43 @@ fn pool_only() -> RedisEventBus {
 async fn the_redis_bus_satisfies_the_contract_and_survives_a_dropped_connection() {
     let (bus, sink) = bus().await;
     event_bus(&bus, &sink).await;
+    events_a_node_cannot_read_are_skipped_and_the_rest_delivered().await;
     subscriptions_survive_a_dropped_connection().await;
+}
+
+/// During a rolling update a newer node publishes events of a capability
+/// this node does not have yet, or in a later envelope: each is skipped and
+/// counted, and the events after it still arrive.
+async fn events_a_node_cannot_read_are_skipped_and_the_rest_delivered() {
+    let (bus, sink) = bus().await;
+    let user = UserId::generate();
+    bus.subscribe(user).await.unwrap();
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut newer_node = client.get_multiplexed_async_connection().await.unwrap();
+    let channel = format!("nerutalk:user:{user}");
+    for payload in [
+        r#"{"v":1,"event":{"type":"call","data":{"call_id":"c","state":"ringing"}}}"#,
+        r#"{"v":2,"event":{"type":"chat","data":{}}}"#,
+    ] {
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg(payload)
+            .query_async(&mut newer_node)
+            .await
+            .unwrap();
+    }
+    let known = typing(user);
+    bus.publish(&[user], &known).await.unwrap();
+    let seen = sink
+        .wait_until(|seen| seen.iter().any(|(to, _)| *to == user))
+        .await;
+    let mine: Vec<&LiveEvent> = seen
+        .iter()
+        .filter(|(to, _)| *to == user)
+        .map(|(_, event)| event)
+        .collect();
+    assert_eq!(mine, [&known], "only the event this node can read");
+    assert_eq!(bus.events_skipped(), 2);
 }
 
 async fn subscriptions_survive_a_dropped_connection() {
@@ -81,12 +121,8 @@ async fn subscriptions_survive_a_dropped_connection() {
         .await
         .unwrap();
     assert!(killed >= 1, "the bus had a pub/sub connection to kill");
-    let event = ChatEvent::Typing {
-        chat_id: ChatId::generate(),
-        user_id: user,
-        is_typing: true,
-    };
-    let heard = |seen: &[(UserId, ChatEvent)]| seen.iter().any(|(to, _)| *to == user);
+    let event = typing(user);
+    let heard = |seen: &[(UserId, LiveEvent)]| seen.iter().any(|(to, _)| *to == user);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !heard(&sink.seen()) {
         assert!(

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use nerutalk_domain::event::{ChatEvent, RevokedSessions};
+use nerutalk_domain::event::{LiveEvent, RevokedSessions};
 use nerutalk_domain::{SessionId, UserId, user::User};
 use nerutalk_ports::{
     Clock, EmailVerificationRepository, EventBus, Mailer, SessionRepository, Translator,
@@ -109,7 +109,7 @@ impl AuthService {
     /// instead of at their next periodic check. Best effort, like every
     /// live event: that check still closes them if the bus is down.
     async fn close_connections(&self, user_id: UserId, revoked: RevokedSessions) {
-        let event = ChatEvent::SessionsRevoked(revoked);
+        let event = LiveEvent::SessionsRevoked(revoked);
         if let Err(error) = self.ports.bus.publish(&[user_id], &event).await {
             tracing::warn!(
                 %user_id,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use nerutalk_domain::event::{ChatEvent, RevokedSessions};
+use nerutalk_domain::event::{LiveEvent, RevokedSessions};
 use nerutalk_domain::{
     UserId,
     user::{Email, Profile, User, Username},
@@ -38,7 +38,7 @@ pub(crate) fn bus_expecting_revocation(user_id: UserId, revoked: RevokedSessions
     let mut bus = MockEventBus::new();
     bus.expect_publish()
         .withf(move |recipients, event| {
-            recipients == [user_id] && *event == ChatEvent::SessionsRevoked(revoked)
+            recipients == [user_id] && *event == LiveEvent::SessionsRevoked(revoked)
         })
         .times(1)
         .returning(|_, _| Ok(()));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, LiveEvent, PresenceChange};
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
     Block, MockBlockRepository, MockChatRepository, MockEventBus, MockMessageRepository,
@@ -178,7 +178,11 @@ async fn under_a_block_a_read_marker_is_kept_and_told_only_to_the_reader() {
         .bus
         .expect_publish()
         .withf(move |recipients, event| {
-            recipients == [reader] && matches!(event, ChatEvent::MessageRead { seq: 2, .. })
+            recipients == [reader]
+                && matches!(
+                    event,
+                    LiveEvent::Chat(ChatEvent::MessageRead { seq: 2, .. })
+                )
         })
         .times(1)
         .returning(|_, _| Ok(()));
@@ -407,7 +411,7 @@ async fn presence_changes_are_not_announced_across_a_block() {
         .bus
         .expect_publish()
         .withf(move |recipients, event| {
-            recipients == [friend] && matches!(event, ChatEvent::Presence { .. })
+            recipients == [friend] && matches!(event, LiveEvent::Presence(_))
         })
         .times(2)
         .returning(|_, _| Ok(()));
@@ -417,7 +421,7 @@ async fn presence_changes_are_not_announced_across_a_block() {
 }
 
 /// Every event published, with its recipients.
-type Told = Arc<std::sync::Mutex<Vec<(Vec<UserId>, ChatEvent)>>>;
+type Told = Arc<std::sync::Mutex<Vec<(Vec<UserId>, LiveEvent)>>>;
 
 /// A bus that records every event and to whom it went.
 fn recording_bus(mocks: &mut Mocks) -> Told {
@@ -446,10 +450,12 @@ async fn a_block_takes_each_side_offline_for_the_other() {
         .returning(|_, _, _| Ok(()));
     let told = recording_bus(&mut mocks);
     mocks.service().block(blocker, blocked).await.unwrap();
-    let offline = |user_id| ChatEvent::Presence {
-        user_id,
-        online: false,
-        last_seen: None,
+    let offline = |user_id| {
+        LiveEvent::Presence(PresenceChange {
+            user_id,
+            online: false,
+            last_seen: None,
+        })
     };
     let told = told.lock().unwrap().clone();
     assert_eq!(told.len(), 2, "{told:?}");
@@ -497,19 +503,19 @@ async fn an_unblock_tells_each_contact_the_others_real_presence() {
     assert_eq!(told.len(), 2, "{told:?}");
     assert!(told.contains(&(
         vec![blocker],
-        ChatEvent::Presence {
+        LiveEvent::Presence(PresenceChange {
             user_id: blocked,
             online: true,
-            last_seen: None
-        }
+            last_seen: None,
+        })
     )));
     assert!(told.contains(&(
         vec![blocked],
-        ChatEvent::Presence {
+        LiveEvent::Presence(PresenceChange {
             user_id: blocker,
             online: false,
-            last_seen: Some(seen)
-        }
+            last_seen: Some(seen),
+        })
     )));
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use nerutalk_domain::UserId;
 use nerutalk_domain::chat::ChatKind;
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::PresenceChange;
 use nerutalk_ports::{Presence, Roster};
 
 use super::ChatService;
@@ -75,7 +75,7 @@ impl ChatService {
     }
 
     async fn tell_presence(&self, told: UserId, presence: Presence) {
-        let event = ChatEvent::Presence {
+        let event = PresenceChange {
             user_id: presence.user_id,
             online: presence.online,
             last_seen: presence.last_seen,

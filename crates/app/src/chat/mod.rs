@@ -14,7 +14,7 @@ mod typing;
 use std::sync::Arc;
 
 use nerutalk_domain::chat::{Chat, ChatKind, Participant};
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, LiveEvent, PresenceChange};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
     BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, Presence, PresenceStore,
@@ -128,8 +128,8 @@ impl ChatService {
         }
     }
 
-    async fn tell(&self, recipients: &[UserId], event: ChatEvent) {
-        if let Err(error) = self.ports.bus.publish(recipients, &event).await {
+    async fn tell(&self, recipients: &[UserId], event: impl Into<LiveEvent>) {
+        if let Err(error) = self.ports.bus.publish(recipients, &event.into()).await {
             tracing::warn!(error = %cause_chain(&error), "event not published; clients will catch up on resume");
         }
     }
@@ -211,7 +211,7 @@ impl ChatService {
             Ok(contacts) if !contacts.is_empty() => {
                 self.tell(
                     &contacts,
-                    ChatEvent::Presence {
+                    PresenceChange {
                         user_id: user,
                         online,
                         last_seen,

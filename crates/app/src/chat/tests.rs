@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, Participant, Role};
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
     AddMembersOutcome, Appended, MockBlockRepository, MockChatRepository, MockEventBus,
@@ -425,10 +425,10 @@ async fn adding_members_is_one_store_call_and_one_event_for_all_of_them() {
     let mut bus = MockEventBus::new();
     bus.expect_publish()
         .withf(move |recipients, event| {
-            let ChatEvent::ParticipantAdded {
+            let LiveEvent::Chat(ChatEvent::ParticipantAdded {
                 chat_id: about,
                 participants,
-            } = event
+            }) = event
             else {
                 return false;
             };

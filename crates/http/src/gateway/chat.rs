@@ -110,8 +110,8 @@ pub(crate) fn leave(frame: ChatRef) -> Answer {
 }
 
 /// The frame that tells sockets of a chat event.
-pub(crate) fn event_frame(event: &ChatEvent) -> Option<ServerFrame> {
-    Some(match event {
+pub(crate) fn event_frame(event: &ChatEvent) -> ServerFrame {
+    match event {
         ChatEvent::NewMessage(message) => ServerFrame::NewMessage(MessageDto::from(message.clone())),
         ChatEvent::MessageUpdated(message) => {
             ServerFrame::MessageUpdated(MessageDto::from(message.clone()))
@@ -157,13 +157,5 @@ pub(crate) fn event_frame(event: &ChatEvent) -> Option<ServerFrame> {
                 user_id: *user_id.as_uuid(),
             })
         }
-        ChatEvent::Presence {
-            user_id,
-            online,
-            last_seen,
-        } => ServerFrame::Presence(crate::dto::session::PresenceDto::new(
-            *user_id, *online, *last_seen,
-        )),
-        ChatEvent::SessionsRevoked(_) => return None,
-    })
+    }
 }

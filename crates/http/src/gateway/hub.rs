@@ -10,14 +10,16 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use bytestring::ByteString;
 use nerutalk_app::EventSink;
-use nerutalk_domain::event::{ChatEvent, RevokedSessions};
+use nerutalk_domain::event::{LiveEvent, RevokedSessions};
 use nerutalk_domain::{SessionId, UserId};
 use tokio::sync::{Notify, mpsc};
+
+use super::protocol::ServerFrame;
 
 /// One event on its way to sockets: encoded once, shared by every recipient.
 #[derive(Debug)]
 pub(crate) struct Delivery {
-    pub(crate) event: ChatEvent,
+    pub(crate) event: LiveEvent,
     /// The event's frame, `{"type", "data"}`, as sent on the wire.
     pub(crate) frame: ByteString,
 }
@@ -136,8 +138,8 @@ impl Hub {
 }
 
 impl EventSink for Hub {
-    fn deliver(&self, recipients: &[UserId], event: &ChatEvent) {
-        if let ChatEvent::SessionsRevoked(revoked) = event {
+    fn deliver(&self, recipients: &[UserId], event: &LiveEvent) {
+        if let LiveEvent::SessionsRevoked(revoked) = event {
             self.revoke(recipients, *revoked);
             return;
         }
@@ -154,15 +156,16 @@ impl EventSink for Hub {
                 };
                 let delivery = match &delivery {
                     Some(delivery) => delivery,
-                    None => match super::protocol::event_frame(event) {
-                        Ok(frame) => delivery.insert(Arc::new(Delivery {
+                    None => match frame_of(event) {
+                        Some(Ok(frame)) => delivery.insert(Arc::new(Delivery {
                             event: event.clone(),
                             frame: frame.into(),
                         })),
-                        Err(error) => {
+                        Some(Err(error)) => {
                             tracing::error!(%error, "event does not serialize");
                             return;
                         }
+                        None => return,
                     },
                 };
                 for connection in list {
@@ -192,11 +195,18 @@ impl EventSink for Hub {
     }
 }
 
+/// The frame that tells a socket of `event`, `{"type", "data"}`, or `None`
+/// for an event that is for servers only.
+fn frame_of(event: &LiveEvent) -> Option<Result<String, serde_json::Error>> {
+    ServerFrame::of(event).map(|frame| frame.encode(None))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use nerutalk_domain::ChatId;
+    use nerutalk_domain::event::ChatEvent;
 
     use super::*;
 
@@ -207,12 +217,12 @@ mod tests {
             .is_ok()
     }
 
-    fn event() -> ChatEvent {
-        ChatEvent::Typing {
+    fn event() -> LiveEvent {
+        LiveEvent::Chat(ChatEvent::Typing {
             chat_id: ChatId::generate(),
             user_id: UserId::generate(),
             is_typing: true,
-        }
+        })
     }
 
     #[test]
@@ -248,8 +258,8 @@ mod tests {
         assert!(Arc::ptr_eq(&mine, &yours));
         assert_eq!(mine.event, sent);
         assert_eq!(
-            serde_json::from_str::<ChatEvent>(&mine.frame).unwrap(),
-            sent
+            serde_json::from_str::<serde_json::Value>(&mine.frame).unwrap()["type"],
+            "typing"
         );
     }
 
@@ -276,7 +286,7 @@ mod tests {
 
         hub.deliver(
             &[user],
-            &ChatEvent::SessionsRevoked(RevokedSessions::One(phone)),
+            &LiveEvent::SessionsRevoked(RevokedSessions::One(phone)),
         );
         assert!(told_revoked(&on_phone).await);
         assert!(!told_revoked(&on_laptop).await);
@@ -284,7 +294,7 @@ mod tests {
 
         hub.deliver(
             &[user],
-            &ChatEvent::SessionsRevoked(RevokedSessions::AllExcept(Some(phone))),
+            &LiveEvent::SessionsRevoked(RevokedSessions::AllExcept(Some(phone))),
         );
         assert!(told_revoked(&on_laptop).await);
         assert!(!told_revoked(&on_phone).await);

@@ -4,7 +4,7 @@
 //! a typed payload, and every payload is a DTO shared with REST. The
 //! AsyncAPI document (`crate::asyncapi`) is generated from these types.
 
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::LiveEvent;
 use nerutalk_i18n::Catalog;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -125,6 +125,20 @@ impl ServerFrame {
         serde_json::to_string(&Outbound { frame: self, id })
     }
 
+    /// The frame that tells a socket of `event`; `None` for an event for
+    /// servers only (a revocation).
+    pub(crate) fn of(event: &LiveEvent) -> Option<Self> {
+        match event {
+            LiveEvent::Chat(event) => Some(super::chat::event_frame(event)),
+            LiveEvent::Presence(change) => Some(Self::Presence(PresenceDto::new(
+                change.user_id,
+                change.online,
+                change.last_seen,
+            ))),
+            LiveEvent::SessionsRevoked(_) => None,
+        }
+    }
+
     /// The `error` frame for a failed action, in `language`.
     pub(crate) fn error(
         catalog: &Catalog,
@@ -136,18 +150,6 @@ impl ServerFrame {
             message: catalog.message(language, &error.message_id(), &error_args(error)),
             details: error_details_of(error),
         })
-    }
-}
-
-/// The frame of an event, as every recipient's socket is sent it: encoded
-/// once, by the hub, from the capability's DTOs.
-///
-/// # Errors
-/// When the event is not for clients (a revocation), or does not serialize.
-pub(crate) fn event_frame(event: &ChatEvent) -> Result<String, serde_json::Error> {
-    match super::chat::event_frame(event) {
-        Some(frame) => frame.encode(None),
-        None => Err(serde::ser::Error::custom("this event is not sent to clients")),
     }
 }
 

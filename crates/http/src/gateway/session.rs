@@ -14,7 +14,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt, StreamExt};
 use nerutalk_app::chat::HistoryQuery;
 use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService};
-use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, Language, UserId};
 use nerutalk_i18n::Catalog;
 use serde_json::Value;
@@ -352,7 +352,7 @@ impl Connection {
     }
 
     async fn relay(&mut self, delivery: Arc<Delivery>) -> Result<(), actix_ws::Closed> {
-        if let ChatEvent::NewMessage(message) = &delivery.event {
+        if let LiveEvent::Chat(ChatEvent::NewMessage(message)) = &delivery.event {
             if self.replayed.remove(&(message.chat_id, message.seq)) {
                 return Ok(());
             }

@@ -1,0 +1,142 @@
+//! How a [`LiveEvent`] travels between nodes: `{"v": 1, "event": …}`.
+//!
+//! Nodes of two versions share the bus during a rolling update. An old node
+//! that receives an event it cannot read (a capability it does not have yet,
+//! or an envelope of a later version) skips that one event, counts it, and
+//! goes on with the rest; a new node reads everything an old one sends,
+//! because variants and fields are only ever added.
+
+use nerutalk_domain::event::LiveEvent;
+use serde::{Deserialize, Serialize};
+
+/// The envelope this node writes. A later version may only be introduced
+/// once every node reads it.
+const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Sealed<'a> {
+    v: u32,
+    event: &'a LiveEvent,
+}
+
+#[derive(Deserialize)]
+struct Opened {
+    v: u32,
+    event: LiveEvent,
+}
+
+/// Just enough of an envelope to tell why it could not be read.
+#[derive(Deserialize)]
+struct Outline {
+    v: u32,
+    event: Kind,
+}
+
+#[derive(Deserialize)]
+struct Kind {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// An envelope read off the bus.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Received {
+    Event(LiveEvent),
+    /// Written by a node that knows more than this one: skipped.
+    Unknown {
+        version: u32,
+        kind: String,
+    },
+    /// Not an envelope at all: skipped.
+    Unreadable,
+}
+
+pub(crate) fn seal(event: &LiveEvent) -> serde_json::Result<String> {
+    serde_json::to_string(&Sealed { v: VERSION, event })
+}
+
+pub(crate) fn open(payload: &[u8]) -> Received {
+    match serde_json::from_slice::<Opened>(payload) {
+        Ok(opened) if opened.v == VERSION => Received::Event(opened.event),
+        Ok(opened) => Received::Unknown {
+            version: opened.v,
+            kind: String::new(),
+        },
+        // The slow path runs only for what this node cannot read.
+        Err(_) => match serde_json::from_slice::<Outline>(payload) {
+            Ok(outline) => Received::Unknown {
+                version: outline.v,
+                kind: outline.event.kind,
+            },
+            Err(_) => Received::Unreadable,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nerutalk_domain::event::{ChatEvent, PresenceChange};
+    use nerutalk_domain::{ChatId, UserId};
+
+    use super::*;
+
+    #[test]
+    fn an_event_comes_out_as_it_went_in() {
+        let events = [
+            LiveEvent::Chat(ChatEvent::Typing {
+                chat_id: ChatId::generate(),
+                user_id: UserId::generate(),
+                is_typing: true,
+            }),
+            LiveEvent::Presence(PresenceChange {
+                user_id: UserId::generate(),
+                online: false,
+                last_seen: Some(chrono::Utc::now()),
+            }),
+        ];
+        for event in events {
+            let sealed = seal(&event).unwrap();
+            assert_eq!(open(sealed.as_bytes()), Received::Event(event));
+        }
+    }
+
+    #[test]
+    fn a_capability_this_node_lacks_is_named_and_skipped() {
+        let from_a_newer_node = br#"{"v":1,"event":{"type":"call","data":{"call_id":"x"}}}"#;
+        assert_eq!(
+            open(from_a_newer_node),
+            Received::Unknown {
+                version: 1,
+                kind: "call".to_owned()
+            }
+        );
+        let newer_chat_event =
+            br#"{"v":1,"event":{"type":"chat","data":{"type":"reaction_added","data":{}}}}"#;
+        assert!(matches!(
+            open(newer_chat_event),
+            Received::Unknown { version: 1, .. }
+        ));
+        let later_envelope = br#"{"v":2,"event":{"type":"chat","data":{}},"trace":"t"}"#;
+        assert!(matches!(
+            open(later_envelope),
+            Received::Unknown { version: 2, .. }
+        ));
+        assert_eq!(open(b"not json"), Received::Unreadable);
+    }
+
+    #[test]
+    fn fields_added_by_a_newer_node_are_ignored() {
+        let user_id = UserId::generate();
+        let payload = format!(
+            r#"{{"v":1,"event":{{"type":"presence","data":{{"user_id":"{user_id}","online":true,"last_seen":null,"device":"phone"}}}},"sent_by":"node-b"}}"#
+        );
+        assert_eq!(
+            open(payload.as_bytes()),
+            Received::Event(LiveEvent::Presence(PresenceChange {
+                user_id,
+                online: true,
+                last_seen: None,
+            }))
+        );
+    }
+}
