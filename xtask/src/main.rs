@@ -32,10 +32,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("openapi") => document(Document::OpenApi, args.iter().any(|arg| arg == "--check")),
-        Some("asyncapi") => document(
-            Document::AsyncApi,
-            args.iter().any(|arg| arg == "--check"),
-        ),
+        Some("asyncapi") => document(Document::AsyncApi, args.iter().any(|arg| arg == "--check")),
         Some("check-deps") => checks::dependencies(&root()),
         Some("check-migrations") => check_migrations(),
         Some("conformance") => conformance::schemathesis(),
@@ -160,7 +157,8 @@ fn document(document: Document, check: bool) -> Result<()> {
         eprintln!("xtask: {relative} is current");
         Ok(())
     } else {
-        std::fs::write(&path, &output.stdout).with_context(|| format!("cannot write {relative}"))?;
+        std::fs::write(&path, &output.stdout)
+            .with_context(|| format!("cannot write {relative}"))?;
         eprintln!("xtask: wrote {relative}");
         Ok(())
     }

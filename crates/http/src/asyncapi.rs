@@ -81,8 +81,7 @@ fn frames(side: Side, schema: RefOr<Schema>) -> Result<Vec<Frame>, serde_json::E
             properties.insert("id".to_owned(), correlation(side));
             if name == "ping" {
                 // `data` may be left out where a frame needs none.
-                if let Some(required) = payload.get_mut("required").and_then(Value::as_array_mut)
-                {
+                if let Some(required) = payload.get_mut("required").and_then(Value::as_array_mut) {
                     required.retain(|field| field != "data");
                 }
             }
@@ -145,7 +144,8 @@ pub fn document() -> Result<Value, serde_json::Error> {
     let client = frames(Side::Client, ClientFrame::schema())?;
     let server = frames(Side::Server, ServerFrame::schema())?;
     let every = || client.iter().chain(&server);
-    let reference = |frame: &Frame| json!({ "$ref": format!("#/channels/socket/messages/{}", frame.key()) });
+    let reference =
+        |frame: &Frame| json!({ "$ref": format!("#/channels/socket/messages/{}", frame.key()) });
 
     let mut messages = Map::new();
     let mut channel_messages = Map::new();

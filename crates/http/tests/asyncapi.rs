@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+#[cfg(test)]
 fn document() -> Value {
     serde_json::from_str(&nerutalk_http::asyncapi::json().unwrap()).unwrap()
 }
@@ -63,7 +64,9 @@ fn every_frame_type_is_a_message_sent_or_received_on_the_socket() {
                 "{key}"
             );
             assert!(
-                document["channels"]["socket"]["messages"].get(&key).is_some(),
+                document["channels"]["socket"]["messages"]
+                    .get(&key)
+                    .is_some(),
                 "{key} is not on the channel"
             );
             let action = if side == "client" { "receive" } else { "send" };
@@ -133,8 +136,7 @@ fn a_message_on_the_socket_has_restes_schema() {
         new_message["properties"]["data"]["$ref"],
         "#/components/schemas/MessageDto"
     );
-    let openapi: Value =
-        serde_json::from_str(&nerutalk_http::openapi::json().unwrap()).unwrap();
+    let openapi: Value = serde_json::from_str(&nerutalk_http::openapi::json().unwrap()).unwrap();
     assert_eq!(
         document["components"]["schemas"]["MessageDto"],
         openapi["components"]["schemas"]["MessageDto"],

@@ -491,10 +491,16 @@ async fn bad_tokens_close_with_4001_and_bad_frames_get_localized_errors(backend:
         .await;
     let malformed = eve.until("error").await;
     assert_eq!(malformed["data"]["code"], "ws.malformed_frame");
-    assert_eq!(malformed["id"], "m", "a frame whose data is wrong is answered by id");
+    assert_eq!(
+        malformed["id"], "m",
+        "a frame whose data is wrong is answered by id"
+    );
     assert_eq!(malformed["data"]["details"]["field"], "chat_id");
     let message = malformed["data"]["message"].as_str().unwrap();
-    assert!(message.contains("chat_id") && !message.is_ascii(), "{message}");
+    assert!(
+        message.contains("chat_id") && !message.is_ascii(),
+        "{message}"
+    );
     let chat = chat_id(&direct(&app, &p.ada.0, &p.bob.1).await);
     eve.send(json!({ "type": "send_message", "id": "x", "data": { "chat_id": chat, "text": "let me in" } })).await;
     assert_eq!(eve.until("error").await["data"]["code"], "chat.not_found");

@@ -742,7 +742,10 @@ async fn the_socket_sends_what_rest_returns(backend: Backend) {
         .get(&format!("/api/v1/chats/{chat}/messages"), Some(&bob.token))
         .await;
     let stored = &history.body["data"][0];
-    assert_eq!(event["data"], *stored, "new_message is the history's message");
+    assert_eq!(
+        event["data"], *stored,
+        "new_message is the history's message"
+    );
     assert_eq!(ack["data"]["message"], *stored, "and so is the ack's");
 
     let retried = app
@@ -790,7 +793,10 @@ async fn the_original_services_field_names_are_accepted(backend: Backend) {
         .await;
     assert_eq!(private.status.as_u16(), 201, "{:#}", private.body);
     assert_eq!(private.body["data"]["chat"]["kind"], "direct");
-    let chat = private.body["data"]["chat"]["id"].as_str().unwrap().to_owned();
+    let chat = private.body["data"]["chat"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let crew = app
         .post(
             "/api/v1/chats",
@@ -800,7 +806,10 @@ async fn the_original_services_field_names_are_accepted(backend: Backend) {
         .await;
     assert_eq!(crew.status.as_u16(), 201, "{:#}", crew.body);
     assert_eq!(crew.body["data"]["chat"]["kind"], "group");
-    assert_eq!(crew.body["data"]["participants"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        crew.body["data"]["participants"].as_array().unwrap().len(),
+        3
+    );
 
     let sent = app
         .post(
@@ -811,7 +820,10 @@ async fn the_original_services_field_names_are_accepted(backend: Backend) {
         .await;
     assert_eq!(sent.status.as_u16(), 201, "{:#}", sent.body);
     assert_eq!(sent.body["data"]["text"], "hello");
-    assert!(sent.body["data"].get("content").is_none(), "replies keep our names");
+    assert!(
+        sent.body["data"].get("content").is_none(),
+        "replies keep our names"
+    );
     let edited = app
         .send(
             "PUT",
@@ -824,7 +836,11 @@ async fn the_original_services_field_names_are_accepted(backend: Backend) {
             Some(json!({ "content": "hello again" })),
         )
         .await;
-    assert_eq!(edited.body["data"]["text"], "hello again", "{:#}", edited.body);
+    assert_eq!(
+        edited.body["data"]["text"], "hello again",
+        "{:#}",
+        edited.body
+    );
 
     let mut ada_ws = online(&app, &ada).await;
     let ack = answer(
@@ -866,16 +882,31 @@ async fn wrong_data_is_answered_naming_the_field(backend: Backend) {
     let mut socket = app.connect(&format!("token={}&lang=ko", ada.token)).await;
     socket.until("connection_established").await;
     for (kind, data, field) in [
-        ("message_read", json!({ "chat_id": chat, "seq": "many" }), "seq"),
+        (
+            "message_read",
+            json!({ "chat_id": chat, "seq": "many" }),
+            "seq",
+        ),
         ("typing_indicator", json!({ "chat_id": 42 }), "chat_id"),
-        ("edit_message", json!({ "chat_id": chat, "message_id": chat }), "text"),
+        (
+            "edit_message",
+            json!({ "chat_id": chat, "message_id": chat }),
+            "text",
+        ),
         ("join_chat", Value::Null, "data"),
-        ("send_message", json!({ "chat_id": chat, "kind": "hologram", "text": "x" }), "kind"),
+        (
+            "send_message",
+            json!({ "chat_id": chat, "kind": "hologram", "text": "x" }),
+            "kind",
+        ),
     ] {
         let error = answer(&mut socket, kind, field, data).await;
         assert_eq!(error["type"], "error", "{kind}: {error:#}");
         assert_eq!(error["data"]["code"], "ws.malformed_frame", "{kind}");
-        assert_eq!(error["data"]["details"]["field"], field, "{kind}: {error:#}");
+        assert_eq!(
+            error["data"]["details"]["field"], field,
+            "{kind}: {error:#}"
+        );
         let message = error["data"]["message"].as_str().unwrap();
         assert!(message.contains(field) && !message.is_ascii(), "{message}");
     }
@@ -887,7 +918,10 @@ async fn wrong_data_is_answered_naming_the_field(backend: Backend) {
     )
     .await;
     assert_eq!(rule["data"]["code"], "validation.message_too_long");
-    assert_eq!(rule["data"]["details"]["field"], "text", "REST's details: {rule:#}");
+    assert_eq!(
+        rule["data"]["details"]["field"], "text",
+        "REST's details: {rule:#}"
+    );
     let pong = answer(&mut socket, "ping", "still open", Value::Null).await;
     assert_eq!(pong["type"], "pong");
 }

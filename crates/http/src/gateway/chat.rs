@@ -9,9 +9,9 @@ use nerutalk_domain::{ChatId, MessageId, UserId};
 use super::protocol::{Ack, ServerFrame};
 use crate::dto::chat::{ChatDto, MessageDto, ReadMarker};
 use crate::dto::chat_frames::{
-    ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted,
-    MessageRead, MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck,
-    Typing, TypingAck, TypingFrame,
+    ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted, MessageRead,
+    MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck, Typing,
+    TypingAck, TypingFrame,
 };
 use crate::error::ApiError;
 
@@ -32,7 +32,11 @@ fn ack(ack: Ack) -> Answer {
     Ok((ServerFrame::Ack(ack), Effect::Nothing))
 }
 
-pub(crate) async fn send_message(chat: &ChatService, me: UserId, frame: SendMessageFrame) -> Answer {
+pub(crate) async fn send_message(
+    chat: &ChatService,
+    me: UserId,
+    frame: SendMessageFrame,
+) -> Answer {
     let chat_id = ChatId::from_uuid(frame.chat_id);
     let appended = chat
         .send_message(me, chat_id, Outgoing::from(frame))
@@ -44,7 +48,11 @@ pub(crate) async fn send_message(chat: &ChatService, me: UserId, frame: SendMess
     Ok((ServerFrame::Ack(sent), Effect::MessageSent(chat_id)))
 }
 
-pub(crate) async fn edit_message(chat: &ChatService, me: UserId, frame: EditMessageFrame) -> Answer {
+pub(crate) async fn edit_message(
+    chat: &ChatService,
+    me: UserId,
+    frame: EditMessageFrame,
+) -> Answer {
     let message = chat
         .edit_message(
             me,
@@ -58,7 +66,11 @@ pub(crate) async fn edit_message(chat: &ChatService, me: UserId, frame: EditMess
     }))
 }
 
-pub(crate) async fn delete_message(chat: &ChatService, me: UserId, frame: MessageRefFrame) -> Answer {
+pub(crate) async fn delete_message(
+    chat: &ChatService,
+    me: UserId,
+    frame: MessageRefFrame,
+) -> Answer {
     let message = chat
         .delete_message(
             me,
@@ -112,7 +124,9 @@ pub(crate) fn leave(frame: ChatRef) -> Answer {
 /// The frame that tells sockets of a chat event.
 pub(crate) fn event_frame(event: &ChatEvent) -> ServerFrame {
     match event {
-        ChatEvent::NewMessage(message) => ServerFrame::NewMessage(MessageDto::from(message.clone())),
+        ChatEvent::NewMessage(message) => {
+            ServerFrame::NewMessage(MessageDto::from(message.clone()))
+        }
         ChatEvent::MessageUpdated(message) => {
             ServerFrame::MessageUpdated(MessageDto::from(message.clone()))
         }

@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 
 use crate::dto::chat::{ChatDto, MessageDto, ReadMarker};
 use crate::dto::chat_frames::{
-    ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted,
-    MessageRead, MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck,
-    Typing, TypingAck, TypingFrame,
+    ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted, MessageRead,
+    MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck, Typing,
+    TypingAck, TypingFrame,
 };
 use crate::dto::session::{Empty, ErrorData, Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame};
 use crate::envelope::{error_args, error_details_of};
@@ -31,7 +31,10 @@ pub(crate) enum ClientFrame {
     /// Application-level ping, for clients that cannot see WebSocket control
     /// frames; answered with `pong`.
     Ping(
-        #[expect(dead_code, reason = "read only to accept any data, which carries nothing")]
+        #[expect(
+            dead_code,
+            reason = "read only to accept any data, which carries nothing"
+        )]
         Option<Empty>,
     ),
     /// Send a message; answered with an `ack` carrying it (`SentAck`).
@@ -175,7 +178,11 @@ pub(crate) enum FrameError {
 
 impl FrameError {
     /// The `error` frame that answers it, in `language`.
-    pub(crate) fn reply(&self, catalog: &Catalog, language: nerutalk_domain::Language) -> ServerFrame {
+    pub(crate) fn reply(
+        &self,
+        catalog: &Catalog,
+        language: nerutalk_domain::Language,
+    ) -> ServerFrame {
         match self {
             Self::Malformed(reason) => ServerFrame::error(
                 catalog,
@@ -188,10 +195,7 @@ impl FrameError {
                 &ApiError::request(RequestError::UnknownFrame, kind),
             ),
             Self::Field { field, reason } => {
-                let args = [(
-                    "field",
-                    nerutalk_app::MessageArg::Text(field.clone()),
-                )];
+                let args = [("field", nerutalk_app::MessageArg::Text(field.clone()))];
                 let mut details = Map::new();
                 details.insert("field".into(), json!(field));
                 details.insert("reason".into(), json!(reason));
@@ -248,7 +252,8 @@ fn diagnose(text: &str, kind: String) -> FrameError {
         Ok(Data { data }) => data,
         Err(error) => return FrameError::Malformed(error.to_string()),
     };
-    let fields = std::iter::once(("type", Value::String(kind.clone()))).chain(data.map(|data| ("data", data)));
+    let fields = std::iter::once(("type", Value::String(kind.clone())))
+        .chain(data.map(|data| ("data", data)));
     let ordered = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields);
     let Err(error) = serde_path_to_error::deserialize::<_, ClientFrame>(ordered) else {
         return FrameError::Malformed("refused, then read".to_owned());
@@ -319,7 +324,10 @@ mod tests {
             r#"{"type": "ping", "data": null}"#,
             r#"{"type": "ping", "data": {}, "id": 3}"#,
         ] {
-            assert!(matches!(parse(text).frame, Ok(ClientFrame::Ping(_))), "{text}");
+            assert!(
+                matches!(parse(text).frame, Ok(ClientFrame::Ping(_))),
+                "{text}"
+            );
         }
     }
 
@@ -328,7 +336,10 @@ mod tests {
         let (id, error) = refused(r#"{"type": "launch_rockets", "id": 1}"#);
         assert_eq!(id, Some(json!(1)));
         assert_eq!(error, FrameError::Unknown("launch_rockets".to_owned()));
-        assert!(matches!(refused(r#"{"data": {}}"#).1, FrameError::Malformed(_)));
+        assert!(matches!(
+            refused(r#"{"data": {}}"#).1,
+            FrameError::Malformed(_)
+        ));
         assert!(matches!(refused("[1]").1, FrameError::Malformed(_)));
         assert!(matches!(refused("not json").1, FrameError::Malformed(_)));
     }
@@ -348,17 +359,27 @@ mod tests {
             "chat_id"
         );
         assert_eq!(
-            field(r#"{"type": "message_read", "data": {"chat_id": "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17", "seq": "x"}}"#),
+            field(
+                r#"{"type": "message_read", "data": {"chat_id": "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17", "seq": "x"}}"#
+            ),
             "seq"
         );
         assert_eq!(field(r#"{"type": "typing_indicator"}"#), "data");
         assert_eq!(
-            field(r#"{"type": "resume", "data": {"chats": {"01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17": "x"}}}"#),
+            field(
+                r#"{"type": "resume", "data": {"chats": {"01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17": "x"}}}"#
+            ),
             "chats.01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17"
         );
         // `data` before `type`: the field is still named.
-        assert_eq!(field(r#"{"data": {"text": "x"}, "type": "send_message"}"#), "chat_id");
-        assert_eq!(field(r#"{"data": {"chat_id": 5}, "type": "join_chat"}"#), "chat_id");
+        assert_eq!(
+            field(r#"{"data": {"text": "x"}, "type": "send_message"}"#),
+            "chat_id"
+        );
+        assert_eq!(
+            field(r#"{"data": {"chat_id": 5}, "type": "join_chat"}"#),
+            "chat_id"
+        );
     }
 
     #[test]

@@ -346,7 +346,11 @@ impl Connection {
         }
     }
 
-    async fn error(&mut self, id: Option<&Value>, error: &ApiError) -> Result<(), actix_ws::Closed> {
+    async fn error(
+        &mut self,
+        id: Option<&Value>,
+        error: &ApiError,
+    ) -> Result<(), actix_ws::Closed> {
         let frame = ServerFrame::error(&self.context.catalog, self.context.language, error);
         self.send(&frame, id).await
     }
@@ -386,7 +390,10 @@ impl Connection {
                 }
             };
             match frame {
-                ClientFrame::Ping(_) => self.send(&ServerFrame::Pong(Pong::now()), id.as_ref()).await?,
+                ClientFrame::Ping(_) => {
+                    self.send(&ServerFrame::Pong(Pong::now()), id.as_ref())
+                        .await?
+                }
                 ClientFrame::Resume(resume) => {
                     let (replayed, unavailable) = self.replay(resume).await;
                     self.holding = false;
