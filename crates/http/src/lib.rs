@@ -19,7 +19,8 @@ mod server;
 
 pub use envelope::{Envelope, ErrorBody, ErrorEnvelope};
 pub use error::{ApiError, RequestError};
+pub use gateway::close::CloseText;
 pub use gateway::hub::Hub;
-pub use gateway::session::{CloseText, RealtimeSettings};
+pub use gateway::session::RealtimeSettings;
 pub use notice::Notice;
 pub use server::{AppState, HttpSettings, serve};

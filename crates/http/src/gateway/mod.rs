@@ -3,7 +3,9 @@
 //! the same use cases as REST.
 
 mod chat;
+pub mod close;
 pub mod hub;
+pub mod inbound;
 pub mod protocol;
 pub mod session;
 
