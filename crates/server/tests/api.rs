@@ -595,9 +595,11 @@ async fn health_and_front_door(backend: Backend) {
         .unwrap();
     assert_eq!(protocol.status().as_u16(), 200);
     let served: Value = protocol.json().limit(1 << 20).await.unwrap();
-    let generated: Value =
-        serde_json::from_str(&nerutalk_http::asyncapi::json().unwrap()).unwrap();
-    assert_eq!(served, generated, "the WebSocket protocol's document is served");
+    let generated: Value = serde_json::from_str(&nerutalk_http::asyncapi::json().unwrap()).unwrap();
+    assert_eq!(
+        served, generated,
+        "the WebSocket protocol's document is served"
+    );
     let docs = app
         .client
         .get(format!("{}/docs/", app.base))
