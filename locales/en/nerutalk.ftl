@@ -128,6 +128,7 @@ error-request-method-not-allowed = This method is not allowed at this address.
 ## WebSocket errors
 
 error-ws-malformed-frame = The frame is not valid JSON of the form {"{"}"type", "data", "id"{"}"} or its data is missing fields.
+error-ws-malformed-field = The field “{ $field }” of this frame is missing or has the wrong type.
 error-ws-unknown-frame = This frame type is not known.
 ws-close-too-slow = The connection could not keep up with incoming events. Reconnect and resume.
 ws-close-server-shutdown = The server is restarting. Reconnect in a moment and resume.

@@ -127,6 +127,7 @@ error-request-method-not-allowed = Metode ini tidak diizinkan di alamat ini.
 ## WebSocket errors
 
 error-ws-malformed-frame = Frame bukan JSON yang valid dengan format {"{"}"type", "data", "id"{"}"}, atau ada kolom yang kurang pada data-nya.
+error-ws-malformed-field = Kolom “{ $field }” pada frame ini tidak ada atau jenisnya salah.
 error-ws-unknown-frame = Jenis frame ini tidak dikenal.
 ws-close-too-slow = Koneksi tidak dapat mengikuti peristiwa yang masuk. Sambungkan kembali lalu lanjutkan.
 ws-close-server-shutdown = Server sedang dimulai ulang. Sambungkan kembali sebentar lagi lalu lanjutkan.

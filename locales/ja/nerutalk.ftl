@@ -127,6 +127,7 @@ error-request-method-not-allowed = このアドレスでは、このメソッド
 ## WebSocket errors
 
 error-ws-malformed-frame = フレームが {"{"}"type", "data", "id"{"}"} 形式の有効なJSONではないか、data に必要な項目が含まれていません。
+error-ws-malformed-field = このフレームの項目「{ $field }」がないか、型が正しくありません。
 error-ws-unknown-frame = 不明なフレームタイプです。
 ws-close-too-slow = 接続が受信イベントの速度に追いつけませんでした。再接続して再開してください。
 ws-close-server-shutdown = サーバーを再起動しています。しばらくしてから再接続して再開してください。

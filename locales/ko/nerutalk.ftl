@@ -127,6 +127,7 @@ error-request-method-not-allowed = 이 주소에서는 허용되지 않는 메�
 ## WebSocket errors
 
 error-ws-malformed-frame = 프레임이 {"{"}"type", "data", "id"{"}"} 형식의 올바른 JSON이 아니거나 data에 필요한 필드가 없습니다.
+error-ws-malformed-field = 이 프레임의 “{ $field }” 필드가 없거나 형식이 잘못되었습니다.
 error-ws-unknown-frame = 알 수 없는 프레임 유형입니다.
 ws-close-too-slow = 연결이 수신 이벤트를 따라가지 못했습니다. 다시 연결한 후 이어서 받아 주세요.
 ws-close-server-shutdown = 서버가 다시 시작되는 중입니다. 잠시 후 다시 연결한 뒤 이어서 받아 주세요.

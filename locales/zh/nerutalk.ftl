@@ -127,6 +127,7 @@ error-request-method-not-allowed = 此地址不允许使用该方法。
 ## WebSocket errors
 
 error-ws-malformed-frame = 该帧不是 {"{"}"type", "data", "id"{"}"} 格式的有效 JSON，或其 data 缺少字段。
+error-ws-malformed-field = 此帧的字段“{ $field }”缺失或类型错误。
 error-ws-unknown-frame = 未知的帧类型。
 ws-close-too-slow = 连接跟不上传入事件的速度。请重新连接并恢复。
 ws-close-server-shutdown = 服务器正在重启。请稍后重新连接并恢复。

@@ -17,11 +17,12 @@ cargo xtask <verb>
                      then schemathesis (from PyPI, into a virtualenv under the target directory)
                      against the debug server: every response must match docs/openapi.json
   openapi [--check]  write docs/openapi.json, or fail if it is stale
+  asyncapi [--check] write docs/asyncapi.json (the WebSocket protocol), or fail if it is stale
   conformance        only the schemathesis run that ends `test`
   check-deps         fail if a crate depends on what its layer must not
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
-                     check-deps, check-migrations, test
+                     asyncapi --check, check-deps, check-migrations, test
   bench chat [...]   release server under WebSocket load, on SQLite and on
                      PostgreSQL + Redis (flags: --clients --group --rate --seconds --idle)
 ";
@@ -30,7 +31,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("openapi") => openapi(args.iter().any(|arg| arg == "--check")),
+        Some("openapi") => document(Document::OpenApi, args.iter().any(|arg| arg == "--check")),
+        Some("asyncapi") => document(Document::AsyncApi, args.iter().any(|arg| arg == "--check")),
         Some("check-deps") => checks::dependencies(&root()),
         Some("check-migrations") => check_migrations(),
         Some("conformance") => conformance::schemathesis(),
@@ -110,28 +112,54 @@ fn test() -> Result<()> {
     conformance::schemathesis()
 }
 
-fn openapi(check: bool) -> Result<()> {
+/// A document generated from the code and checked in under `docs/`.
+#[derive(Debug, Clone, Copy)]
+enum Document {
+    OpenApi,
+    AsyncApi,
+}
+
+impl Document {
+    /// The `nerutalk` verb that prints it.
+    const fn verb(self) -> &'static str {
+        match self {
+            Self::OpenApi => "openapi",
+            Self::AsyncApi => "asyncapi",
+        }
+    }
+
+    const fn path(self) -> &'static str {
+        match self {
+            Self::OpenApi => "docs/openapi.json",
+            Self::AsyncApi => "docs/asyncapi.json",
+        }
+    }
+}
+
+fn document(document: Document, check: bool) -> Result<()> {
+    let (verb, relative) = (document.verb(), document.path());
     let output = cargo()
-        .args(["run", "--quiet", "-p", "nerutalk-server", "--", "openapi"])
+        .args(["run", "--quiet", "-p", "nerutalk-server", "--", verb])
         .output()
-        .context("cannot run nerutalk openapi")?;
+        .with_context(|| format!("cannot run nerutalk {verb}"))?;
     if !output.status.success() {
         bail!(
-            "nerutalk openapi failed: {}",
+            "nerutalk {verb} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let path = root().join("docs/openapi.json");
+    let path = root().join(relative);
     if check {
         let current = std::fs::read(&path).unwrap_or_default();
         if current != output.stdout {
-            bail!("docs/openapi.json is stale: run `cargo xtask openapi` and commit it");
+            bail!("{relative} is stale: run `cargo xtask {verb}` and commit it");
         }
-        eprintln!("xtask: docs/openapi.json is current");
+        eprintln!("xtask: {relative} is current");
         Ok(())
     } else {
-        std::fs::write(&path, &output.stdout).context("cannot write docs/openapi.json")?;
-        eprintln!("xtask: wrote docs/openapi.json");
+        std::fs::write(&path, &output.stdout)
+            .with_context(|| format!("cannot write {relative}"))?;
+        eprintln!("xtask: wrote {relative}");
         Ok(())
     }
 }
@@ -166,7 +194,8 @@ fn ci() -> Result<()> {
         "warnings",
     ]);
     run(clippy)?;
-    openapi(true)?;
+    document(Document::OpenApi, true)?;
+    document(Document::AsyncApi, true)?;
     checks::dependencies(&root())?;
     check_migrations()?;
     test()

@@ -1,4 +1,10 @@
-//! Request and response bodies: the wire format, separate from domain types.
+//! Request and response bodies: the wire format, separate from domain types,
+//! shared by REST and the WebSocket. Accounts and the service here; each
+//! capability's shapes in its own module.
+
+pub(crate) mod chat;
+pub(crate) mod chat_frames;
+pub(crate) mod session;
 
 use nerutalk_app::{IssuedTokens, UserPage};
 use nerutalk_domain::{Language, user::User};

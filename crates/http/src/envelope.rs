@@ -57,7 +57,7 @@ pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
-fn error_details() -> Object {
+pub(crate) fn error_details() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
         .additional_properties(Some(AdditionalProperties::FreeForm(true)))
@@ -177,16 +177,20 @@ impl<T: Serialize> Responder for Reply<T> {
     }
 }
 
-/// The localized error envelope for `error`.
-pub(crate) fn error_response(
-    catalog: &Catalog,
-    language: Language,
-    error: &ApiError,
-) -> HttpResponse {
-    let (args, details) = match error {
+/// The arguments of `error`'s localized message.
+pub(crate) fn error_args(error: &ApiError) -> Vec<(&'static str, MessageArg)> {
+    match error {
+        ApiError::App(app) => app.message_args(),
+        ApiError::Request { kind, .. } => kind.message_args(),
+    }
+}
+
+/// `error.details`, for REST's envelope and the WebSocket's `error` frame
+/// alike: the offending field and the rule's limits, or the parser's reason.
+pub(crate) fn error_details_of(error: &ApiError) -> Option<Map<String, Value>> {
+    let mut details = Map::new();
+    match error {
         ApiError::App(app) => {
-            let args = app.message_args();
-            let mut details = Map::new();
             if let Some(field) = app.field() {
                 details.insert("field".into(), json!(field));
             }
@@ -195,28 +199,29 @@ pub(crate) fn error_response(
                     details.insert(name.into(), json!(value));
                 }
             }
-            (args, details)
         }
-        ApiError::Request { kind, reason } => {
-            let mut details = Map::new();
+        ApiError::Request { reason, .. } => {
             details.insert("reason".into(), json!(reason));
-            (kind.message_args(), details)
         }
-    };
-    let details = if details.is_empty() {
-        None
-    } else {
-        Some(details)
-    };
+    }
+    (!details.is_empty()).then_some(details)
+}
+
+/// The localized error envelope for `error`.
+pub(crate) fn error_response(
+    catalog: &Catalog,
+    language: Language,
+    error: &ApiError,
+) -> HttpResponse {
     let mut response = error.error_response();
     let body = ErrorEnvelope {
-        message: catalog.message(language, &error.message_id(), &args),
+        message: catalog.message(language, &error.message_id(), &error_args(error)),
         data: None,
         language: language.code().to_owned(),
         timestamp: now(),
         error: ErrorBody {
             code: error.code().to_owned(),
-            details,
+            details: error_details_of(error),
         },
     };
     let json = serde_json::to_vec(&body).unwrap_or_default();

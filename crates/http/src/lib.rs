@@ -1,10 +1,11 @@
 //! NeruTalk's driving adapter: the REST API on actix-web, its OpenAPI
-//! description and Swagger UI, and the middleware every request goes through
-//! (request id, language negotiation, authentication, the reply envelope).
+//! description and Swagger UI, the WebSocket gateway and its AsyncAPI
+//! description, and the middleware every request goes through (request id,
+//! language negotiation, authentication, the reply envelope).
 
+pub mod asyncapi;
 mod auth;
 mod dto;
-mod dto_chat;
 mod envelope;
 mod error;
 pub mod gateway;
@@ -18,7 +19,8 @@ mod server;
 
 pub use envelope::{Envelope, ErrorBody, ErrorEnvelope};
 pub use error::{ApiError, RequestError};
+pub use gateway::close::CloseText;
 pub use gateway::hub::Hub;
-pub use gateway::session::{CloseText, RealtimeSettings};
+pub use gateway::session::RealtimeSettings;
 pub use notice::Notice;
 pub use server::{AppState, HttpSettings, serve};

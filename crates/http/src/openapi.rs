@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
-use crate::{dto, dto_chat, envelope, routes};
+use crate::{dto, envelope, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -78,24 +78,24 @@ use crate::{dto, dto_chat, envelope, routes};
         dto::CurrentLanguage,
         dto::ServiceInfo,
         dto::HealthStatus,
-        dto_chat::CreateChatRequest,
-        dto_chat::DirectChatRequest,
-        dto_chat::GroupChatRequest,
-        dto_chat::UpdateChatRequest,
-        dto_chat::AddParticipantsRequest,
-        dto_chat::SendMessageRequest,
-        dto_chat::TextMessageRequest,
-        dto_chat::MediaMessageRequest,
-        dto_chat::EditMessageRequest,
-        dto_chat::MarkReadRequest,
-        dto_chat::ChatDto,
-        dto_chat::ParticipantDto,
-        dto_chat::ChatDetailsResponse,
-        dto_chat::MessageDto,
-        dto_chat::ChatSummaryDto,
-        dto_chat::ChatPageResponse,
-        dto_chat::ReadMarker,
-        dto_chat::BlockedUsers,
+        dto::chat::CreateChatRequest,
+        dto::chat::DirectChatRequest,
+        dto::chat::GroupChatRequest,
+        dto::chat::UpdateChatRequest,
+        dto::chat::AddParticipantsRequest,
+        dto::chat::SendMessageRequest,
+        dto::chat::TextMessageRequest,
+        dto::chat::MediaMessageRequest,
+        dto::chat::EditMessageRequest,
+        dto::chat::MarkReadRequest,
+        dto::chat::ChatDto,
+        dto::chat::ParticipantDto,
+        dto::chat::ChatDetailsResponse,
+        dto::chat::MessageDto,
+        dto::chat::ChatSummaryDto,
+        dto::chat::ChatPageResponse,
+        dto::chat::ReadMarker,
+        dto::chat::BlockedUsers,
     )),
     modifiers(&BearerAuth, &CommonResponses, &RepliesSendEveryField),
     tags(
@@ -268,10 +268,12 @@ fn retry_after() -> utoipa::openapi::header::Header {
 /// is nothing), so every property of a reply schema is required; utoipa
 /// leaves `Option` fields out of `required`, which would let a client assume
 /// they may be missing.
-struct RepliesSendEveryField;
+pub(crate) struct RepliesSendEveryField;
 
 impl RepliesSendEveryField {
-    fn require_all(schema: &mut Schema) {
+    /// Marks every property of `schema` required; the AsyncAPI document's
+    /// server frames are written the same way.
+    pub(crate) fn require_all(schema: &mut Schema) {
         match schema {
             Schema::Object(object) => {
                 object.required = object.properties.keys().cloned().collect();

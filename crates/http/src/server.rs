@@ -71,6 +71,9 @@ pub fn serve(
     let state = web::Data::new(state);
     let catalog = web::Data::from(catalog);
     let openapi = ApiDoc::openapi();
+    let asyncapi = web::Data::new(AsyncApiDocument(
+        crate::asyncapi::json().map_err(std::io::Error::other)?,
+    ));
     let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
     let json_limit = settings.json_limit;
     let mut server = HttpServer::new(move || {
@@ -78,6 +81,7 @@ pub fn serve(
             .app_data(state.clone())
             .app_data(catalog.clone())
             .app_data(known_routes.clone())
+            .app_data(asyncapi.clone())
             .app_data(json_config(json_limit))
             .app_data(
                 web::QueryConfig::default().error_handler(|error: QueryPayloadError, _| {
@@ -90,6 +94,7 @@ pub fn serve(
             .configure(routes::configure)
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
+            .route("/api-docs/asyncapi.json", web::get().to(asyncapi_document))
             .default_service(web::to(unrouted))
     });
     if let Some(workers) = settings.workers {
@@ -101,6 +106,16 @@ pub fn serve(
         .disable_signals()
         .shutdown_timeout(settings.shutdown_timeout.as_secs());
     Ok(server.listen(listener)?.run())
+}
+
+/// The AsyncAPI document, rendered once at start-up.
+struct AsyncApiDocument(String);
+
+/// The WebSocket protocol's AsyncAPI document, as `docs/asyncapi.json` has it.
+async fn asyncapi_document(document: web::Data<AsyncApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
 }
 
 /// A path segment that does not parse; unless the path is a literal route

@@ -1,4 +1,4 @@
-//! `nerutalk`: serve (the default), migrate, or print the OpenAPI document.
+//! `nerutalk`: serve (the default), migrate, or print the OpenAPI or AsyncAPI document.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,18 +25,25 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Print the AsyncAPI document of the WebSocket protocol.
+    Asyncapi,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        return match nerutalk_http::openapi::json() {
+    let document = match cli.command {
+        Some(Command::Openapi) => Some(("OpenAPI", nerutalk_http::openapi::json())),
+        Some(Command::Asyncapi) => Some(("AsyncAPI", nerutalk_http::asyncapi::json())),
+        _ => None,
+    };
+    if let Some((kind, rendered)) = document {
+        return match rendered {
             Ok(json) => {
                 print!("{json}");
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                eprintln!("cannot render the OpenAPI document: {error}");
+                eprintln!("cannot render the {kind} document: {error}");
                 ExitCode::FAILURE
             }
         };

@@ -7,7 +7,7 @@
 #[macro_use]
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Backend, PASSWORD, TestApp};
 
 on_every_backend!(
@@ -587,6 +587,19 @@ async fn health_and_front_door(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(spec.status().as_u16(), 200);
+    let mut protocol = app
+        .client
+        .get(format!("{}/api-docs/asyncapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(protocol.status().as_u16(), 200);
+    let served: Value = protocol.json().limit(1 << 20).await.unwrap();
+    let generated: Value = serde_json::from_str(&nerutalk_http::asyncapi::json().unwrap()).unwrap();
+    assert_eq!(
+        served, generated,
+        "the WebSocket protocol's document is served"
+    );
     let docs = app
         .client
         .get(format!("{}/docs/", app.base))

@@ -487,11 +487,19 @@ async fn bad_tokens_close_with_4001_and_bad_frames_get_localized_errors(backend:
     assert_eq!(unknown["id"], 1);
     let japanese = unknown["data"]["message"].as_str().unwrap().to_owned();
     assert!(!japanese.is_ascii(), "{japanese}");
-    eve.send(json!({ "type": "send_message", "data": { "text": "no chat" } }))
+    eve.send(json!({ "type": "send_message", "id": "m", "data": { "text": "no chat" } }))
         .await;
+    let malformed = eve.until("error").await;
+    assert_eq!(malformed["data"]["code"], "ws.malformed_frame");
     assert_eq!(
-        eve.until("error").await["data"]["code"],
-        "ws.malformed_frame"
+        malformed["id"], "m",
+        "a frame whose data is wrong is answered by id"
+    );
+    assert_eq!(malformed["data"]["details"]["field"], "chat_id");
+    let message = malformed["data"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("chat_id") && !message.is_ascii(),
+        "{message}"
     );
     let chat = chat_id(&direct(&app, &p.ada.0, &p.bob.1).await);
     eve.send(json!({ "type": "send_message", "id": "x", "data": { "chat_id": chat, "text": "let me in" } })).await;

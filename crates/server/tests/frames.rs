@@ -24,6 +24,9 @@ on_every_backend!(
     typing_ends_without_a_frame_when_the_typist_sends,
     the_chat_list_pages_by_cursor,
     a_group_over_the_member_cap_is_refused,
+    the_socket_sends_what_rest_returns,
+    the_original_services_field_names_are_accepted,
+    wrong_data_is_answered_naming_the_field,
 );
 
 struct Person {
@@ -336,7 +339,7 @@ async fn chat_updated_tells_creation_and_renaming(backend: Backend) {
     let created = bob_ws.until("chat_updated").await;
     assert_eq!(created["data"]["id"], chat.as_str());
     assert_eq!(created["data"]["kind"], "group");
-    assert_eq!(created["data"]["details"]["name"], "Crew");
+    assert_eq!(created["data"]["name"], "Crew");
     assert_eq!(created["data"]["created_by"], ada.id.as_str());
     assert_eq!(created["data"]["last_seq"], 0);
 
@@ -352,8 +355,8 @@ async fn chat_updated_tells_creation_and_renaming(backend: Backend) {
     assert_eq!(renamed.status.as_u16(), 200, "{:#}", renamed.body);
     let updated = bob_ws.until("chat_updated").await;
     assert_eq!(updated["data"]["id"], chat.as_str());
-    assert_eq!(updated["data"]["details"]["name"], "Crew 2");
-    assert_eq!(updated["data"]["details"]["description"], "the second");
+    assert_eq!(updated["data"]["name"], "Crew 2");
+    assert_eq!(updated["data"]["description"], "the second");
 
     // Eve, who is in neither, hears only of the direct chat made with her,
     // and only once: asking for it again returns it without an event.
@@ -710,6 +713,217 @@ async fn a_group_over_the_member_cap_is_refused(backend: Backend) {
     )
     .await
     .assert_error(422, "validation.group_too_large");
+}
+
+/// A message, a chat and an answer look the same on the socket and over REST.
+async fn the_socket_sends_what_rest_returns(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+    let mut bob_ws = online(&app, &bob).await;
+    let chat = group(&app, &ada, "Crew", &[&bob.id]).await;
+    let created = bob_ws.until("chat_updated").await;
+    let details = app
+        .get(&format!("/api/v1/chats/{chat}"), Some(&bob.token))
+        .await;
+    assert_eq!(created["data"], details.body["data"]["chat"]);
+
+    let mut ada_ws = online(&app, &ada).await;
+    let ack = answer(
+        &mut ada_ws,
+        "send_message",
+        "s",
+        json!({ "chat_id": chat, "text": "same everywhere", "client_message_id": "k1" }),
+    )
+    .await;
+    assert_eq!(ack["type"], "ack", "{ack:#}");
+    assert_eq!(ack["data"]["created"], true);
+    let event = bob_ws.until("new_message").await;
+    let history = app
+        .get(&format!("/api/v1/chats/{chat}/messages"), Some(&bob.token))
+        .await;
+    let stored = &history.body["data"][0];
+    assert_eq!(
+        event["data"], *stored,
+        "new_message is the history's message"
+    );
+    assert_eq!(ack["data"]["message"], *stored, "and so is the ack's");
+
+    let retried = app
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&ada.token),
+            json!({ "text": "same everywhere", "client_message_id": "k1" }),
+        )
+        .await;
+    assert_eq!(retried.status.as_u16(), 200, "{:#}", retried.body);
+    assert_eq!(retried.body["data"], *stored, "REST's reply to a retry too");
+
+    let read = answer(
+        &mut ada_ws,
+        "message_read",
+        "r",
+        json!({ "chat_id": chat, "seq": 1 }),
+    )
+    .await;
+    let marked = app
+        .post(
+            &format!("/api/v1/chats/{chat}/messages/mark-read"),
+            Some(&ada.token),
+            json!({ "seq": 1 }),
+        )
+        .await;
+    assert_eq!(read["data"], marked.body["data"], "the read marker too");
+}
+
+/// `content`, `message_type`, `chat_type` (`private`) and `participant_ids`,
+/// over REST and the socket; the replies stay in this service's shape.
+async fn the_original_services_field_names_are_accepted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob, eve) = (
+        person(&app, "ada").await,
+        person(&app, "bob").await,
+        person(&app, "eve").await,
+    );
+    let private = app
+        .post(
+            "/api/v1/chats",
+            Some(&ada.token),
+            json!({ "chat_type": "private", "participant_ids": [bob.id] }),
+        )
+        .await;
+    assert_eq!(private.status.as_u16(), 201, "{:#}", private.body);
+    assert_eq!(private.body["data"]["chat"]["kind"], "direct");
+    let chat = private.body["data"]["chat"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let crew = app
+        .post(
+            "/api/v1/chats",
+            Some(&ada.token),
+            json!({ "chat_type": "group", "name": "Crew", "participant_ids": [bob.id, eve.id] }),
+        )
+        .await;
+    assert_eq!(crew.status.as_u16(), 201, "{:#}", crew.body);
+    assert_eq!(crew.body["data"]["chat"]["kind"], "group");
+    assert_eq!(
+        crew.body["data"]["participants"].as_array().unwrap().len(),
+        3
+    );
+
+    let sent = app
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&ada.token),
+            json!({ "content": "hello", "message_type": "text" }),
+        )
+        .await;
+    assert_eq!(sent.status.as_u16(), 201, "{:#}", sent.body);
+    assert_eq!(sent.body["data"]["text"], "hello");
+    assert!(
+        sent.body["data"].get("content").is_none(),
+        "replies keep our names"
+    );
+    let edited = app
+        .send(
+            "PUT",
+            &format!(
+                "/api/v1/chats/{chat}/messages/{}",
+                sent.body["data"]["id"].as_str().unwrap()
+            ),
+            Some(&ada.token),
+            &[],
+            Some(json!({ "content": "hello again" })),
+        )
+        .await;
+    assert_eq!(
+        edited.body["data"]["text"], "hello again",
+        "{:#}",
+        edited.body
+    );
+
+    let mut ada_ws = online(&app, &ada).await;
+    let ack = answer(
+        &mut ada_ws,
+        "send_message",
+        "c",
+        json!({ "chat_id": chat, "content": "over the socket", "message_type": "image",
+                "media_url": "https://example.com/a.png" }),
+    )
+    .await;
+    assert_eq!(ack["type"], "ack", "{ack:#}");
+    assert_eq!(ack["data"]["message"]["text"], "over the socket");
+    assert_eq!(ack["data"]["message"]["kind"], "image");
+    let edit = answer(
+        &mut ada_ws,
+        "edit_message",
+        "e",
+        json!({ "chat_id": chat, "message_id": sent.body["data"]["id"], "content": "third" }),
+    )
+    .await;
+    assert_eq!(edit["data"]["message"]["text"], "third", "{edit:#}");
+
+    let both = app
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&ada.token),
+            json!({ "content": "one", "text": "two" }),
+        )
+        .await;
+    both.assert_error(400, "request.malformed_json");
+}
+
+/// A frame whose `data` is wrong is answered, in the socket's language,
+/// naming the field; the socket stays open.
+async fn wrong_data_is_answered_naming_the_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ada, bob) = (person(&app, "ada").await, person(&app, "bob").await);
+    let chat = direct(&app, &ada, &bob).await;
+    let mut socket = app.connect(&format!("token={}&lang=ko", ada.token)).await;
+    socket.until("connection_established").await;
+    for (kind, data, field) in [
+        (
+            "message_read",
+            json!({ "chat_id": chat, "seq": "many" }),
+            "seq",
+        ),
+        ("typing_indicator", json!({ "chat_id": 42 }), "chat_id"),
+        (
+            "edit_message",
+            json!({ "chat_id": chat, "message_id": chat }),
+            "text",
+        ),
+        ("join_chat", Value::Null, "data"),
+        (
+            "send_message",
+            json!({ "chat_id": chat, "kind": "hologram", "text": "x" }),
+            "kind",
+        ),
+    ] {
+        let error = answer(&mut socket, kind, field, data).await;
+        assert_eq!(error["type"], "error", "{kind}: {error:#}");
+        assert_eq!(error["data"]["code"], "ws.malformed_frame", "{kind}");
+        assert_eq!(
+            error["data"]["details"]["field"], field,
+            "{kind}: {error:#}"
+        );
+        let message = error["data"]["message"].as_str().unwrap();
+        assert!(message.contains(field) && !message.is_ascii(), "{message}");
+    }
+    let rule = answer(
+        &mut socket,
+        "send_message",
+        "long",
+        json!({ "chat_id": chat, "text": "x".repeat(4001) }),
+    )
+    .await;
+    assert_eq!(rule["data"]["code"], "validation.message_too_long");
+    assert_eq!(
+        rule["data"]["details"]["field"], "text",
+        "REST's details: {rule:#}"
+    );
+    let pong = answer(&mut socket, "ping", "still open", Value::Null).await;
+    assert_eq!(pong["type"], "pong");
 }
 
 /// A backing service that is down answers `503 common.unavailable`.

@@ -14,6 +14,8 @@ use nerutalk_domain::event::{LiveEvent, RevokedSessions};
 use nerutalk_domain::{SessionId, UserId};
 use tokio::sync::{Notify, mpsc};
 
+use super::protocol::ServerFrame;
+
 /// One event on its way to sockets: encoded once, shared by every recipient.
 #[derive(Debug)]
 pub(crate) struct Delivery {
@@ -225,14 +227,7 @@ impl EventSink for Hub {
 /// The frame that tells a socket of `event`, `{"type", "data"}`, or `None`
 /// for an event that is for servers only.
 fn frame_of(event: &LiveEvent) -> Option<Result<String, serde_json::Error>> {
-    match event {
-        LiveEvent::Chat(event) => Some(serde_json::to_string(event)),
-        LiveEvent::Presence(change) => Some(serde_json::to_string(&serde_json::json!({
-            "type": "presence",
-            "data": change,
-        }))),
-        LiveEvent::SessionsRevoked(_) => None,
-    }
+    ServerFrame::of(event).map(|frame| frame.encode(None))
 }
 
 #[cfg(test)]

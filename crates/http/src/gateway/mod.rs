@@ -2,8 +2,11 @@
 //! task per socket that relays live events out and client frames in, through
 //! the same use cases as REST.
 
-mod frames;
+mod chat;
+pub mod close;
 pub mod hub;
+pub mod inbound;
+pub mod protocol;
 pub mod session;
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};

@@ -1,30 +1,28 @@
-//! One socket's life: greet, relay events out, handle frames in, keep the
+//! One socket's life, its transport only: greet, relay events out, read
+//! frames in and dispatch them to their capability's handlers, keep the
 //! heartbeat, expire typing, and leave cleanly.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_ws::{
-    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session,
-};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt, StreamExt};
-use nerutalk_app::chat::{HistoryQuery, Outgoing};
+use nerutalk_app::chat::HistoryQuery;
 use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService};
 use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, Language, UserId};
 use nerutalk_i18n::Catalog;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::frames::{
-    ChatRef, EditMessage, Inbound, MessageRef, Outbound, ReadUpTo, Resume, SendMessage,
-    TypingIndicator,
-};
+use super::chat::{self, Effect};
+use super::close::{CloseText, fit_close_reason, protocol_close};
 use super::hub::{Delivery, Hub};
+use super::protocol::{Ack, ClientFrame, ServerFrame};
+use crate::dto::chat::MessageDto;
+use crate::dto::session::{Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame};
 use crate::error::{ApiError, RequestError};
 
 /// Limits and timings of the gateway.
@@ -101,17 +99,7 @@ type Handling = LocalBoxFuture<'static, Handled>;
 /// What handling one client frame came to.
 struct Handled {
     id: Option<Value>,
-    reply: Result<Option<(&'static str, Value)>, ApiError>,
-    effect: Effect,
-}
-
-/// What a handled frame changes in the socket's own state.
-enum Effect {
-    Nothing,
-    /// A message went out in this chat: it ends the socket's typing there.
-    MessageSent(ChatId),
-    /// The socket's typing indicator in this chat started (or was renewed) or stopped.
-    Typing(ChatId, bool),
+    answer: chat::Answer,
 }
 
 pub(crate) async fn run(
@@ -140,7 +128,7 @@ pub(crate) async fn run(
     if let Err(error) = context.chat.connected(user_id, registration.first).await {
         // Live events cannot reach this node; the client retries and resumes.
         context.hub.unregister(user_id, registration.id);
-        let (description, _) = localize(&context.catalog, context.language, &ApiError::from(error));
+        let description = localize(&context.catalog, context.language, &ApiError::from(error));
         let reason = CloseReason {
             code: CloseCode::Again,
             description: Some(fit_close_reason(description)),
@@ -200,17 +188,15 @@ impl Connection {
         if let Some(reason) = self.sign_in_ended().await {
             return Some(reason);
         }
-        let greeting = json!({
-            "user_id": self.user_id(),
-            "language": self.context.language.code(),
-            "heartbeat_interval_ms": self.context.settings.heartbeat_interval.as_millis(),
-            "max_frame_bytes": self.context.settings.max_frame_bytes,
+        let settings = &self.context.settings;
+        let greeting = ServerFrame::ConnectionEstablished(Greeting {
+            user_id: *self.user_id().as_uuid(),
+            language: self.context.language.code().to_owned(),
+            heartbeat_interval_ms: u64::try_from(settings.heartbeat_interval.as_millis())
+                .unwrap_or(u64::MAX),
+            max_frame_bytes: u64::try_from(settings.max_frame_bytes).unwrap_or(u64::MAX),
         });
-        if self
-            .send("connection_established", greeting, None)
-            .await
-            .is_err()
-        {
+        if self.send(&greeting, None).await.is_err() {
             return None;
         }
         if self.send_presence_snapshot().await.is_err() {
@@ -242,7 +228,7 @@ impl Connection {
                     match incoming {
                         Some(Ok(AggregatedMessage::Text(text))) => self.inbox.push_back(text),
                         Some(Ok(AggregatedMessage::Binary(_))) => {
-                            if self.error(None, ApiError::request(RequestError::MalformedJson, "binary frames are not used")).await.is_err() {
+                            if self.error(None, &ApiError::request(RequestError::MalformedJson, "binary frames are not used")).await.is_err() {
                                 return None;
                             }
                         }
@@ -329,15 +315,13 @@ impl Connection {
 
     async fn send(
         &mut self,
-        kind: &str,
-        data: impl Serialize,
-        id: Option<Value>,
+        frame: &ServerFrame,
+        id: Option<&Value>,
     ) -> Result<(), actix_ws::Closed> {
-        let frame = Outbound { kind, data, id };
-        match serde_json::to_string(&frame) {
+        match frame.encode(id) {
             Ok(text) => self.socket.text(text).await,
             Err(error) => {
-                tracing::error!(%error, kind, "frame does not serialize");
+                tracing::error!(%error, "frame does not serialize");
                 Ok(())
             }
         }
@@ -353,12 +337,12 @@ impl Connection {
             }
         };
         for presence in contacts {
-            let frame = json!({
-                "user_id": presence.user_id,
-                "online": presence.online,
-                "last_seen": presence.last_seen,
-            });
-            self.send("presence", frame, None).await?;
+            let frame = ServerFrame::Presence(PresenceDto::new(
+                presence.user_id,
+                presence.online,
+                presence.last_seen,
+            ));
+            self.send(&frame, None).await?;
         }
         Ok(())
     }
@@ -375,10 +359,13 @@ impl Connection {
         }
     }
 
-    async fn error(&mut self, id: Option<Value>, error: ApiError) -> Result<(), actix_ws::Closed> {
-        let (message, code) = localize(&self.context.catalog, self.context.language, &error);
-        self.send("error", json!({ "code": code, "message": message }), id)
-            .await
+    async fn error(
+        &mut self,
+        id: Option<&Value>,
+        error: &ApiError,
+    ) -> Result<(), actix_ws::Closed> {
+        let frame = ServerFrame::error(&self.context.catalog, self.context.language, error);
+        self.send(&frame, id).await
     }
 
     async fn relay(&mut self, delivery: Arc<Delivery>) -> Result<(), actix_ws::Closed> {
@@ -405,30 +392,45 @@ impl Connection {
             let Some(text) = self.inbox.pop_front() else {
                 return Ok(());
             };
-            let frame: Inbound = match serde_json::from_str(&text) {
+            let inbound = super::inbound::parse(&text);
+            let id = inbound.id;
+            let frame = match inbound.frame {
                 Ok(frame) => frame,
-                Err(error) => {
-                    self.error(None, ApiError::request(RequestError::MalformedFrame, error))
-                        .await?;
+                Err(refused) => {
+                    let reply = refused.reply(&self.context.catalog, self.context.language);
+                    self.send(&reply, id.as_ref()).await?;
                     continue;
                 }
             };
-            if frame.kind == "resume" {
-                let id = frame.id.clone();
-                match parse::<Resume>(frame.data) {
-                    Ok(resume) => {
-                        let (replayed, unavailable) = self.replay(resume).await;
-                        self.holding = false;
-                        let ack = json!({ "replayed": replayed, "unavailable": unavailable });
-                        self.send("ack", ack, id).await?;
-                    }
-                    Err(error) => self.error(id, error).await?,
+            match frame {
+                ClientFrame::Ping(_) => {
+                    self.send(&ServerFrame::Pong(Pong::now()), id.as_ref())
+                        .await?
                 }
-                continue;
+                ClientFrame::Resume(resume) => {
+                    let (replayed, unavailable) = self.replay(resume).await;
+                    self.holding = false;
+                    let ack = ServerFrame::Ack(Ack::Resume(ResumeAck {
+                        replayed,
+                        unavailable: unavailable.iter().map(|chat| *chat.as_uuid()).collect(),
+                    }));
+                    self.send(&ack, id.as_ref()).await?;
+                }
+                frame => {
+                    self.sending = frame.is_send();
+                    let chat = self.context.chat.clone();
+                    let me = self.user_id();
+                    *handling = Some(
+                        async move {
+                            Handled {
+                                id,
+                                answer: dispatch(&chat, me, frame).await,
+                            }
+                        }
+                        .boxed_local(),
+                    );
+                }
             }
-            self.sending = frame.kind == "send_message";
-            *handling =
-                Some(handle(self.context.chat.clone(), self.user_id(), frame).boxed_local());
         }
         Ok(())
     }
@@ -436,7 +438,11 @@ impl Connection {
     /// Answers a handled frame and applies what it changed; after a send,
     /// lets out the user's own messages held back until its `ack`.
     async fn finish(&mut self, handled: Handled) -> Result<(), actix_ws::Closed> {
-        match handled.effect {
+        let (reply, effect) = match handled.answer {
+            Ok((reply, effect)) => (Ok(reply), effect),
+            Err(error) => (Err(error), Effect::Nothing),
+        };
+        match effect {
             Effect::Nothing => {}
             Effect::MessageSent(chat_id) => {
                 if self.typing.remove(&chat_id).is_some() {
@@ -453,10 +459,9 @@ impl Connection {
                 self.typing.remove(&chat_id);
             }
         }
-        match handled.reply {
-            Ok(Some((kind, data))) => self.send(kind, data, handled.id).await?,
-            Ok(None) => {}
-            Err(error) => self.error(handled.id, error).await?,
+        match reply {
+            Ok(reply) => self.send(&reply, handled.id.as_ref()).await?,
+            Err(error) => self.error(handled.id.as_ref(), &error).await?,
         }
         if std::mem::take(&mut self.sending) {
             for delivery in std::mem::take(&mut self.deferred) {
@@ -469,11 +474,12 @@ impl Connection {
     /// Sends, oldest first, every message after the client's last seen `seq`
     /// in each chat, before any live event queued meanwhile. Returns how many
     /// were sent, and the chats that could not be read (left, or never joined).
-    async fn replay(&mut self, resume: Resume) -> (usize, Vec<ChatId>) {
+    async fn replay(&mut self, resume: ResumeFrame) -> (usize, Vec<ChatId>) {
         let chat = self.context.chat.clone();
         let mut total = 0;
         let mut unavailable = Vec::new();
         for (chat_id, mut last_seq) in resume.chats {
+            let chat_id = ChatId::from_uuid(chat_id);
             let mut sent = 0;
             while sent < RESUME_LIMIT_PER_CHAT {
                 let query = HistoryQuery {
@@ -494,7 +500,8 @@ impl Connection {
                 let count = page.len();
                 for message in page {
                     self.replayed.insert((message.chat_id, message.seq));
-                    if self.send("new_message", &message, None).await.is_err() {
+                    let frame = ServerFrame::NewMessage(MessageDto::from(message));
+                    if self.send(&frame, None).await.is_err() {
                         return (total, unavailable);
                     }
                 }
@@ -532,212 +539,38 @@ impl Connection {
     }
 }
 
-/// Runs one client frame (any but `resume`) through its use case.
-async fn handle(chat: ChatService, me: UserId, frame: Inbound) -> Handled {
-    let id = frame.id;
-    let mut effect = Effect::Nothing;
-    let ack = |data: Value| Ok(Some(("ack", data)));
-    let reply = async {
-        match frame.kind.as_str() {
-            "ping" => Ok(Some(("pong", json!({ "at": chrono::Utc::now() })))),
-            "send_message" => {
-                let data: SendMessage = parse(frame.data)?;
-                let appended = chat
-                    .send_message(
-                        me,
-                        data.chat_id,
-                        Outgoing {
-                            kind: data.kind,
-                            text: data.text,
-                            media_url: data.media_url,
-                            reply_to: data.reply_to,
-                            client_message_id: data.client_message_id,
-                        },
-                    )
-                    .await?;
-                effect = Effect::MessageSent(data.chat_id);
-                ack(json!({ "message": appended.message, "created": appended.created }))
-            }
-            "edit_message" => {
-                let data: EditMessage = parse(frame.data)?;
-                let message = chat
-                    .edit_message(me, data.chat_id, data.message_id, &data.text)
-                    .await?;
-                ack(json!({ "message": message }))
-            }
-            "delete_message" => {
-                let data: MessageRef = parse(frame.data)?;
-                let message = chat
-                    .delete_message(me, data.chat_id, data.message_id)
-                    .await?;
-                ack(json!({ "message": message }))
-            }
-            "message_read" => {
-                let data: ReadUpTo = parse(frame.data)?;
-                let seq = chat.mark_read(me, data.chat_id, data.seq).await?;
-                ack(json!({ "chat_id": data.chat_id, "seq": seq }))
-            }
-            "typing_indicator" => {
-                let data: TypingIndicator = parse(frame.data)?;
-                chat.typing(me, data.chat_id, data.is_typing).await?;
-                effect = Effect::Typing(data.chat_id, data.is_typing);
-                ack(json!({ "chat_id": data.chat_id, "is_typing": data.is_typing }))
-            }
-            "join_chat" => {
-                let data: ChatRef = parse(frame.data)?;
-                let view = chat.get_chat(me, data.chat_id).await?;
-                Ok(Some((
-                    "chat_joined",
-                    json!({
-                        "chat_id": data.chat_id,
-                        "last_seq": view.chat.last_seq,
-                        "typing": view.typing,
-                    }),
-                )))
-            }
-            "leave_chat" => {
-                let data: ChatRef = parse(frame.data)?;
-                Ok(Some(("chat_left", json!({ "chat_id": data.chat_id }))))
-            }
-            _ => Err(ApiError::request(RequestError::UnknownFrame, frame.kind)),
-        }
+/// Hands an action frame to its capability's handler. `ping` and `resume`
+/// are the socket's own and never reach here.
+async fn dispatch(chat: &ChatService, me: UserId, frame: ClientFrame) -> chat::Answer {
+    match frame {
+        ClientFrame::SendMessage(frame) => chat::send_message(chat, me, frame).await,
+        ClientFrame::EditMessage(frame) => chat::edit_message(chat, me, frame).await,
+        ClientFrame::DeleteMessage(frame) => chat::delete_message(chat, me, frame).await,
+        ClientFrame::MessageRead(frame) => chat::mark_read(chat, me, frame).await,
+        ClientFrame::TypingIndicator(frame) => chat::typing(chat, me, frame).await,
+        ClientFrame::JoinChat(frame) => chat::join(chat, me, frame).await,
+        ClientFrame::LeaveChat(frame) => chat::leave(frame),
+        ClientFrame::Ping(_) => Ok((ServerFrame::Pong(Pong::now()), Effect::Nothing)),
+        ClientFrame::Resume(_) => Err(ApiError::request(
+            RequestError::UnknownFrame,
+            "resume is answered by the socket",
+        )),
     }
-    .await;
-    Handled { id, reply, effect }
 }
 
 /// The close for a socket without a valid sign-in, as the original service sent it.
 fn unauthenticated(context: &Context, error: AppError) -> CloseReason {
-    let (description, _) = localize(&context.catalog, context.language, &ApiError::from(error));
+    let description = localize(&context.catalog, context.language, &ApiError::from(error));
     CloseReason {
         code: CloseCode::Other(CLOSE_UNAUTHENTICATED),
         description: Some(fit_close_reason(description)),
     }
 }
 
-/// Why the server closed a socket, in words for the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
-pub enum CloseText {
-    TooSlow,
-    HeartbeatTimeout,
-    FrameTooLarge,
-    InvalidUtf8,
-    ProtocolError,
-    ServerShutdown,
-}
-
-impl CloseText {
-    #[must_use]
-    pub const fn message_id(self) -> &'static str {
-        match self {
-            Self::TooSlow => "ws-close-too-slow",
-            Self::HeartbeatTimeout => "ws-close-heartbeat-timeout",
-            Self::FrameTooLarge => "ws-close-frame-too-large",
-            Self::InvalidUtf8 => "ws-close-invalid-utf8",
-            Self::ProtocolError => "ws-close-protocol-error",
-            Self::ServerShutdown => "ws-close-server-shutdown",
-        }
-    }
-}
-
-/// How to close after a frame the protocol refuses (RFC 6455 §7.4.1): text
-/// that is not UTF-8 is 1007, a frame or message over the limit 1009, any
-/// other breach 1002. actix-ws reports bad UTF-8 as invalid data, a broken
-/// read as a plain I/O error around the payload's error (the peer is gone;
-/// 1002 is as good as any), and a message over the continuation limit as a
-/// plain I/O error around a message of its own.
-fn protocol_close(error: &ProtocolError) -> (CloseCode, CloseText) {
-    match error {
-        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-            (CloseCode::Invalid, CloseText::InvalidUtf8)
-        }
-        ProtocolError::Io(io)
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<actix_web::error::PayloadError>()) =>
-        {
-            (CloseCode::Protocol, CloseText::ProtocolError)
-        }
-        ProtocolError::Overflow | ProtocolError::Io(_) => {
-            (CloseCode::Size, CloseText::FrameTooLarge)
-        }
-        _ => (CloseCode::Protocol, CloseText::ProtocolError),
-    }
-}
-
-/// A close frame carries at most 125 bytes, two of them the code (RFC 6455
-/// §5.5): longer localized reasons are cut at a character boundary.
-fn fit_close_reason(mut reason: String) -> String {
-    const MAX_BYTES: usize = 123;
-    if reason.len() > MAX_BYTES {
-        let mut end = MAX_BYTES;
-        while !reason.is_char_boundary(end) {
-            end -= 1;
-        }
-        reason.truncate(end);
-    }
-    reason
-}
-
-fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
-    serde_json::from_value(data)
-        .map_err(|error| ApiError::request(RequestError::MalformedFrame, error))
-}
-
-fn localize(catalog: &Catalog, language: Language, error: &ApiError) -> (String, &'static str) {
-    let args = match error {
-        ApiError::App(app) => app.message_args(),
-        ApiError::Request { kind, .. } => kind.message_args(),
-    };
-    (
-        catalog.message(language, &error.message_id(), &args),
-        error.code(),
+fn localize(catalog: &Catalog, language: Language, error: &ApiError) -> String {
+    catalog.message(
+        language,
+        &error.message_id(),
+        &crate::envelope::error_args(error),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_reasons_fit_a_close_frame_without_splitting_characters() {
-        let japanese = "アクセストークンの有効期限が切れています。".repeat(3);
-        let fitted = fit_close_reason(japanese.clone());
-        assert!(fitted.len() <= 123 && japanese.starts_with(&fitted));
-        assert_eq!(fit_close_reason("short".to_owned()), "short");
-    }
-
-    #[test]
-    fn bad_utf8_oversized_and_other_bad_frames_close_with_their_own_codes() {
-        let bad_utf8 = ProtocolError::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "invalid utf-8 sequence",
-        ));
-        assert_eq!(
-            protocol_close(&bad_utf8),
-            (CloseCode::Invalid, CloseText::InvalidUtf8)
-        );
-        assert_eq!(
-            protocol_close(&ProtocolError::Overflow),
-            (CloseCode::Size, CloseText::FrameTooLarge)
-        );
-        assert_eq!(
-            protocol_close(&ProtocolError::UnmaskedFrame),
-            (CloseCode::Protocol, CloseText::ProtocolError)
-        );
-        let too_long =
-            ProtocolError::Io(std::io::Error::other("Exceeded maximum continuation size"));
-        assert_eq!(
-            protocol_close(&too_long),
-            (CloseCode::Size, CloseText::FrameTooLarge)
-        );
-        let broken_read = ProtocolError::Io(std::io::Error::other(
-            actix_web::error::PayloadError::Incomplete(None),
-        ));
-        assert_eq!(
-            protocol_close(&broken_read),
-            (CloseCode::Protocol, CloseText::ProtocolError),
-            "a broken connection is not a frame too large"
-        );
-    }
 }

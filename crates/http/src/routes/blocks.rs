@@ -5,7 +5,7 @@ use nerutalk_domain::UserId;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::dto_chat::BlockedUsers;
+use crate::dto::chat::BlockedUsers;
 use crate::envelope::{Envelope, ErrorEnvelope, Reply};
 use crate::error::ApiError;
 use crate::notice::Notice;

@@ -6,7 +6,7 @@ use nerutalk_domain::{ChatId, MessageId, UserId};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::dto_chat::{
+use crate::dto::chat::{
     AddParticipantsRequest, ChatDetailsResponse, ChatListParams, ChatPageResponse,
     CreateChatRequest, EditMessageRequest, HistoryParams, MarkReadRequest, MessageDto, ReadMarker,
     SendMessageRequest, UpdateChatRequest,
@@ -37,7 +37,7 @@ pub(crate) async fn create(
         .create_chat(
             actor.user.id,
             NewConversation {
-                kind: body.kind,
+                kind: body.kind.into(),
                 members: body.member_ids.into_iter().map(UserId::from_uuid).collect(),
                 name: body.name,
                 description: body.description,
@@ -190,13 +190,7 @@ pub(crate) async fn send_message(
         .send_message(
             actor.user.id,
             ChatId::from_uuid(*chat_id),
-            Outgoing {
-                kind: body.kind,
-                text: body.text,
-                media_url: body.media_url,
-                reply_to: body.reply_to.map(MessageId::from_uuid),
-                client_message_id: body.client_message_id,
-            },
+            Outgoing::from(body),
         )
         .await?;
     Ok(if appended.created {

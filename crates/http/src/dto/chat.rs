@@ -1,7 +1,9 @@
-//! Wire format of chats, members and messages.
+//! Wire format of chats, members and messages, the same over REST and the
+//! WebSocket.
 
 use nerutalk_app::ChatSummary;
-use nerutalk_app::chat::{ChatPage, ChatView};
+use nerutalk_app::chat::{ChatPage, ChatView, Outgoing};
+use nerutalk_domain::MessageId;
 use nerutalk_domain::chat::{Chat, ChatKind, Message, MessageKind, Participant};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::openapi::schema::OneOfBuilder;
@@ -14,14 +16,35 @@ use crate::openapi::field;
 
 /// A direct chat (exactly one other member) or a group; the document
 /// describes the two shapes apart (`DirectChatRequest`, `GroupChatRequest`),
-/// because what is required depends on `kind`.
+/// because what is required depends on `kind`. Clients of the original
+/// service may name `kind` `chat_type` and `member_ids` `participant_ids`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CreateChatRequest {
-    pub kind: ChatKind,
+    #[serde(alias = "chat_type")]
+    pub kind: RequestedChatKind,
+    #[serde(alias = "participant_ids")]
     pub member_ids: Vec<Uuid>,
     pub name: Option<String>,
     pub description: Option<String>,
     pub avatar_url: Option<String>,
+}
+
+/// The kind of chat to create; the original service's `private` means direct.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RequestedChatKind {
+    #[serde(alias = "private")]
+    Direct,
+    Group,
+}
+
+impl From<RequestedChatKind> for ChatKind {
+    fn from(kind: RequestedChatKind) -> Self {
+        match kind {
+            RequestedChatKind::Direct => Self::Direct,
+            RequestedChatKind::Group => Self::Group,
+        }
+    }
 }
 
 impl PartialSchema for CreateChatRequest {
@@ -110,11 +133,13 @@ pub(crate) struct AddParticipantsRequest {
 
 /// A text message or a media message; the document describes the two
 /// shapes apart (`TextMessageRequest`, `MediaMessageRequest`), because what
-/// is required depends on `kind`.
+/// is required depends on `kind`. Clients of the original service may name
+/// `kind` `message_type` and `text` `content`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct SendMessageRequest {
-    #[serde(default = "text_kind")]
+    #[serde(default = "text_kind", alias = "message_type")]
     pub kind: MessageKind,
+    #[serde(alias = "content")]
     pub text: Option<String>,
     pub media_url: Option<String>,
     pub reply_to: Option<Uuid>,
@@ -144,8 +169,20 @@ impl ToSchema for SendMessageRequest {
     }
 }
 
-fn text_kind() -> MessageKind {
+pub(crate) fn text_kind() -> MessageKind {
     MessageKind::Text
+}
+
+impl From<SendMessageRequest> for Outgoing {
+    fn from(request: SendMessageRequest) -> Self {
+        Self {
+            kind: request.kind,
+            text: request.text,
+            media_url: request.media_url,
+            reply_to: request.reply_to.map(MessageId::from_uuid),
+            client_message_id: request.client_message_id,
+        }
+    }
 }
 
 /// A text message.
@@ -189,8 +226,10 @@ pub(crate) struct MediaMessageRequest {
     client_message_id: Option<String>,
 }
 
+/// The new text; `content` is accepted for clients of the original service.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct EditMessageRequest {
+    #[serde(alias = "content")]
     #[schema(schema_with = field::message_text)]
     pub text: String,
 }
@@ -204,7 +243,7 @@ pub(crate) struct MarkReadRequest {
 
 /// JSON Schema counts `5.0` as an integer, so a client generated from the
 /// document may send one; serde's `i64` would refuse it.
-fn integral<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub(crate) fn integral<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     let number = serde_json::Number::deserialize(deserializer)?;
     number
         .as_i64()

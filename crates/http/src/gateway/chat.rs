@@ -1,0 +1,175 @@
+//! The chat capability on the WebSocket: its frame handlers, each one call
+//! to a use case (the same as REST's), and its events as frames.
+
+use nerutalk_app::ChatService;
+use nerutalk_app::chat::Outgoing;
+use nerutalk_domain::event::ChatEvent;
+use nerutalk_domain::{ChatId, MessageId, UserId};
+
+use super::protocol::{Ack, ServerFrame};
+use crate::dto::chat::{ChatDto, MessageDto, ReadMarker};
+use crate::dto::chat_frames::{
+    ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted, MessageRead,
+    MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck, Typing,
+    TypingAck, TypingFrame,
+};
+use crate::error::ApiError;
+
+/// What a handled frame changes in the socket's own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    Nothing,
+    /// A message went out in this chat: it ends the socket's typing there.
+    MessageSent(ChatId),
+    /// The socket's typing indicator in this chat started (or was renewed) or stopped.
+    Typing(ChatId, bool),
+}
+
+/// A handler's answer: the frame to send back and what it changed.
+pub(crate) type Answer = Result<(ServerFrame, Effect), ApiError>;
+
+fn ack(ack: Ack) -> Answer {
+    Ok((ServerFrame::Ack(ack), Effect::Nothing))
+}
+
+pub(crate) async fn send_message(
+    chat: &ChatService,
+    me: UserId,
+    frame: SendMessageFrame,
+) -> Answer {
+    let chat_id = ChatId::from_uuid(frame.chat_id);
+    let appended = chat
+        .send_message(me, chat_id, Outgoing::from(frame))
+        .await?;
+    let sent = Ack::Sent(SentAck {
+        message: appended.message.into(),
+        created: appended.created,
+    });
+    Ok((ServerFrame::Ack(sent), Effect::MessageSent(chat_id)))
+}
+
+pub(crate) async fn edit_message(
+    chat: &ChatService,
+    me: UserId,
+    frame: EditMessageFrame,
+) -> Answer {
+    let message = chat
+        .edit_message(
+            me,
+            ChatId::from_uuid(frame.chat_id),
+            MessageId::from_uuid(frame.message_id),
+            &frame.text,
+        )
+        .await?;
+    ack(Ack::Message(MessageAck {
+        message: message.into(),
+    }))
+}
+
+pub(crate) async fn delete_message(
+    chat: &ChatService,
+    me: UserId,
+    frame: MessageRefFrame,
+) -> Answer {
+    let message = chat
+        .delete_message(
+            me,
+            ChatId::from_uuid(frame.chat_id),
+            MessageId::from_uuid(frame.message_id),
+        )
+        .await?;
+    ack(Ack::Message(MessageAck {
+        message: message.into(),
+    }))
+}
+
+pub(crate) async fn mark_read(chat: &ChatService, me: UserId, frame: MarkReadFrame) -> Answer {
+    let seq = chat
+        .mark_read(me, ChatId::from_uuid(frame.chat_id), frame.seq)
+        .await?;
+    ack(Ack::Read(ReadMarker {
+        chat_id: frame.chat_id,
+        seq,
+    }))
+}
+
+pub(crate) async fn typing(chat: &ChatService, me: UserId, frame: TypingFrame) -> Answer {
+    let chat_id = ChatId::from_uuid(frame.chat_id);
+    chat.typing(me, chat_id, frame.is_typing).await?;
+    let typing = Ack::Typing(TypingAck {
+        chat_id: frame.chat_id,
+        is_typing: frame.is_typing,
+    });
+    Ok((
+        ServerFrame::Ack(typing),
+        Effect::Typing(chat_id, frame.is_typing),
+    ))
+}
+
+pub(crate) async fn join(chat: &ChatService, me: UserId, frame: ChatRef) -> Answer {
+    let view = chat.get_chat(me, ChatId::from_uuid(frame.chat_id)).await?;
+    let joined = ChatJoined {
+        chat_id: frame.chat_id,
+        last_seq: view.chat.last_seq,
+        typing: view.typing.iter().map(|user| *user.as_uuid()).collect(),
+    };
+    Ok((ServerFrame::ChatJoined(joined), Effect::Nothing))
+}
+
+/// `leave_chat` changes nothing: a socket hears every chat its user is in.
+pub(crate) fn leave(frame: ChatRef) -> Answer {
+    Ok((ServerFrame::ChatLeft(frame), Effect::Nothing))
+}
+
+/// The frame that tells sockets of a chat event.
+pub(crate) fn event_frame(event: &ChatEvent) -> ServerFrame {
+    match event {
+        ChatEvent::NewMessage(message) => {
+            ServerFrame::NewMessage(MessageDto::from(message.clone()))
+        }
+        ChatEvent::MessageUpdated(message) => {
+            ServerFrame::MessageUpdated(MessageDto::from(message.clone()))
+        }
+        ChatEvent::MessageDeleted {
+            chat_id,
+            message_id,
+            seq,
+        } => ServerFrame::MessageDeleted(MessageDeleted {
+            chat_id: *chat_id.as_uuid(),
+            message_id: *message_id.as_uuid(),
+            seq: *seq,
+        }),
+        ChatEvent::MessageRead {
+            chat_id,
+            user_id,
+            seq,
+        } => ServerFrame::MessageRead(MessageRead {
+            chat_id: *chat_id.as_uuid(),
+            user_id: *user_id.as_uuid(),
+            seq: *seq,
+        }),
+        ChatEvent::Typing {
+            chat_id,
+            user_id,
+            is_typing,
+        } => ServerFrame::Typing(Typing {
+            chat_id: *chat_id.as_uuid(),
+            user_id: *user_id.as_uuid(),
+            is_typing: *is_typing,
+        }),
+        ChatEvent::ChatUpdated(chat) => ServerFrame::ChatUpdated(ChatDto::from(chat.clone())),
+        ChatEvent::ParticipantAdded {
+            chat_id,
+            participants,
+        } => ServerFrame::ParticipantAdded(ParticipantsAdded {
+            chat_id: *chat_id.as_uuid(),
+            participants: participants.iter().copied().map(Into::into).collect(),
+        }),
+        ChatEvent::ParticipantRemoved { chat_id, user_id } => {
+            ServerFrame::ParticipantRemoved(ParticipantRemoved {
+                chat_id: *chat_id.as_uuid(),
+                user_id: *user_id.as_uuid(),
+            })
+        }
+    }
+}
