@@ -42,6 +42,11 @@ pub struct Settings {
     pub ws_session_check_seconds: u64,
     /// How long a graceful stop waits for requests and sockets to finish.
     pub shutdown_timeout_seconds: u64,
+    /// How long a claimed background job is held before another node may
+    /// take it over; renewed while the job runs.
+    pub job_lease_seconds: u64,
+    /// Background jobs run at once on this node.
+    pub job_concurrency: usize,
 }
 
 impl Default for Settings {
@@ -67,6 +72,8 @@ impl Default for Settings {
             ws_queue_capacity: 256,
             ws_session_check_seconds: 30,
             shutdown_timeout_seconds: 30,
+            job_lease_seconds: 30,
+            job_concurrency: 4,
         }
     }
 }
@@ -194,6 +201,12 @@ impl Settings {
         }
         if let Some(value) = var("SHUTDOWN_TIMEOUT_SECONDS") {
             self.shutdown_timeout_seconds = parsed("SHUTDOWN_TIMEOUT_SECONDS", value)?;
+        }
+        if let Some(value) = var("JOB_LEASE_SECONDS") {
+            self.job_lease_seconds = parsed("JOB_LEASE_SECONDS", value)?;
+        }
+        if let Some(value) = var("JOB_CONCURRENCY") {
+            self.job_concurrency = parsed("JOB_CONCURRENCY", value)?;
         }
         Ok(self)
     }

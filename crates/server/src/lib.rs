@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use nerutalk_app::jobs::{JobRunner, JobRunnerConfig, JobScheduler};
 use nerutalk_app::{
     AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, UserService,
 };
@@ -21,8 +22,8 @@ use nerutalk_ports::{EventBus, HealthProbe, PresenceStore, TypingStore};
 use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisTypingStore};
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
-    SqlEmailVerificationRepository, SqlHealthProbe, SqlMessageRepository, SqlSessionRepository,
-    SqlStore, SqlUserRepository,
+    SqlEmailVerificationRepository, SqlHealthProbe, SqlJobQueue, SqlMessageRepository,
+    SqlSessionRepository, SqlStore, SqlUserRepository,
 };
 use secrecy::ExposeSecret;
 
@@ -158,7 +159,11 @@ impl Application {
             typing,
             clock: clock.clone(),
         });
+        let scheduler = JobScheduler::new(Arc::new(SqlJobQueue::new(store.clone())), clock.clone());
+        let mut jobs = JobRunnerConfig::new(Duration::from_secs(settings.job_lease_seconds));
+        jobs.concurrency = settings.job_concurrency.max(1);
         let background = Background {
+            jobs: JobRunner::new(&scheduler, jobs).start(),
             presence_renewal: Background::keep_presence(chat.clone(), hub.clone()),
             messages,
             redis,
@@ -237,7 +242,7 @@ impl Application {
         });
         let served = server.await;
         stopping.abort();
-        background.stop().await;
+        background.stop(tokio::time::Instant::now() + grace).await;
         tracing::info!("NeruTalk stopped");
         served
     }

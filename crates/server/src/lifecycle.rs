@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nerutalk_app::ChatService;
+use nerutalk_app::jobs::RunningJobs;
 use nerutalk_http::Hub;
 use nerutalk_redis::RedisEventBus;
 use nerutalk_sql::SqlMessageRepository;
@@ -105,6 +106,7 @@ impl Periodic {
 
 /// What runs beside HTTP, stopped in order after it.
 pub(crate) struct Background {
+    pub(crate) jobs: RunningJobs,
     pub(crate) presence_renewal: Periodic,
     pub(crate) messages: Arc<SqlMessageRepository>,
     pub(crate) redis: Option<RedisEventBus>,
@@ -119,7 +121,17 @@ impl Background {
         })
     }
 
-    pub(crate) async fn stop(self) {
+    /// Stops everything, in order; jobs under way get until `deadline`.
+    pub(crate) async fn stop(self, deadline: tokio::time::Instant) {
+        match self.jobs.stop(deadline).await {
+            Ok(report) => tracing::info!(
+                finished = report.finished,
+                interrupted = report.interrupted,
+                released = report.released,
+                "job runner stopped"
+            ),
+            Err(error) => tracing::error!(%error, "the job runner ended badly"),
+        }
         self.presence_renewal.stop().await;
         self.messages.stop().await;
         if let Some(redis) = self.redis {
