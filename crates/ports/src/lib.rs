@@ -28,7 +28,7 @@ pub use clock::{Clock, SystemClock};
 pub use error::{ConflictField, PortError};
 pub use events::{EventBus, EventSink};
 pub use health::HealthProbe;
-pub use mailer::{Mailer, OutgoingMail};
+pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
 pub use presence::{Presence, PresenceStore};
 pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};

@@ -303,7 +303,10 @@ impl TestApp {
     /// The verification code from the newest mail in the outbox.
     pub async fn verification_code(&self, email: &str) -> String {
         let store = SqlStore::connect(&DatabaseUrl::parse(&self.database_url), 1).unwrap();
-        let mail = OutboxMailer::new(store).queued(email).await.unwrap();
+        let mail = OutboxMailer::new(store, std::sync::Arc::new(nerutalk_ports::SystemClock))
+            .queued(email)
+            .await
+            .unwrap();
         let last = mail.last().expect("a mail was queued");
         assert_eq!(last.kind, "email_verification");
         last.body
