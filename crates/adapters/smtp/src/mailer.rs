@@ -106,8 +106,6 @@ impl Mailer for SmtpMailer {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests unwrap")]
-
     use nerutalk_domain::Language;
     use nerutalk_domain::user::Email;
 

@@ -46,8 +46,6 @@ pub(crate) fn build(from: &Mailbox, mail: OutgoingMail) -> Result<Message, MailE
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests unwrap")]
-
     use nerutalk_domain::user::Email;
 
     use super::*;

@@ -1,8 +1,6 @@
 //! `SmtpMailer` against a real SMTP server (aiosmtpd, started by
 //! `cargo xtask test`): what arrives is what was sent, in both parts.
 
-#![expect(clippy::unwrap_used, reason = "tests unwrap")]
-
 use nerutalk_domain::Language;
 use nerutalk_domain::user::Email;
 use nerutalk_ports::{Mailer, OutgoingMail};

@@ -90,8 +90,8 @@ impl Mailer for OutboxMailer {
         tracing::info!(
             to = mail.to.as_str(),
             kind = mail.kind,
-            language = mail.language.code(),
-            link = mail.link.as_deref().unwrap_or_default(),
+            language = %mail.language,
+            link = %mail.link.as_deref().unwrap_or_default(),
             "mail kept in the outbox (SMTP_URL is not set); follow its link to act on it"
         );
         let created_at = self.clock.now().naive_utc();
@@ -116,8 +116,6 @@ impl Mailer for OutboxMailer {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests unwrap")]
-
     use chrono::{TimeZone, Utc};
     use nerutalk_domain::Language;
     use nerutalk_domain::user::Email;
