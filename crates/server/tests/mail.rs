@@ -205,3 +205,37 @@ async fn the_link_route_answers_like_the_post() {
         .await
         .assert_error(422, "validation.control_characters");
 }
+
+#[actix_web::test]
+async fn the_outbox_keeps_the_plain_text_with_the_hours_spelled_for_the_language() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        settings.email_verification_expire_hours = 1;
+    })
+    .await;
+    register_in(&app, "hana@example.com", "hana", "en").await;
+    register_in(&app, "yuki@example.com", "yuki", "ja").await;
+    let english = &app.outbox("hana@example.com").await[0];
+    assert_eq!(english.subject, "Verify your NeruTalk e-mail address");
+    assert!(
+        english.body.starts_with("Hello hana,\n\n"),
+        "{}",
+        english.body
+    );
+    assert!(
+        english
+            .body
+            .contains("The link and the code expire in one hour."),
+        "{}",
+        english.body
+    );
+    let japanese = &app.outbox("yuki@example.com").await[0];
+    assert_eq!(
+        japanese.subject,
+        "NeruTalkのメールアドレスを認証してください"
+    );
+    assert!(
+        japanese.body.contains("有効期限は1時間です"),
+        "{}",
+        japanese.body
+    );
+}
