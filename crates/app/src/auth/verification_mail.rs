@@ -3,8 +3,6 @@
 //! same thing. Every string is escaped before it enters the HTML; no
 //! template engine is needed for one short mail.
 
-use std::fmt::Write;
-
 use nerutalk_domain::Language;
 use nerutalk_domain::user::User;
 use nerutalk_ports::{MessageArg, OutgoingMail, Translator};
@@ -12,7 +10,7 @@ use nerutalk_ports::{MessageArg, OutgoingMail, Translator};
 use crate::messages;
 
 /// What the outbox and the logs call this mail.
-pub(super) const KIND: &str = "email_verification";
+const KIND: &str = "email_verification";
 
 /// The parts of one verification mail that differ between mails.
 pub(super) struct VerificationMail<'a> {
@@ -83,10 +81,7 @@ impl Texts {
     }
 
     fn html(&self, language: Language, link: &str, token: &str) -> String {
-        let mut html = String::with_capacity(1024);
-        // Writing into a String cannot fail; the results are ignored for that reason.
-        let _ = write!(
-            html,
+        format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{subject}</title>\n</head>\n\
@@ -107,8 +102,7 @@ impl Texts {
             code = escape(&self.code),
             token = escape(token),
             expiry = escape(&self.expiry),
-        );
-        html
+        )
     }
 }
 
