@@ -44,14 +44,14 @@ notice-blocked-users = These are the users you have blocked.
 ## E-mail
 
 mail-verification-subject = Verify your NeruTalk e-mail address
-mail-verification-body =
-    Hello { $username },
-
-    Thank you for joining NeruTalk. To verify your e-mail address, send this code with a request to /api/v1/auth/verify-email:
-
-    { $token }
-
-    The code expires in { $hours } hours. If you did not create this account, you can ignore this e-mail.
+mail-verification-greeting = Hello { $username },
+mail-verification-intro = Thank you for joining NeruTalk. To verify your e-mail address, open this link:
+mail-verification-button = Verify my e-mail address
+mail-verification-code = Or enter this code in the app:
+mail-verification-expiry = The link and the code expire in { $hours ->
+        [one] one hour
+       *[other] { $hours } hours
+    }. If you did not create this account, you can ignore this e-mail.
 
 ## Validation errors
 

@@ -43,14 +43,11 @@ notice-blocked-users = Berikut pengguna yang Anda blokir.
 ## E-mail
 
 mail-verification-subject = Verifikasi alamat email NeruTalk Anda
-mail-verification-body =
-    Halo { $username },
-
-    Terima kasih telah bergabung dengan NeruTalk. Untuk memverifikasi alamat email Anda, kirimkan kode ini dalam permintaan ke /api/v1/auth/verify-email:
-
-    { $token }
-
-    Kode ini akan kedaluwarsa dalam { $hours } jam. Jika Anda tidak merasa membuat akun ini, abaikan saja email ini.
+mail-verification-greeting = Halo { $username },
+mail-verification-intro = Terima kasih telah bergabung dengan NeruTalk. Untuk memverifikasi alamat email Anda, buka tautan ini:
+mail-verification-button = Verifikasi alamat email saya
+mail-verification-code = Atau masukkan kode ini di aplikasi:
+mail-verification-expiry = Tautan dan kode ini akan kedaluwarsa dalam { $hours } jam. Jika Anda tidak merasa membuat akun ini, abaikan saja email ini.
 
 ## Validation errors
 

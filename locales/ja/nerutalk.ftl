@@ -43,14 +43,11 @@ notice-blocked-users = ブロックしているユーザーの一覧です。
 ## E-mail
 
 mail-verification-subject = NeruTalkのメールアドレスを認証してください
-mail-verification-body =
-    { $username } さん、こんにちは。
-
-    NeruTalkにご登録いただきありがとうございます。メールアドレスを認証するには、次のコードを /api/v1/auth/verify-email へのリクエストで送信してください。
-
-    { $token }
-
-    このコードの有効期限は{ $hours }時間です。このアカウントの作成に心当たりがない場合は、このメールを無視してください。
+mail-verification-greeting = { $username } さん、こんにちは。
+mail-verification-intro = NeruTalkにご登録いただきありがとうございます。メールアドレスを認証するには、次のリンクを開いてください。
+mail-verification-button = メールアドレスを認証する
+mail-verification-code = または、アプリで次のコードを入力してください。
+mail-verification-expiry = リンクとコードの有効期限は{ $hours }時間です。このアカウントの作成に心当たりがない場合は、このメールを無視してください。
 
 ## Validation errors
 

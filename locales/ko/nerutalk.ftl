@@ -43,14 +43,11 @@ notice-blocked-users = 차단한 사용자 목록입니다.
 ## E-mail
 
 mail-verification-subject = NeruTalk 이메일 주소를 인증해 주세요
-mail-verification-body =
-    { $username }님, 안녕하세요.
-
-    NeruTalk에 가입해 주셔서 감사합니다. 이메일 주소를 인증하려면 /api/v1/auth/verify-email로 요청을 보낼 때 아래 코드를 함께 보내 주세요.
-
-    { $token }
-
-    이 코드는 { $hours }시간 후에 만료됩니다. 이 계정을 만든 적이 없다면 이 이메일은 무시하셔도 됩니다.
+mail-verification-greeting = { $username }님, 안녕하세요.
+mail-verification-intro = NeruTalk에 가입해 주셔서 감사합니다. 이메일 주소를 인증하려면 아래 링크를 열어 주세요.
+mail-verification-button = 이메일 주소 인증하기
+mail-verification-code = 또는 앱에서 아래 코드를 입력해 주세요.
+mail-verification-expiry = 링크와 코드는 { $hours }시간 후에 만료됩니다. 이 계정을 만든 적이 없다면 이 이메일은 무시하셔도 됩니다.
 
 ## Validation errors
 

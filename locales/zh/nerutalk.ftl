@@ -43,14 +43,11 @@ notice-blocked-users = 以下是你屏蔽的用户。
 ## E-mail
 
 mail-verification-subject = 验证你的 NeruTalk 邮箱地址
-mail-verification-body =
-    { $username }，你好：
-
-    感谢你加入 NeruTalk。要验证你的邮箱地址，请在向 /api/v1/auth/verify-email 发送请求时附上以下验证码：
-
-    { $token }
-
-    验证码将在 { $hours } 小时后过期。如果你没有创建过此账号，请忽略这封邮件。
+mail-verification-greeting = { $username }，你好：
+mail-verification-intro = 感谢你加入 NeruTalk。要验证你的邮箱地址，请打开以下链接：
+mail-verification-button = 验证我的邮箱地址
+mail-verification-code = 或者在应用中输入以下验证码：
+mail-verification-expiry = 链接和验证码将在 { $hours } 小时后过期。如果你没有创建过此账号，请忽略这封邮件。
 
 ## Validation errors
 

@@ -16,11 +16,25 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     (
         "nerutalk-ports",
-        &["diesel", "actix-web", "redis", "deadpool-redis", "reqwest"],
+        &[
+            "diesel",
+            "actix-web",
+            "redis",
+            "deadpool-redis",
+            "reqwest",
+            "lettre",
+        ],
     ),
     (
         "nerutalk-app",
-        &["diesel", "actix-web", "redis", "deadpool-redis", "reqwest"],
+        &[
+            "diesel",
+            "actix-web",
+            "redis",
+            "deadpool-redis",
+            "reqwest",
+            "lettre",
+        ],
     ),
 ];
 

@@ -4,6 +4,8 @@ mod bench;
 mod checks;
 mod conformance;
 mod server;
+mod smtp;
+mod venv;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -14,11 +16,13 @@ const HELP: &str = "\
 cargo xtask <verb>
 
   test               the whole suite, PostgreSQL and Redis suites included (fails if either is down),
-                     then schemathesis (from PyPI, into a virtualenv under the target directory)
+                     the SMTP suites against aiosmtpd (from PyPI, into a virtualenv under the target
+                     directory, started on a free port), then schemathesis (from PyPI, into a virtualenv under the target directory)
                      against the debug server: every response must match docs/openapi.json
   openapi [--check]  write docs/openapi.json, or fail if it is stale
   asyncapi [--check] write docs/asyncapi.json (the WebSocket protocol), or fail if it is stale
   conformance        only the schemathesis run that ends `test`
+  test-mail          only the SMTP suites of `test` (nerutalk-smtp, the server's mail tests)
   check-deps         fail if a crate depends on what its layer must not
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Some("check-deps") => checks::dependencies(&root()),
         Some("check-migrations") => check_migrations(),
         Some("conformance") => conformance::schemathesis(),
+        Some("test-mail") => test_mail(),
         Some("ci") => ci(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),
@@ -106,10 +111,33 @@ fn run(mut command: Command) -> Result<()> {
 fn test() -> Result<()> {
     checks::postgres_reachable()?;
     checks::redis_reachable()?;
+    let smtp = smtp::SmtpServer::start()?;
     let mut command = cargo();
     command.args(["test", "--workspace", "--", "--include-ignored"]);
+    smtp.export_to(&mut command);
     run(command)?;
+    drop(smtp);
     conformance::schemathesis()
+}
+
+fn test_mail() -> Result<()> {
+    let smtp = smtp::SmtpServer::start()?;
+    let mut command = cargo();
+    command.args([
+        "test",
+        "-p",
+        "nerutalk-smtp",
+        "-p",
+        "nerutalk-server",
+        "--test",
+        "delivery",
+        "--test",
+        "mail",
+        "--",
+        "--include-ignored",
+    ]);
+    smtp.export_to(&mut command);
+    run(command)
 }
 
 /// A document generated from the code and checked in under `docs/`.

@@ -38,6 +38,7 @@ use crate::{dto, envelope, routes};
         routes::auth::update_me,
         routes::auth::change_password,
         routes::auth::verify_email,
+        routes::auth::verify_email_link,
         routes::auth::resend_verification,
         routes::users::public_profile,
         routes::users::search,

@@ -47,6 +47,16 @@ pub struct Settings {
     pub job_lease_seconds: u64,
     /// Background jobs run at once on this node.
     pub job_concurrency: usize,
+    /// The address users reach this server at, for the links in mail;
+    /// absent: `http://localhost:<port>`.
+    pub public_url: Option<String>,
+    /// `smtp://…` or `smtps://…` (with `user:password@` and `?tls=` as
+    /// lettre reads them) to deliver mail; absent: mail is kept in the
+    /// outbox table and its link logged (the embedded default).
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every mail (`NeruTalk <no-reply@example.com>`);
+    /// required with `smtp_url`.
+    pub mail_from: Option<String>,
 }
 
 impl Default for Settings {
@@ -74,6 +84,9 @@ impl Default for Settings {
             shutdown_timeout_seconds: 30,
             job_lease_seconds: 30,
             job_concurrency: 4,
+            public_url: None,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -95,6 +108,10 @@ pub enum ConfigError {
     },
     #[error("environment variable {name} is not valid: {value:?}")]
     Env { name: &'static str, value: String },
+    #[error("PUBLIC_URL must be an http:// or https:// address: {0:?}")]
+    PublicUrl(String),
+    #[error("MAIL_FROM must be set when SMTP_URL is: it names the sender of every mail")]
+    MailFromMissing,
 }
 
 impl Settings {
@@ -208,7 +225,50 @@ impl Settings {
         if let Some(value) = var("JOB_CONCURRENCY") {
             self.job_concurrency = parsed("JOB_CONCURRENCY", value)?;
         }
+        if let Some(value) = var("PUBLIC_URL") {
+            self.public_url = Some(value);
+        }
+        if let Some(value) = var("SMTP_URL") {
+            self.smtp_url = Some(SecretString::from(value));
+        }
+        if let Some(value) = var("MAIL_FROM") {
+            self.mail_from = Some(value);
+        }
         Ok(self)
+    }
+
+    /// Where links in mail point: `public_url` without a trailing slash, or
+    /// `http://localhost:<bound_port>` (the port actually bound, so that
+    /// port 0 still gives a working link).
+    ///
+    /// # Errors
+    /// [`ConfigError::PublicUrl`] when `public_url` is not http(s).
+    pub fn public_url(&self, bound_port: u16) -> Result<String, ConfigError> {
+        let Some(url) = &self.public_url else {
+            return Ok(format!("http://localhost:{bound_port}"));
+        };
+        let trimmed = url.trim().trim_end_matches('/');
+        let host = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"));
+        match host {
+            Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+                Ok(trimmed.to_owned())
+            }
+            _ => Err(ConfigError::PublicUrl(url.clone())),
+        }
+    }
+
+    /// The sender of every mail, when mail goes out over SMTP.
+    ///
+    /// # Errors
+    /// [`ConfigError::MailFromMissing`] when `smtp_url` is set without it.
+    pub fn mail_from(&self) -> Result<&str, ConfigError> {
+        self.mail_from
+            .as_deref()
+            .map(str::trim)
+            .filter(|from| !from.is_empty())
+            .ok_or(ConfigError::MailFromMissing)
     }
 }
 
@@ -241,6 +301,57 @@ mod tests {
         let bad =
             Settings::default().with_env(|name| (name == "PORT").then(|| "eighty".to_owned()));
         assert!(matches!(bad, Err(ConfigError::Env { name: "PORT", .. })));
+    }
+
+    #[test]
+    fn mail_settings_come_from_the_environment_and_the_smtp_url_stays_secret() {
+        let env = |name: &str| match name {
+            "SMTP_URL" => Some("smtps://mailer:pa55word@smtp.example.com".to_owned()),
+            "MAIL_FROM" => Some("NeruTalk <no-reply@example.com>".to_owned()),
+            "PUBLIC_URL" => Some("https://chat.example.com/".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        assert_eq!(
+            settings.smtp_url.as_ref().unwrap().expose_secret(),
+            "smtps://mailer:pa55word@smtp.example.com"
+        );
+        assert!(!format!("{settings:?}").contains("pa55word"));
+        assert_eq!(
+            settings.mail_from().unwrap(),
+            "NeruTalk <no-reply@example.com>"
+        );
+        assert_eq!(
+            settings.public_url(8080).unwrap(),
+            "https://chat.example.com"
+        );
+        assert!(matches!(
+            Settings::default().mail_from(),
+            Err(ConfigError::MailFromMissing)
+        ));
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_bound_port_and_must_be_http() {
+        assert_eq!(
+            Settings::default().public_url(41234).unwrap(),
+            "http://localhost:41234"
+        );
+        for bad in [
+            "chat.example.com",
+            "ftp://chat.example.com",
+            "https://",
+            "http://a b",
+        ] {
+            let settings = Settings {
+                public_url: Some(bad.to_owned()),
+                ..Settings::default()
+            };
+            assert!(
+                matches!(settings.public_url(1), Err(ConfigError::PublicUrl(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

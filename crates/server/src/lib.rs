@@ -20,6 +20,7 @@ use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryTypingStore};
 use nerutalk_ports::SystemClock;
 use nerutalk_ports::{EventBus, HealthProbe, PresenceStore, TypingStore};
 use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisTypingStore};
+use nerutalk_smtp::SmtpMailer;
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
     SqlEmailVerificationRepository, SqlHealthProbe, SqlJobQueue, SqlMessageRepository,
@@ -89,6 +90,11 @@ impl Application {
                 tracing::info!(?applied, "migrations applied");
             }
         }
+        // Bound before the use cases are built: the links in mail name the
+        // port actually bound when PUBLIC_URL is not set.
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
+        let port = listener.local_addr()?.port();
+        let public_url = settings.public_url(port)?;
         let jwt_secret = secret::jwt_secret(settings.jwt_secret_key.as_ref(), &settings.data_dir)?;
         let catalog = Arc::new(Catalog::load()?);
         let clock = Arc::new(SystemClock);
@@ -129,7 +135,13 @@ impl Application {
                 users: users.clone(),
                 sessions: Arc::new(SqlSessionRepository::new(store.clone())),
                 verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
-                mailer: Arc::new(OutboxMailer::new(store.clone())),
+                mailer: match &settings.smtp_url {
+                    Some(url) => {
+                        tracing::info!("mail is delivered over SMTP (SMTP_URL)");
+                        Arc::new(SmtpMailer::new(url.expose_secret(), settings.mail_from()?)?)
+                    }
+                    None => Arc::new(OutboxMailer::new(store.clone(), clock.clone())),
+                },
                 translator: catalog.clone(),
                 clock: clock.clone(),
                 bus: bus.clone(),
@@ -145,6 +157,7 @@ impl Application {
                 verification_ttl: Duration::from_secs(
                     settings.email_verification_expire_hours * 3_600,
                 ),
+                verification_link: format!("{public_url}/api/v1/auth/verify-email"),
                 bcrypt_cost: settings.bcrypt_cost,
             },
         )?;
@@ -176,8 +189,6 @@ impl Application {
             users: UserService::new(users, clock),
             health: HealthService::new(probes),
         };
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
-        let port = listener.local_addr()?.port();
         let http = HttpSettings {
             json_limit: settings.json_body_limit,
             workers: settings.http_workers,

@@ -9,6 +9,7 @@ mod passwords;
 mod refresh;
 mod register;
 mod secrets;
+mod verification_mail;
 mod verify_email;
 
 use std::sync::Arc;
@@ -39,6 +40,9 @@ pub struct AuthConfig {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub verification_ttl: Duration,
+    /// Where the verification mail's link points, without its token
+    /// (`https://chat.example.com/api/v1/auth/verify-email`).
+    pub verification_link: String,
     pub bcrypt_cost: u32,
 }
 

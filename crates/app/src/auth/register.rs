@@ -71,7 +71,7 @@ impl AuthService {
 mod tests {
 
     use nerutalk_domain::DomainError;
-    use nerutalk_ports::{ConflictField, MockMailer, MockUserRepository, PortError};
+    use nerutalk_ports::{ConflictField, MailError, MockMailer, MockUserRepository, PortError};
 
     use super::*;
     use crate::auth::test_support::{ServiceBuilder, stored_user};
@@ -108,7 +108,11 @@ mod tests {
         mailer
             .expect_send()
             .withf(|mail| {
-                mail.kind == "email_verification" && mail.to.as_str() == "ada@example.com"
+                mail.kind == "email_verification"
+                    && mail.to.as_str() == "ada@example.com"
+                    && mail.link.as_ref().is_some_and(|link| {
+                        link.starts_with("http://localhost:8080/api/v1/auth/verify-email?token=")
+                    })
             })
             .times(1)
             .returning(|_| Ok(()));
@@ -195,7 +199,7 @@ mod tests {
         let mut mailer = MockMailer::new();
         mailer
             .expect_send()
-            .returning(|_| Err(PortError::unavailable("smtp down")));
+            .returning(|_| Err(MailError::transient("smtp down")));
         let service = ServiceBuilder::default()
             .users(users)
             .mailer(mailer)

@@ -55,6 +55,7 @@ pub(crate) fn config() -> AuthConfig {
         access_token_ttl: Duration::from_secs(900),
         refresh_token_ttl: Duration::from_secs(86_400),
         verification_ttl: Duration::from_secs(86_400),
+        verification_link: "http://localhost:8080/api/v1/auth/verify-email".to_owned(),
         bcrypt_cost: 4,
     }
 }

@@ -1,10 +1,11 @@
 //! E-mail verification: single-use, expiring tokens sent by mail.
 
 use nerutalk_domain::{ids::VerificationId, text, user::User};
-use nerutalk_ports::{MessageArg, NewEmailVerification, OutgoingMail, VerificationOutcome};
+use nerutalk_ports::{NewEmailVerification, PortError, VerificationOutcome};
 
+use super::verification_mail::VerificationMail;
 use super::{AuthService, AuthenticatedUser, after, secrets};
-use crate::{AppError, messages};
+use crate::AppError;
 
 impl AuthService {
     /// Spends a verification token and marks its account verified.
@@ -57,25 +58,20 @@ impl AuthService {
                 now,
             )
             .await?;
-        let language = user.language.unwrap_or_default();
         let hours =
             i64::try_from(self.config.verification_ttl.as_secs() / 3600).unwrap_or(i64::MAX);
-        let args = [
-            (
-                "username",
-                MessageArg::Text(user.username.as_str().to_owned()),
-            ),
-            ("token", MessageArg::Text(token)),
-            ("hours", MessageArg::Number(hours.max(1))),
-        ];
-        let translator = &self.ports.translator;
-        let mail = OutgoingMail {
-            to: user.email.clone(),
-            subject: translator.translate(language, messages::MAIL_VERIFICATION_SUBJECT, &args),
-            body: translator.translate(language, messages::MAIL_VERIFICATION_BODY, &args),
-            kind: "email_verification",
-        };
-        self.ports.mailer.send(mail).await?;
+        let mail = VerificationMail {
+            user,
+            token: &token,
+            link_base: &self.config.verification_link,
+            hours,
+        }
+        .render(self.ports.translator.as_ref());
+        self.ports
+            .mailer
+            .send(mail)
+            .await
+            .map_err(PortError::from)?;
         Ok(())
     }
 }

@@ -28,6 +28,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
                         .service(auth::update_me)
                         .service(auth::change_password)
                         .service(auth::verify_email)
+                        .service(auth::verify_email_link)
                         .service(auth::resend_verification)
                         .service(users::public_profile),
                 )

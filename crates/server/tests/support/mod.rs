@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use awc::http::StatusCode;
 use nerutalk_server::{Application, DatabaseKind, Settings};
 use nerutalk_sql::scratch::ScratchDatabase;
-use nerutalk_sql::{DatabaseUrl, OutboxMailer, SqlStore};
+use nerutalk_sql::{DatabaseUrl, OutboxMailer, QueuedMail, SqlStore};
 use serde_json::{Value, json};
 
 /// Runs each scenario `name(backend)` as three tests: on SQLite; on
@@ -302,10 +302,19 @@ impl TestApp {
         self.login(&email, PASSWORD).await
     }
 
-    /// The verification code from the newest mail in the outbox.
-    pub async fn verification_code(&self, email: &str) -> String {
+    /// The mail kept in the outbox for `email`, oldest first.
+    pub async fn outbox(&self, email: &str) -> Vec<QueuedMail> {
         let store = SqlStore::connect(&DatabaseUrl::parse(&self.database_url), 1).unwrap();
-        let mail = OutboxMailer::new(store).queued(email).await.unwrap();
+        OutboxMailer::new(store, std::sync::Arc::new(nerutalk_ports::SystemClock))
+            .queued(email)
+            .await
+            .unwrap()
+    }
+
+    /// The verification code from the newest mail in the outbox: the line
+    /// that is the code alone (the link's line is longer).
+    pub async fn verification_code(&self, email: &str) -> String {
+        let mail = self.outbox(email).await;
         let last = mail.last().expect("a mail was queued");
         assert_eq!(last.kind, "email_verification");
         last.body
