@@ -33,7 +33,7 @@ pub use jobs::{
     ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob, Renewal,
     RetryPolicy, Settled, WorkerId,
 };
-pub use mailer::{MailError, Mailer, OutgoingMail};
+pub use mailer::{MailError, MailKind, Mailer, OutgoingMail};
 pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
 pub use presence::{Presence, PresenceStore};
 pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};

@@ -18,8 +18,38 @@ pub struct OutgoingMail {
     /// a mailer that keeps mail instead of delivering it logs this, so that
     /// a developer without SMTP can follow it. It is as secret as the body.
     pub link: Option<String>,
-    /// What the mail is for (`email_verification`), for logs and the outbox.
-    pub kind: &'static str,
+    /// What the mail is for, for logs and the outbox.
+    pub kind: MailKind,
+}
+
+/// What a mail is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailKind {
+    EmailVerification,
+}
+
+impl MailKind {
+    /// The stable name logs, the outbox and queued mail use.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailVerification => "email_verification",
+        }
+    }
+
+    /// The kind named `name`, as [`Self::as_str`] writes it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::EmailVerification]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for MailKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Why a mail was not delivered, told apart by what a retry would do.

@@ -88,7 +88,7 @@ fn classify(error: smtp::Error) -> MailError {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
         // Neither the body nor the link reaches the log: they carry codes.
-        let (kind, language) = (mail.kind, mail.language);
+        let (kind, language) = (mail.kind.as_str(), mail.language);
         let message = message::build(&self.from, mail)?;
         match self.transport.send(message).await {
             Ok(_) => {
@@ -119,7 +119,7 @@ mod tests {
             text: "text".to_owned(),
             html: "<p>html</p>".to_owned(),
             link: None,
-            kind: "email_verification",
+            kind: nerutalk_ports::MailKind::EmailVerification,
         }
     }
 

@@ -62,7 +62,7 @@ mod tests {
                 text: "plain words".to_owned(),
                 html: "<p>html words</p>".to_owned(),
                 link: None,
-                kind: "email_verification",
+                kind: nerutalk_ports::MailKind::EmailVerification,
             },
         )
         .unwrap();

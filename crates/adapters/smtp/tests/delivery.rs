@@ -22,7 +22,7 @@ async fn delivers_the_subject_both_parts_and_the_language_to_the_recipient() {
             text: format!("こんにちは\n\n{link}\n\nabc_DEF-123"),
             html: format!("<p>こんにちは</p><p><a href=\"{link}\">認証</a></p>"),
             link: Some(link.to_owned()),
-            kind: "email_verification",
+            kind: nerutalk_ports::MailKind::EmailVerification,
         })
         .await
         .unwrap();

@@ -89,7 +89,7 @@ impl Mailer for OutboxMailer {
         // The link, not the body: it is all a developer needs, and one line.
         tracing::info!(
             to = mail.to.as_str(),
-            kind = mail.kind,
+            kind = mail.kind.as_str(),
             language = %mail.language,
             link = %mail.link.as_deref().unwrap_or_default(),
             "mail kept in the outbox (SMTP_URL is not set); follow its link to act on it"
@@ -101,7 +101,7 @@ impl Mailer for OutboxMailer {
                     .values((
                         mail_outbox::id.eq(DbUuid::from(MailId::generate())),
                         mail_outbox::recipient.eq(mail.to.as_str()),
-                        mail_outbox::kind.eq(mail.kind),
+                        mail_outbox::kind.eq(mail.kind.as_str()),
                         mail_outbox::subject.eq(&mail.subject),
                         mail_outbox::body.eq(&mail.text),
                         mail_outbox::created_at.eq(created_at),
@@ -147,7 +147,7 @@ mod tests {
                 text: "plain".to_owned(),
                 html: "<p>html</p>".to_owned(),
                 link: Some("http://localhost/verify?token=t".to_owned()),
-                kind: "email_verification",
+                kind: nerutalk_ports::MailKind::EmailVerification,
             })
             .await
             .unwrap();

@@ -108,7 +108,7 @@ mod tests {
         mailer
             .expect_send()
             .withf(|mail| {
-                mail.kind == "email_verification"
+                mail.kind == nerutalk_ports::MailKind::EmailVerification
                     && mail.to.as_str() == "ada@example.com"
                     && mail.link.as_ref().is_some_and(|link| {
                         link.starts_with("http://localhost:8080/api/v1/auth/verify-email?token=")

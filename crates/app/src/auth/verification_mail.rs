@@ -5,12 +5,11 @@
 
 use nerutalk_domain::Language;
 use nerutalk_domain::user::User;
-use nerutalk_ports::{MessageArg, OutgoingMail, Translator};
+use nerutalk_ports::{MailKind, MessageArg, OutgoingMail, Translator};
 
 use crate::messages;
 
 /// What the outbox and the logs call this mail.
-const KIND: &str = "email_verification";
 
 /// The parts of one verification mail that differ between mails.
 pub(super) struct VerificationMail<'a> {
@@ -50,7 +49,7 @@ impl VerificationMail<'_> {
             html: texts.html(language, &link, self.token),
             subject: texts.subject,
             link: Some(link),
-            kind: KIND,
+            kind: MailKind::EmailVerification,
         }
     }
 }
@@ -163,7 +162,7 @@ mod tests {
         let link = "https://chat.example.com/api/v1/auth/verify-email?token=tok-EN_123";
         assert_eq!(mail.language, Language::Ja);
         assert_eq!(mail.to.as_str(), "ada@example.com");
-        assert_eq!(mail.kind, "email_verification");
+        assert_eq!(mail.kind, MailKind::EmailVerification);
         assert_eq!(mail.link.as_deref(), Some(link));
         assert!(mail.subject.starts_with("ja:mail-verification-subject"));
         let lines: Vec<&str> = mail.text.lines().collect();
