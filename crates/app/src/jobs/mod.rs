@@ -6,6 +6,7 @@
 
 mod attempt;
 mod handler;
+mod mail;
 mod runner;
 mod scheduler;
 #[cfg(test)]
@@ -14,5 +15,6 @@ mod test_support;
 mod tests;
 
 pub use handler::{Job, JobError, JobHandler, JobOutcome};
+pub use mail::{DELIVER_MAIL, DeliverMail, QueuedMailer};
 pub use runner::{JobRunner, JobRunnerConfig, RunningJobs, StopReport};
 pub use scheduler::JobScheduler;
