@@ -112,6 +112,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("MAIL_FROM must be set when SMTP_URL is: it names the sender of every mail")]
     MailFromMissing,
+    #[error("PUBLIC_URL must be set when SMTP_URL is: mailed links would point at localhost")]
+    PublicUrlMissing,
 }
 
 impl Settings {
@@ -242,9 +244,15 @@ impl Settings {
     /// port 0 still gives a working link).
     ///
     /// # Errors
-    /// [`ConfigError::PublicUrl`] when `public_url` is not http(s).
+    /// [`ConfigError::PublicUrl`] when `public_url` is not http(s), and
+    /// [`ConfigError::PublicUrlMissing`] when it is absent but mail goes
+    /// out over SMTP.
     pub fn public_url(&self, bound_port: u16) -> Result<String, ConfigError> {
         let Some(url) = &self.public_url else {
+            // Real mail to real people must not link to their own machine.
+            if self.smtp_url.is_some() {
+                return Err(ConfigError::PublicUrlMissing);
+            }
             return Ok(format!("http://localhost:{bound_port}"));
         };
         let trimmed = url.trim().trim_end_matches('/');
@@ -328,6 +336,14 @@ mod tests {
         assert!(matches!(
             Settings::default().mail_from(),
             Err(ConfigError::MailFromMissing)
+        ));
+        let smtp_without_public_url = Settings {
+            smtp_url: Some(SecretString::from("smtp://mail.example.com")),
+            ..Settings::default()
+        };
+        assert!(matches!(
+            smtp_without_public_url.public_url(8080),
+            Err(ConfigError::PublicUrlMissing)
         ));
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use nerutalk_app::jobs::{JobRunner, JobRunnerConfig, JobScheduler};
+use nerutalk_app::jobs::{DeliverMail, JobRunner, JobRunnerConfig, JobScheduler, QueuedMailer};
 use nerutalk_app::{
     AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, UserService,
 };
@@ -18,7 +18,7 @@ use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings};
 use nerutalk_i18n::Catalog;
 use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryTypingStore};
 use nerutalk_ports::SystemClock;
-use nerutalk_ports::{EventBus, HealthProbe, PresenceStore, TypingStore};
+use nerutalk_ports::{EventBus, HealthProbe, Mailer, PresenceStore, TypingStore};
 use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisTypingStore};
 use nerutalk_smtp::SmtpMailer;
 use nerutalk_sql::{
@@ -130,18 +130,21 @@ impl Application {
                 Arc::new(MemoryTypingStore::new()),
             ),
         };
+        // Use cases queue mail; the job runner delivers it, retrying.
+        let scheduler = JobScheduler::new(Arc::new(SqlJobQueue::new(store.clone())), clock.clone());
+        let delivering: Arc<dyn Mailer> = match &settings.smtp_url {
+            Some(url) => {
+                tracing::info!("mail is delivered over SMTP (SMTP_URL)");
+                Arc::new(SmtpMailer::new(url.expose_secret(), settings.mail_from()?)?)
+            }
+            None => Arc::new(OutboxMailer::new(store.clone(), clock.clone())),
+        };
         let auth = AuthService::new(
             AuthPorts {
                 users: users.clone(),
                 sessions: Arc::new(SqlSessionRepository::new(store.clone())),
                 verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
-                mailer: match &settings.smtp_url {
-                    Some(url) => {
-                        tracing::info!("mail is delivered over SMTP (SMTP_URL)");
-                        Arc::new(SmtpMailer::new(url.expose_secret(), settings.mail_from()?)?)
-                    }
-                    None => Arc::new(OutboxMailer::new(store.clone(), clock.clone())),
-                },
+                mailer: Arc::new(QueuedMailer::new(scheduler.clone())),
                 translator: catalog.clone(),
                 clock: clock.clone(),
                 bus: bus.clone(),
@@ -172,11 +175,12 @@ impl Application {
             typing,
             clock: clock.clone(),
         });
-        let scheduler = JobScheduler::new(Arc::new(SqlJobQueue::new(store.clone())), clock.clone());
         let mut jobs = JobRunnerConfig::new(Duration::from_secs(settings.job_lease_seconds));
         jobs.concurrency = settings.job_concurrency.max(1);
         let background = Background {
-            jobs: JobRunner::new(&scheduler, jobs).start(),
+            jobs: JobRunner::new(&scheduler, jobs)
+                .handle(Arc::new(DeliverMail::new(delivering)))
+                .start(),
             presence_renewal: Background::keep_presence(chat.clone(), hub.clone()),
             messages,
             redis,
@@ -238,22 +242,37 @@ impl Application {
             ..
         } = self;
         let handle = server.handle();
+        // One deadline for the whole stop, set when it is asked for.
+        let (deadline_set, deadline) = tokio::sync::watch::channel(None);
         let stopping = actix_web::rt::spawn(async move {
             shutdown.requested().await;
-            // Sockets first, while everything they need still runs: each
-            // answers the frame it is handling, closes with 1001, and
-            // leaves the hub (and presence) as on any close.
-            if hub.close_all(grace).await {
+            let deadline = tokio::time::Instant::now() + grace;
+            deadline_set.send_replace(Some(deadline));
+            // No new connection from here on; then the sockets, while
+            // everything they need still runs: each answers the frame it is
+            // handling, closes with 1001, and leaves presence as on any close.
+            handle.pause().await;
+            if hub.close_all(deadline).await {
                 tracing::info!("every socket closed");
             } else {
-                tracing::warn!("sockets still open after the grace period; cutting them off");
+                tracing::warn!("sockets still open at the deadline; cutting them off");
             }
-            handle.stop(true).await;
+            // Requests in flight finish, until the deadline.
+            if tokio::time::timeout_at(deadline, handle.stop(true))
+                .await
+                .is_err()
+            {
+                tracing::warn!("requests still running at the deadline; cutting them off");
+                handle.stop(false).await;
+            }
             tracing::info!("HTTP stopped");
         });
         let served = server.await;
         stopping.abort();
-        background.stop(tokio::time::Instant::now() + grace).await;
+        let deadline = deadline
+            .borrow()
+            .unwrap_or_else(|| tokio::time::Instant::now() + grace);
+        background.stop(deadline).await;
         tracing::info!("NeruTalk stopped");
         served
     }

@@ -1,6 +1,8 @@
-//! A graceful stop: SIGTERM in the middle of a burst of sends. Every socket
-//! is closed with 1001, the process exits cleanly, and every message that
-//! was acknowledged is in the database when the server comes back.
+//! A graceful stop: SIGTERM in the middle of a burst of sends and of mail
+//! being queued. Every socket is closed with 1001 and a localized reason,
+//! the process exits cleanly, every message that was acknowledged is in the
+//! database when the server comes back, and every mail job queued before
+//! the stop is delivered once: none lost, none sent twice.
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 #![expect(clippy::expect_used, reason = "tests expect")]
@@ -16,7 +18,9 @@ use support::TestApp;
 use support::process::{Node, NodeSettings};
 
 const SOCKETS: usize = 3;
-const SENDS_PER_SOCKET: usize = 150;
+const SENDS_PER_SOCKET: usize = 400;
+/// Accounts registered just before the SIGTERM, each queuing one mail job.
+const REGISTRATIONS: usize = 8;
 
 #[actix_web::test]
 async fn sigterm_during_a_send_burst_loses_nothing_acknowledged_on_sqlite() {
@@ -81,24 +85,36 @@ async fn sigterm_during_a_send_burst(first: NodeSettings<'_>, second: NodeSettin
                 .await;
         }
     }
+    // Each registration queues a verification mail as a job, while the
+    // server works through the sends.
+    let registrations = (0..REGISTRATIONS).map(|n| async move {
+        let email = format!("late{n}@example.com");
+        let reply = app.register(&email, &format!("late{n}")).await;
+        assert_eq!(reply.status.as_u16(), 201, "{:#}", reply.body);
+        email
+    });
+    let registered = futures_util::future::join_all(registrations).await;
     let mut acknowledged: BTreeMap<String, i64> = BTreeMap::new();
-    let mut early = Vec::new();
     while acknowledged.len() < 20 {
         let frame = sockets[0]
             .next()
             .await
             .expect("socket open during the burst");
         record_ack(&frame, &mut acknowledged);
-        early.push(frame);
     }
     node.terminate();
 
     for socket in &mut sockets {
-        let (frames, code) = socket.frames_until_closed().await;
+        let (frames, closed) = socket.frames_until_closed_with_reason().await;
         for frame in &frames {
             record_ack(frame, &mut acknowledged);
         }
-        assert_eq!(code, Some(1001), "closed as going away");
+        let (code, reason) = closed.expect("a close frame");
+        assert_eq!(code, 1001, "closed as going away");
+        assert!(
+            reason.starts_with("The server is restarting"),
+            "the localized reason: {reason:?}"
+        );
     }
     let status = node.exit_status(Duration::from_secs(30)).await;
     assert!(status.success(), "a clean exit: {status:?}");
@@ -116,6 +132,17 @@ async fn sigterm_during_a_send_burst(first: NodeSettings<'_>, second: NodeSettin
     assert_eq!(sorted, expected, "gap-free seqs");
     for (key, seq) in &acknowledged {
         assert_eq!(stored.get(key), Some(seq), "acknowledged {key} is stored");
+    }
+
+    // The restarted node delivers what the stopped one left queued.
+    for email in &registered {
+        let mail = restarted.app.outbox(email).await;
+        assert!(!mail.is_empty(), "the mail to {email} was lost");
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    for email in &registered {
+        let mail = restarted.app.outbox(email).await;
+        assert_eq!(mail.len(), 1, "the mail to {email} went out once");
     }
 }
 

@@ -40,6 +40,9 @@ pub struct Hub {
     /// Set once when the server stops: every socket finishes the frame it
     /// is handling and closes.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Every socket's task, so that a stop can wait for each to end,
+    /// including what it does after its socket closed (presence).
+    tasks: tokio_util::task::TaskTracker,
 }
 
 impl std::fmt::Debug for Hub {
@@ -70,29 +73,29 @@ impl Hub {
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
             closing: tokio::sync::watch::Sender::new(false),
+            tasks: tokio_util::task::TaskTracker::new(),
         }
     }
 
+    /// `task`, counted among the sockets' tasks that [`Self::close_all`]
+    /// waits for.
+    pub(crate) fn track<F: Future>(
+        &self,
+        task: F,
+    ) -> tokio_util::task::task_tracker::TrackedFuture<F> {
+        self.tasks.track_future(task)
+    }
+
     /// Tells every socket, open now or opened later, to close because the
-    /// server is stopping, and returns once none is left or `limit` passed
-    /// (then false). A socket finishes the frame it is handling first.
-    pub async fn close_all(&self, limit: std::time::Duration) -> bool {
+    /// server is stopping, and returns once every socket's task has ended,
+    /// or at `deadline` (then false). A socket finishes the frame it is
+    /// handling first, and its task then leaves presence as on any close.
+    pub async fn close_all(&self, deadline: tokio::time::Instant) -> bool {
         self.closing.send_replace(true);
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let open = self
-                .connections
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_empty();
-            if open {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        self.tasks.close();
+        tokio::time::timeout_at(deadline, self.tasks.wait())
+            .await
+            .is_ok()
     }
 
     pub(crate) fn register(&self, user_id: UserId, session_id: SessionId) -> Registration {

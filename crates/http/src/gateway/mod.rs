@@ -93,6 +93,10 @@ pub(crate) async fn upgrade(
         connection = tracing::field::Empty,
         user_id = tracing::field::Empty
     );
-    actix_web::rt::spawn(session::run(context, authentication, socket, stream).instrument(span));
+    // Tracked by the hub, so that a server stop waits for the task to end.
+    let task = state
+        .hub
+        .track(session::run(context, authentication, socket, stream));
+    actix_web::rt::spawn(task.instrument(span));
     Ok(response)
 }

@@ -304,18 +304,34 @@ impl TestApp {
 
     /// The mail kept in the outbox for `email`, oldest first.
     pub async fn outbox(&self, email: &str) -> Vec<QueuedMail> {
-        let store = SqlStore::connect(&DatabaseUrl::parse(&self.database_url), 1).unwrap();
-        OutboxMailer::new(store, std::sync::Arc::new(nerutalk_ports::SystemClock))
-            .queued(email)
-            .await
-            .unwrap()
+        self.outbox_holding(email, 1).await
     }
 
-    /// The verification code from the newest mail in the outbox: the line
-    /// that is the code alone (the link's line is longer).
+    /// The outbox of `email` once it holds `count` mails: mail is queued as
+    /// a job and reaches the outbox when the job runner delivers it.
+    pub async fn outbox_holding(&self, email: &str, count: usize) -> Vec<QueuedMail> {
+        let store = SqlStore::connect(&DatabaseUrl::parse(&self.database_url), 1).unwrap();
+        let outbox = OutboxMailer::new(store, std::sync::Arc::new(nerutalk_ports::SystemClock));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let mail = outbox.queued(email).await.unwrap();
+            if mail.len() >= count || std::time::Instant::now() >= deadline {
+                return mail;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The verification code from the first mail to `email`.
     pub async fn verification_code(&self, email: &str) -> String {
-        let mail = self.outbox(email).await;
-        let last = mail.last().expect("a mail was queued");
+        self.verification_code_of_mail(email, 1).await
+    }
+
+    /// The verification code from the `number`th mail to `email` (from 1):
+    /// the line that is the code alone (the link's line is longer).
+    pub async fn verification_code_of_mail(&self, email: &str, number: usize) -> String {
+        let mail = self.outbox_holding(email, number).await;
+        let last = mail.get(number - 1).expect("the mail was delivered");
         assert_eq!(last.kind, "email_verification");
         last.body
             .lines()
@@ -449,6 +465,13 @@ impl Socket {
     /// Every text frame until the server closes the socket, and the code
     /// it closed with.
     pub async fn frames_until_closed(&mut self) -> (Vec<Value>, Option<u16>) {
+        let (frames, closed) = self.frames_until_closed_with_reason().await;
+        (frames, closed.map(|(code, _)| code))
+    }
+
+    /// Every text frame until the server closes the socket, and the code
+    /// and reason it closed with.
+    pub async fn frames_until_closed_with_reason(&mut self) -> (Vec<Value>, Option<(u16, String)>) {
         use futures_util::StreamExt;
         let mut frames = Vec::new();
         loop {
@@ -457,7 +480,9 @@ impl Socket {
                     frames.push(serde_json::from_slice(&bytes).unwrap_or(Value::Null));
                 }
                 Some(Ok(awc::ws::Frame::Close(reason))) => {
-                    return (frames, reason.map(|r| u16::from(r.code)));
+                    let closed =
+                        reason.map(|r| (u16::from(r.code), r.description.unwrap_or_default()));
+                    return (frames, closed);
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return (frames, None),
