@@ -26,6 +26,15 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// Attempts before a job that keeps failing is dead, unless it says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 
+/// The last error of a job whose last attempt's lease ran out: its worker
+/// died (OOM, SIGKILL) or hung, and no attempt is left to try again.
+pub const LEASE_EXPIRED: &str = "job.lease_expired";
+
+/// The payload a job keeps once it is done: an empty JSON object. Payloads
+/// may hold secrets (a mail body with a verification link) that nobody
+/// needs once the job has run; dead jobs keep theirs for inspection.
+pub const SPENT_PAYLOAD: &str = "{}";
+
 /// What a job does, naming its handler: `mail.verification`, `push.deliver`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobKind(Cow<'static, str>);
@@ -175,8 +184,9 @@ pub enum Settled {
     },
     /// Kept for inspection, never run again.
     Dead,
-    /// The lease ran out and the job was claimed again (or released): this
-    /// attempt's outcome is not recorded.
+    /// The lease ran out and the job was claimed again, released, or made
+    /// dead because that was its last attempt: this attempt's outcome is
+    /// not recorded.
     LeaseLost,
 }
 
@@ -192,22 +202,17 @@ pub enum Renewal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
     /// Waiting to be claimed from `run_at`.
-    Queued {
-        run_at: DateTime<Utc>,
-    },
+    Queued { run_at: DateTime<Utc> },
     /// Claimed by `worker` until `lease_until`.
     Running {
         worker: WorkerId,
         lease_until: DateTime<Utc>,
         generation: i64,
     },
-    Done {
-        at: DateTime<Utc>,
-    },
-    /// Failed for good; kept for inspection.
-    Dead {
-        at: DateTime<Utc>,
-    },
+    /// Ran; its payload is gone ([`SPENT_PAYLOAD`]).
+    Done { at: DateTime<Utc> },
+    /// Failed for good; kept for inspection, payload and all.
+    Dead { at: DateTime<Utc> },
 }
 
 /// A job as stored, for tests and operators.
@@ -240,9 +245,15 @@ pub trait JobQueue: Send + Sync {
 
     /// Claims up to `limit` jobs of `kinds` for `worker`, oldest due first:
     /// queued jobs whose `run_at` has come, and running jobs whose lease
-    /// ran out before `now` (their worker is presumed dead). Each claim
-    /// counts an attempt, bumps the claim generation and leases the job
-    /// until `lease_until`. Two concurrent claims never return one job.
+    /// ran out by `now` (their worker is presumed dead) while they have
+    /// attempts left. Each claim counts an attempt, bumps the claim
+    /// generation and leases the job until `lease_until`. Two concurrent
+    /// claims never return one job.
+    ///
+    /// A job of `kinds` whose lease ran out on its last attempt is made
+    /// dead at `now` first, with [`LEASE_EXPIRED`] as its last error: a
+    /// job that kills its worker every time (out of memory) is not run
+    /// forever.
     ///
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be written.
@@ -266,7 +277,8 @@ pub trait JobQueue: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> Result<Renewal, PortError>;
 
-    /// Records a successful attempt: the job is done.
+    /// Records a successful attempt: the job is done, and its payload is
+    /// replaced by [`SPENT_PAYLOAD`].
     ///
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be written.
@@ -297,8 +309,17 @@ pub trait JobQueue: Send + Sync {
     /// One job as stored.
     ///
     /// # Errors
-    /// [`PortError::NotFound`] when there is no such job.
+    /// [`PortError::NotFound`] when there is no such job (also once it
+    /// was purged).
     async fn inspect(&self, id: JobId) -> Result<JobRecord, PortError>;
+
+    /// Deletes the done and dead jobs settled before `finished_before`
+    /// (retention); returns how many were deleted. Queued and running jobs
+    /// are never touched.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be written.
+    async fn purge(&self, finished_before: DateTime<Utc>) -> Result<u64, PortError>;
 }
 
 /// When a failed job is tried again: exponential backoff with jitter.

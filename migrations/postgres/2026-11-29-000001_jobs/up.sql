@@ -1,5 +1,6 @@
 -- The durable job queue. A job is queued, running (claimed under a lease),
--- done, or dead (failed for good, kept for inspection). due_at is when the
+-- done (its payload replaced by '{}': payloads may hold secrets), or dead
+-- (failed for good, kept with its payload for inspection). due_at is when the
 -- queue looks at a job next: a queued job's run_at, a running job's lease
 -- expiry; it is NULL once the job is done or dead. One claim query thus
 -- finds both runnable jobs and jobs whose worker died.
@@ -23,7 +24,8 @@ CREATE TABLE jobs (
     updated_at TIMESTAMP NOT NULL,
     finished_at TIMESTAMP,
     CONSTRAINT jobs_state_check CHECK (state IN ('queued', 'running', 'done', 'dead')),
-    CONSTRAINT jobs_due_check CHECK ((due_at IS NULL) = (state IN ('done', 'dead')))
+    CONSTRAINT jobs_due_check CHECK ((due_at IS NULL) = (state IN ('done', 'dead'))),
+    CONSTRAINT jobs_finished_check CHECK ((finished_at IS NULL) = (due_at IS NOT NULL))
 );
 
 -- The claim: due jobs, oldest due first (id breaks ties), read in index
@@ -36,3 +38,7 @@ CREATE UNIQUE INDEX jobs_dedupe_key_live ON jobs (dedupe_key)
 
 -- Releasing a stopping worker's jobs.
 CREATE INDEX jobs_worker_running_idx ON jobs (worker) WHERE state = 'running';
+
+-- Retention: settled jobs by when they were settled, for the purge of
+-- those settled before a time (finished_at < t matches the predicate).
+CREATE INDEX jobs_finished_idx ON jobs (finished_at) WHERE finished_at IS NOT NULL;

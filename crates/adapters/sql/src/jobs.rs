@@ -6,11 +6,15 @@
 //! each other's rows by instead of waiting for them or taking them twice.
 //! SQLite has one writer at a time: its write transaction (`BEGIN
 //! IMMEDIATE`, see `store.rs`) already keeps two claims apart.
+//!
+//! The same transaction first makes dead the jobs whose lease ran out on
+//! their last attempt, so that no claim ever hands them out again.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use nerutalk_domain::ids::JobId;
+use nerutalk_ports::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use nerutalk_ports::{
     ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
     PortError, Renewal, Settled, WorkerId,
@@ -176,6 +180,41 @@ fn find_or_insert(connection: &mut AnyConnection, job: &NewJob) -> QueryResult<E
     })
 }
 
+/// Makes dead the running jobs of `kinds` whose lease ran out by `now` on
+/// their last attempt, inside the caller's write transaction.
+fn bury_expired(
+    connection: &mut AnyConnection,
+    kinds: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let expired = jobs::table
+        .filter(jobs::due_at.le(now))
+        .filter(jobs::state.eq(RUNNING))
+        .filter(jobs::attempts.ge(jobs::max_attempts))
+        .filter(jobs::kind.eq_any(kinds))
+        .select(jobs::id);
+    // Locked and skipped like the pick below: a row another claimer holds
+    // is being buried by it, and one row-locking statement per claimer
+    // cannot deadlock against another.
+    let ids: Vec<DbUuid> = match connection {
+        AnyConnection::Postgresql(postgres) => expired.for_update().skip_locked().load(postgres)?,
+        AnyConnection::Sqlite(sqlite) => expired.load(sqlite)?,
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
+        .set((
+            jobs::state.eq(DEAD),
+            jobs::due_at.eq(None::<NaiveDateTime>),
+            jobs::finished_at.eq(now),
+            jobs::last_error.eq(LEASE_EXPIRED),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(connection)?;
+    Ok(())
+}
+
 /// Picks the due jobs and marks them claimed, inside the caller's write
 /// transaction.
 fn claim_due(
@@ -186,8 +225,13 @@ fn claim_due(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Vec<JobRow>> {
+    bury_expired(connection, kinds, now)?;
     let due = jobs::table
         .filter(jobs::due_at.le(now))
+        // A queued job always has an attempt left; a running one on its
+        // last attempt is left to `bury_expired` (it can only be here when
+        // another claimer holds it locked).
+        .filter(jobs::attempts.lt(jobs::max_attempts))
         .filter(jobs::kind.eq_any(kinds))
         .order((jobs::due_at.asc(), jobs::id.asc()))
         .limit(limit)
@@ -325,6 +369,7 @@ impl JobQueue for SqlJobQueue {
                 )
                 .set((
                     jobs::state.eq(DONE),
+                    jobs::payload.eq(SPENT_PAYLOAD),
                     jobs::due_at.eq(None::<NaiveDateTime>),
                     jobs::finished_at.eq(now),
                     jobs::updated_at.eq(now),
@@ -421,5 +466,19 @@ impl JobQueue for SqlJobQueue {
             })
             .await?;
         row.into_record().map_err(PortError::internal)
+    }
+
+    async fn purge(&self, finished_before: DateTime<Utc>) -> Result<u64, PortError> {
+        let before = finished_before.naive_utc();
+        let rows = self
+            .store
+            .run(move |connection| {
+                // `finished_at` is set exactly on done and dead jobs
+                // (`jobs_finished_check`); the comparison alone uses the
+                // partial index `jobs_finished_idx`.
+                diesel::delete(jobs::table.filter(jobs::finished_at.lt(before))).execute(connection)
+            })
+            .await?;
+        Ok(u64::try_from(rows).unwrap_or(u64::MAX))
     }
 }

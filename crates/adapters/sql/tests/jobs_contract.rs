@@ -45,4 +45,7 @@ clauses!(
     dead_after_last_attempt,
     dedupe_keys_hold_while_live,
     release_returns_held_jobs,
+    a_worker_that_dies_on_the_last_attempt_leaves_the_job_dead,
+    done_jobs_forget_their_payload,
+    purge_deletes_old_settled_jobs,
 );

@@ -9,8 +9,6 @@ use nerutalk_ports::{MailKind, MessageArg, OutgoingMail, Translator};
 
 use crate::messages;
 
-/// What the outbox and the logs call this mail.
-
 /// The parts of one verification mail that differ between mails.
 pub(super) struct VerificationMail<'a> {
     pub user: &'a User,

@@ -16,5 +16,7 @@ mod tests;
 
 pub use handler::{Job, JobError, JobHandler, JobOutcome};
 pub use mail::{DELIVER_MAIL, DeliverMail, QueuedMailer};
-pub use runner::{JobRunner, JobRunnerConfig, RunningJobs, StopReport};
+pub use runner::{
+    DEFAULT_PURGE_EVERY, DEFAULT_RETENTION, JobRunner, JobRunnerConfig, RunningJobs, StopReport,
+};
 pub use scheduler::JobScheduler;

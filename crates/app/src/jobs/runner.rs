@@ -1,10 +1,12 @@
 //! The job runner: claims due jobs for this node's handlers and runs them,
-//! a bounded number at a time, from `start` until `stop`.
+//! a bounded number at a time, from `start` until `stop`; and, on the same
+//! task, purges the settled jobs older than the retention now and then.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use nerutalk_ports::{ClaimedJob, JobKind, Lease, RetryPolicy, WorkerId, jobs::DEFAULT_LEASE};
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinError, JoinSet};
@@ -28,12 +30,25 @@ pub struct JobRunnerConfig {
     /// A claim's length, renewed while the job runs (`JOB_LEASE_SECONDS`).
     pub lease: Duration,
     pub retry: RetryPolicy,
+    /// How long done and dead jobs are kept before a purge deletes them.
+    pub retention: Duration,
+    /// How often this runner purges (also once when it starts). Every
+    /// node's runner does: a purge is idempotent, and one node is enough.
+    pub purge_every: Duration,
 }
+
+/// Settled jobs are kept a week by default: long enough to look into a
+/// dead job after a weekend.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// Purges run hourly by default.
+pub const DEFAULT_PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 impl JobRunnerConfig {
     /// Four jobs at a time, a poll every second, `lease` (at least a
-    /// second) and the default retry policy, under a worker name of this
-    /// process id and a random number.
+    /// second), the default retry policy, and settled jobs kept
+    /// [`DEFAULT_RETENTION`] and purged every [`DEFAULT_PURGE_EVERY`],
+    /// under a worker name of this process id and a random number.
     #[must_use]
     pub fn new(lease: Duration) -> Self {
         Self {
@@ -46,6 +61,8 @@ impl JobRunnerConfig {
             poll_interval: Duration::from_secs(1),
             lease: lease.max(Duration::from_secs(1)),
             retry: RetryPolicy::default(),
+            retention: DEFAULT_RETENTION,
+            purge_every: DEFAULT_PURGE_EVERY,
         }
     }
 }
@@ -123,6 +140,8 @@ impl JobRunner {
         let mut poll =
             tokio::time::interval(self.config.poll_interval.max(Duration::from_millis(10)));
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut purge = tokio::time::interval(self.config.purge_every.max(Duration::from_secs(1)));
+        purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let deadline = loop {
             let free = self
                 .config
@@ -139,6 +158,9 @@ impl JobRunner {
                     let deadline = changed.ok().and_then(|()| *stopping.borrow());
                     break deadline.unwrap_or_else(Instant::now);
                 }
+                // Before the busy branches, so that a steady stream of
+                // jobs cannot starve it; it is ready once an interval.
+                _ = purge.tick() => self.purge().await,
                 Some(joined) = running.tasks.join_next_with_id(), if !running.tasks.is_empty() => {
                     self.reap(&mut running, joined).await;
                 }
@@ -161,6 +183,25 @@ impl JobRunner {
             Ok(jobs) => jobs.into_iter().for_each(|job| self.spawn(running, job)),
             // The next poll asks again.
             Err(error) => tracing::warn!(error = %cause_chain(&error), "jobs not claimed"),
+        }
+    }
+
+    /// Deletes the jobs settled longer than the retention ago. Runs on the
+    /// runner's own task: one statement, rarely, and no task to stop.
+    async fn purge(&self) {
+        let now = self.attempts.clock.now();
+        let Some(before) = TimeDelta::from_std(self.config.retention)
+            .ok()
+            .and_then(|retention| now.checked_sub_signed(retention))
+        else {
+            // A retention reaching before the calendar keeps everything.
+            return;
+        };
+        match self.attempts.queue.purge(before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "settled jobs purged"),
+            // The next interval tries again.
+            Err(error) => tracing::warn!(error = %cause_chain(&error), "settled jobs not purged"),
         }
     }
 

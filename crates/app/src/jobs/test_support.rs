@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use nerutalk_domain::ids::JobId;
+use nerutalk_ports::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use nerutalk_ports::{
     ClaimedJob, Clock, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
     PortError, Renewal, Settled, WorkerId,
@@ -46,6 +47,12 @@ impl MemoryQueue {
     pub(super) fn record(&self, id: JobId) -> JobRecord {
         let jobs = self.jobs.lock().unwrap();
         jobs.iter().find(|(job, _)| job.id == id).unwrap().0.clone()
+    }
+
+    /// Whether the job is still stored (not purged).
+    pub(super) fn holds(&self, id: JobId) -> bool {
+        let jobs = self.jobs.lock().unwrap();
+        jobs.iter().any(|(job, _)| job.id == id)
     }
 
     /// Another node takes the running job over, as after an expired lease.
@@ -139,6 +146,15 @@ impl JobQueue for MemoryQueue {
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<ClaimedJob>, PortError> {
         let mut jobs = self.jobs.lock().unwrap();
+        for (job, _) in jobs.iter_mut() {
+            let expired =
+                matches!(job.state, JobState::Running { lease_until, .. } if lease_until <= now);
+            if expired && job.attempts >= job.max_attempts && kinds.contains(&job.kind) {
+                job.state = JobState::Dead { at: now };
+                job.last_error = Some(LEASE_EXPIRED.to_owned());
+                job.updated_at = now;
+            }
+        }
         let mut due: Vec<_> = jobs
             .iter_mut()
             .filter(|(job, _)| kinds.contains(&job.kind))
@@ -201,6 +217,7 @@ impl JobQueue for MemoryQueue {
     async fn complete(&self, lease: Lease, now: DateTime<Utc>) -> Result<Settled, PortError> {
         Ok(self.settle(lease, now, |job| {
             job.state = JobState::Done { at: now };
+            SPENT_PAYLOAD.clone_into(&mut job.payload);
             Settled::Done
         }))
     }
@@ -247,5 +264,15 @@ impl JobQueue for MemoryQueue {
             .find(|(job, _)| job.id == id)
             .map(|(job, _)| job.clone())
             .ok_or(PortError::NotFound)
+    }
+
+    async fn purge(&self, finished_before: DateTime<Utc>) -> Result<u64, PortError> {
+        let mut jobs = self.jobs.lock().unwrap();
+        let before = jobs.len();
+        jobs.retain(|(job, _)| match job.state {
+            JobState::Done { at } | JobState::Dead { at } => at >= finished_before,
+            JobState::Queued { .. } | JobState::Running { .. } => true,
+        });
+        Ok(u64::try_from(before - jobs.len()).unwrap())
     }
 }

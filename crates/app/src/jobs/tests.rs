@@ -102,6 +102,8 @@ fn config(concurrency: usize) -> JobRunnerConfig {
             base: Duration::from_secs(10),
             max: Duration::from_secs(600),
         },
+        retention: DEFAULT_RETENTION,
+        purge_every: DEFAULT_PURGE_EVERY,
     }
 }
 
@@ -355,6 +357,38 @@ async fn jobs_of_other_kinds_are_left_alone() {
     ));
 }
 
+const HOUR: u64 = 60 * 60;
+
+#[tokio::test(start_paused = true)]
+async fn the_runner_purges_settled_jobs_past_the_retention() {
+    let setup = setup();
+    let handler = TestHandler::new(Duration::ZERO, |_| JobOutcome::Done);
+    let running = JobRunner::new(&setup.scheduler, config(1))
+        .handle(handler.clone())
+        .start();
+    let old = enqueue(&setup).await;
+    until(|| is_done(&setup.queue.record(old).state)).await;
+    // Never claimed here: live jobs are kept however old.
+    let waiting = setup.scheduler.job(JobKind::new("test.other"), &1).unwrap();
+    let waiting = setup.scheduler.enqueue(waiting).await.unwrap().id;
+
+    tokio::time::sleep(Duration::from_secs(6 * 24 * HOUR)).await;
+    let recent = enqueue(&setup).await;
+    until(|| is_done(&setup.queue.record(recent).state)).await;
+    // The retention is 7 days, purged hourly: kept until the first purge
+    // after 7 days (at 169 h), gone by the one after.
+    tokio::time::sleep(Duration::from_secs(24 * HOUR - HOUR / 2)).await;
+    assert!(setup.queue.holds(old), "kept until the retention is over");
+    tokio::time::sleep(Duration::from_secs(2 * HOUR)).await;
+    assert!(!setup.queue.holds(old), "purged after the retention");
+    assert!(setup.queue.holds(recent));
+    assert!(matches!(
+        setup.queue.record(waiting).state,
+        JobState::Queued { .. }
+    ));
+    running.stop(in_secs(1)).await.unwrap();
+}
+
 #[test]
 fn payloads_parse_into_their_types() {
     #[derive(Debug, Deserialize, PartialEq)]
@@ -411,5 +445,8 @@ mod contract {
         dead_after_last_attempt,
         dedupe_keys_hold_while_live,
         release_returns_held_jobs,
+        a_worker_that_dies_on_the_last_attempt_leaves_the_job_dead,
+        done_jobs_forget_their_payload,
+        purge_deletes_old_settled_jobs,
     );
 }

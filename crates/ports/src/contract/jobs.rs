@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use nerutalk_domain::ids::JobId;
 
+use crate::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use crate::{
     ClaimedJob, Failure, JobKind, JobQueue, JobState, NewJob, PortError, Renewal, Settled, WorkerId,
 };
@@ -270,6 +271,135 @@ pub async fn dead_after_last_attempt(a: &dyn JobQueue, _b: &dyn JobQueue) {
         "kept"
     );
     assert!(matches!(state(a, hopeless).await, JobState::Dead { .. }));
+}
+
+/// A worker that dies on the last attempt leaves the job dead: once that
+/// lease runs out, the next claim makes the job dead with
+/// [`LEASE_EXPIRED`] instead of running it again, and still hands out the
+/// other due jobs. The dead worker's late outcome is not recorded.
+///
+/// # Panics
+/// When the queue breaks the contract.
+pub async fn a_worker_that_dies_on_the_last_attempt_leaves_the_job_dead(
+    a: &dyn JobQueue,
+    b: &dyn JobQueue,
+) {
+    let now = start();
+    let (worker_a, worker_b) = (WorkerId::new("worker-a"), WorkerId::new("worker-b"));
+    let doomed = enqueue(a, job(MAIL, now, now).max_attempts(2)).await;
+    let first = claim(a, &worker_a, 1, now).await.remove(0);
+    assert_eq!((first.lease.job_id, first.attempt), (doomed, 1));
+    // worker-a dies; its lease runs out and worker-b takes the last attempt.
+    let second = claim(b, &worker_b, 1, at(now, LEASE)).await.remove(0);
+    assert_eq!((second.lease.job_id, second.attempt), (doomed, 2));
+    // worker-b dies too. Meanwhile another job has come due.
+    let healthy = enqueue(a, job(PUSH, at(now, 2 * LEASE), now)).await;
+    let expired = at(now, 2 * LEASE);
+    let claimed = claim(a, &worker_a, 10, expired).await;
+    let ids: Vec<JobId> = claimed.iter().map(|job| job.lease.job_id).collect();
+    assert_eq!(ids, vec![healthy], "the doomed job is not claimed again");
+    let settled = a.complete(claimed[0].lease, expired).await;
+    assert_eq!(ok(settled, "complete"), Settled::Done);
+
+    let record = ok(a.inspect(doomed).await, "inspect");
+    assert_eq!(record.state, JobState::Dead { at: expired });
+    assert_eq!(record.attempts, 2);
+    assert_eq!(record.last_error.as_deref(), Some(LEASE_EXPIRED));
+    assert_ne!(
+        record.payload, SPENT_PAYLOAD,
+        "a dead job keeps its payload"
+    );
+    assert!(claim(b, &worker_b, 10, at(now, 100_000)).await.is_empty());
+    assert_eq!(
+        ok(b.complete(second.lease, at(now, 100_000)).await, "complete"),
+        Settled::LeaseLost,
+        "a late outcome of the dead worker is not recorded"
+    );
+    assert!(matches!(state(a, doomed).await, JobState::Dead { .. }));
+}
+
+/// A done job's payload is gone on inspect (it may have held a secret);
+/// a dead job keeps its payload for inspection.
+///
+/// # Panics
+/// When the queue breaks the contract.
+pub async fn done_jobs_forget_their_payload(a: &dyn JobQueue, b: &dyn JobQueue) {
+    let now = start();
+    let worker = WorkerId::new("worker-a");
+    let done = enqueue(a, job(MAIL, now, now)).await;
+    let claimed = claim(a, &worker, 1, now).await.remove(0);
+    assert_eq!(claimed.payload, r#"{"to":"ada@example.com"}"#);
+    assert_eq!(
+        ok(a.complete(claimed.lease, at(now, 1)).await, "complete"),
+        Settled::Done
+    );
+    let record = ok(b.inspect(done).await, "inspect");
+    assert_eq!(record.state, JobState::Done { at: at(now, 1) });
+    assert_eq!(record.payload, SPENT_PAYLOAD);
+
+    let dead = enqueue(a, job(MAIL, at(now, 2), now)).await;
+    let claimed = claim(a, &worker, 1, at(now, 2)).await.remove(0);
+    let failed = a
+        .fail(
+            claimed.lease,
+            Failure::Permanent,
+            "mail.rejected".to_owned(),
+            at(now, 3),
+        )
+        .await;
+    assert_eq!(ok(failed, "fail"), Settled::Dead);
+    let record = ok(b.inspect(dead).await, "inspect");
+    assert_eq!(record.payload, r#"{"to":"ada@example.com"}"#);
+}
+
+/// `purge` deletes the done and dead jobs settled before the time it is
+/// given, and nothing else: not a job settled at that time or later, not a
+/// queued or running job however old.
+///
+/// # Panics
+/// When the queue breaks the contract.
+pub async fn purge_deletes_old_settled_jobs(a: &dyn JobQueue, b: &dyn JobQueue) {
+    let now = start();
+    let worker = WorkerId::new("worker-a");
+    let old_done = enqueue(a, job(MAIL, now, now)).await;
+    let old_dead = enqueue(a, job(PUSH, now, now)).await;
+    let claimed = claim(a, &worker, 2, now).await;
+    assert_eq!(claimed.len(), 2);
+    for job in claimed {
+        let settled = if job.lease.job_id == old_done {
+            ok(a.complete(job.lease, at(now, 10)).await, "complete")
+        } else {
+            let failed = a.fail(
+                job.lease,
+                Failure::Permanent,
+                "push.invalid".to_owned(),
+                at(now, 10),
+            );
+            ok(failed.await, "fail")
+        };
+        assert_ne!(settled, Settled::LeaseLost);
+    }
+    let on_time = enqueue(a, job(MAIL, at(now, 20), now)).await;
+    let claimed = claim(a, &worker, 1, at(now, 20)).await.remove(0);
+    ok(a.complete(claimed.lease, at(now, 50)).await, "complete");
+    let running = enqueue(a, job(MAIL, at(now, 30), now)).await;
+    assert_eq!(claim(a, &worker, 1, at(now, 30)).await.len(), 1);
+    let queued = enqueue(a, job(MAIL, at(now, 1_000), now)).await;
+
+    assert_eq!(ok(b.purge(at(now, 50)).await, "purge"), 2);
+    for gone in [old_done, old_dead] {
+        assert!(
+            matches!(a.inspect(gone).await, Err(PortError::NotFound)),
+            "purged"
+        );
+    }
+    assert!(matches!(state(a, on_time).await, JobState::Done { .. }));
+    assert!(matches!(state(a, running).await, JobState::Running { .. }));
+    assert!(matches!(state(a, queued).await, JobState::Queued { .. }));
+    assert_eq!(ok(a.purge(at(now, 50)).await, "purge"), 0, "nothing left");
+    assert_eq!(ok(a.purge(at(now, 100_000)).await, "purge"), 1);
+    assert!(matches!(state(a, running).await, JobState::Running { .. }));
+    assert!(matches!(state(a, queued).await, JobState::Queued { .. }));
 }
 
 /// While a job with a dedupe key is queued or running, enqueueing the key
