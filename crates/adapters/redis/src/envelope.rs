@@ -4,7 +4,9 @@
 //! that receives an event it cannot read (a capability it does not have yet,
 //! or an envelope of a later version) skips that one event, counts it, and
 //! goes on with the rest; a new node reads everything an old one sends,
-//! because variants and fields are only ever added.
+//! because variants and fields are only ever added, and an added field is
+//! an `Option` or carries `#[serde(default)]`. The encodings are pinned by
+//! a test below, so that a rename cannot slip through.
 
 use nerutalk_domain::event::LiveEvent;
 use serde::{Deserialize, Serialize};
@@ -75,8 +77,9 @@ pub(crate) fn open(payload: &[u8]) -> Received {
 
 #[cfg(test)]
 mod tests {
-    use nerutalk_domain::event::{ChatEvent, PresenceChange};
-    use nerutalk_domain::{ChatId, UserId};
+    use nerutalk_domain::chat::{Message, MessageKind};
+    use nerutalk_domain::event::{ChatEvent, PresenceChange, RevokedSessions};
+    use nerutalk_domain::{ChatId, MessageId, SessionId, UserId};
 
     use super::*;
 
@@ -123,6 +126,58 @@ mod tests {
         ));
         assert_eq!(open(b"not json"), Received::Unreadable);
     }
+
+    /// The bus's format, pinned: nodes of two versions read each other's
+    /// envelopes during a rolling update, so a renamed field or variant in
+    /// the domain's events is a breaking change to the bus. If this test
+    /// fails, keep the old names (`#[serde(rename)]`) or add a new field
+    /// with `#[serde(default)]`, never change one in place.
+    #[test]
+    fn the_envelope_of_each_kind_of_event_is_stable() {
+        let user: UserId = "01900000-0000-7000-8000-000000000001".parse().unwrap();
+        let chat: ChatId = "01900000-0000-7000-8000-000000000002".parse().unwrap();
+        let message: MessageId = "01900000-0000-7000-8000-000000000003".parse().unwrap();
+        let session: SessionId = "01900000-0000-7000-8000-000000000004".parse().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-29T01:02:03.456789Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let events = [
+            LiveEvent::Chat(ChatEvent::NewMessage(Message {
+                id: message,
+                chat_id: chat,
+                seq: 7,
+                sender_id: user,
+                kind: MessageKind::Text,
+                text: Some("hi".to_owned()),
+                media_url: None,
+                reply_to: None,
+                client_message_id: Some("c1".to_owned()),
+                created_at: at,
+                edited_at: None,
+                deleted_at: None,
+            })),
+            LiveEvent::Chat(ChatEvent::MessageRead {
+                chat_id: chat,
+                user_id: user,
+                seq: 7,
+            }),
+            LiveEvent::Presence(PresenceChange {
+                user_id: user,
+                online: false,
+                last_seen: Some(at),
+            }),
+            LiveEvent::SessionsRevoked(RevokedSessions::AllExcept(Some(session))),
+        ];
+        let sealed: Vec<String> = events.iter().map(|event| seal(event).unwrap()).collect();
+        assert_eq!(sealed, GOLDEN);
+    }
+
+    const GOLDEN: [&str; 4] = [
+        r#"{"v":1,"event":{"type":"chat","data":{"type":"new_message","data":{"id":"01900000-0000-7000-8000-000000000003","chat_id":"01900000-0000-7000-8000-000000000002","seq":7,"sender_id":"01900000-0000-7000-8000-000000000001","kind":"text","text":"hi","media_url":null,"reply_to":null,"client_message_id":"c1","created_at":"2026-11-29T01:02:03.456789Z","edited_at":null,"deleted_at":null}}}}"#,
+        r#"{"v":1,"event":{"type":"chat","data":{"type":"message_read","data":{"chat_id":"01900000-0000-7000-8000-000000000002","user_id":"01900000-0000-7000-8000-000000000001","seq":7}}}}"#,
+        r#"{"v":1,"event":{"type":"presence","data":{"user_id":"01900000-0000-7000-8000-000000000001","online":false,"last_seen":"2026-11-29T01:02:03.456789Z"}}}"#,
+        r#"{"v":1,"event":{"type":"sessions_revoked","data":{"all_except":"01900000-0000-7000-8000-000000000004"}}}"#,
+    ];
 
     #[test]
     fn fields_added_by_a_newer_node_are_ignored() {

@@ -156,6 +156,11 @@ impl RedisEventBus {
         if !matches!(joined, Ok(0)) {
             tracing::error!("a Redis subscriber thread did not end cleanly");
         }
+        let skipped = self.events_skipped();
+        if skipped > 0 {
+            // Events from a newer node during a rolling update, or corrupt ones.
+            tracing::warn!(skipped, "events on the bus this node could not read");
+        }
     }
 
     /// How many events from the bus this node skipped because it could not
