@@ -105,7 +105,14 @@ async fn is_verified(app: &TestApp, login: &str) -> bool {
 async fn with_smtp_the_mail_arrives_in_the_recipients_language_and_its_link_verifies() {
     let log = Log::captured();
     let smtp = TestSmtpServer::from_env();
+    // With SMTP, the public address is required: the server's own, here.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap()
+        .port();
     let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        settings.port = port;
+        settings.public_url = Some(format!("http://localhost:{port}"));
         settings.smtp_url = Some(secrecy::SecretString::from(smtp.url().to_owned()));
         settings.mail_from = Some("NeruTalk <no-reply@nerutalk.test>".to_owned());
     })
