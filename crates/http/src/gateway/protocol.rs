@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::chat::ChatFrame;
 use crate::dto::chat::{ChatDto, MessageDto, ReadMarker};
 use crate::dto::chat_frames::{
     ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted, MessageRead,
@@ -29,7 +30,7 @@ pub(crate) enum ClientFrame {
     Ping(
         #[expect(
             dead_code,
-            reason = "read only to accept any data, which carries nothing"
+            reason = "read only to accept an object or null, which carries nothing"
         )]
         Option<Empty>,
     ),
@@ -52,10 +53,29 @@ pub(crate) enum ClientFrame {
     Resume(ResumeFrame),
 }
 
+/// A client frame by who answers it: the socket itself, or a capability.
+/// The wire's `type` is one flat list, and so is [`ClientFrame`] (serde
+/// cannot group tags); the grouping is made here, once.
+#[derive(Debug)]
+pub(crate) enum Routed {
+    Ping,
+    Resume(ResumeFrame),
+    Chat(ChatFrame),
+}
+
 impl ClientFrame {
-    /// Whether the frame's `ack` must reach the socket before its event.
-    pub(crate) const fn is_send(&self) -> bool {
-        matches!(self, Self::SendMessage(_))
+    pub(crate) fn route(self) -> Routed {
+        match self {
+            Self::Ping(_) => Routed::Ping,
+            Self::Resume(resume) => Routed::Resume(resume),
+            Self::SendMessage(frame) => Routed::Chat(ChatFrame::SendMessage(frame)),
+            Self::EditMessage(frame) => Routed::Chat(ChatFrame::EditMessage(frame)),
+            Self::DeleteMessage(frame) => Routed::Chat(ChatFrame::DeleteMessage(frame)),
+            Self::MessageRead(frame) => Routed::Chat(ChatFrame::MessageRead(frame)),
+            Self::TypingIndicator(frame) => Routed::Chat(ChatFrame::TypingIndicator(frame)),
+            Self::JoinChat(frame) => Routed::Chat(ChatFrame::JoinChat(frame)),
+            Self::LeaveChat(frame) => Routed::Chat(ChatFrame::LeaveChat(frame)),
+        }
     }
 }
 
