@@ -210,11 +210,14 @@ mod tests {
     }
 
     #[test]
-    fn ping_needs_no_data() {
+    fn ping_takes_any_data_or_none() {
         for text in [
             r#"{"type": "ping"}"#,
             r#"{"type": "ping", "data": null}"#,
             r#"{"type": "ping", "data": {}, "id": 3}"#,
+            r#"{"type": "ping", "data": "anything"}"#,
+            r#"{"type": "ping", "data": [1, {"a": null}]}"#,
+            r#"{"data": 5, "type": "ping"}"#,
         ] {
             assert!(
                 matches!(parse(text).frame, Ok(ClientFrame::Ping(_))),

@@ -17,7 +17,9 @@ use crate::dto::chat_frames::{
     MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck, Typing,
     TypingAck, TypingFrame,
 };
-use crate::dto::session::{Empty, ErrorData, Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame};
+use crate::dto::session::{
+    AnyData, ErrorData, Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame,
+};
 use crate::envelope::{error_args, error_details_of};
 use crate::error::ApiError;
 
@@ -26,13 +28,14 @@ use crate::error::ApiError;
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub(crate) enum ClientFrame {
     /// Application-level ping, for clients that cannot see WebSocket control
-    /// frames; answered with `pong`.
+    /// frames; answered with `pong`. `data` carries nothing: it may be left
+    /// out or be any JSON value, as the original service allowed.
     Ping(
         #[expect(
             dead_code,
-            reason = "read only to accept an object or null, which carries nothing"
+            reason = "read only to accept any data, which carries nothing"
         )]
-        Option<Empty>,
+        Option<AnyData>,
     ),
     /// Send a message; answered with an `ack` carrying it (`SentAck`).
     SendMessage(SendMessageFrame),
