@@ -14,7 +14,7 @@ use strum::IntoEnumIterator;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, SchemaType, Type};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, RequestError};
 use crate::notice::Notice;
 
 /// A successful reply.
@@ -200,7 +200,10 @@ pub(crate) fn error_details_of(error: &ApiError) -> Option<Map<String, Value>> {
                 }
             }
         }
-        ApiError::Request { reason, .. } => {
+        ApiError::Request { kind, reason } => {
+            if let RequestError::MalformedField { field } = kind {
+                details.insert("field".into(), json!(field));
+            }
             details.insert("reason".into(), json!(reason));
         }
     }

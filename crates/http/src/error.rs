@@ -13,7 +13,7 @@ use strum::EnumIter;
 pub(crate) const RETRY_AFTER_SECONDS: u32 = 2;
 
 /// A request actix could not hand to a handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter)]
+#[derive(Debug, Clone, PartialEq, Eq, EnumIter)]
 pub enum RequestError {
     MalformedJson,
     InvalidQuery,
@@ -29,11 +29,16 @@ pub enum RequestError {
     MalformedFrame,
     /// A WebSocket frame of a type the gateway does not know.
     UnknownFrame,
+    /// A WebSocket frame whose `data` lacks a field or has one of the wrong
+    /// type; `field` is its dotted path inside `data` (`chats.<uuid>`).
+    MalformedField {
+        field: String,
+    },
 }
 
 impl RequestError {
     #[must_use]
-    pub const fn code(self) -> &'static str {
+    pub const fn code(&self) -> &'static str {
         match self {
             Self::MalformedJson => "request.malformed_json",
             Self::InvalidQuery => "request.invalid_query",
@@ -42,29 +47,42 @@ impl RequestError {
             Self::PayloadTooLarge { .. } => "request.payload_too_large",
             Self::RouteNotFound => "request.route_not_found",
             Self::MethodNotAllowed => "request.method_not_allowed",
-            Self::MalformedFrame => "ws.malformed_frame",
+            Self::MalformedFrame | Self::MalformedField { .. } => "ws.malformed_frame",
             Self::UnknownFrame => "ws.unknown_frame",
+        }
+    }
+
+    /// The Fluent id of the localized message: the code's, except for a
+    /// malformed field, which shares its code with any malformed frame but
+    /// names the field.
+    #[must_use]
+    pub fn message_id(&self) -> String {
+        match self {
+            Self::MalformedField { .. } => "error-ws-malformed-field".to_owned(),
+            _ => message_id_for_code(self.code()),
         }
     }
 
     /// Arguments of the localized message.
     #[must_use]
-    pub fn message_args(self) -> Vec<(&'static str, MessageArg)> {
+    pub fn message_args(&self) -> Vec<(&'static str, MessageArg)> {
         match self {
             Self::PayloadTooLarge { limit } => vec![(
                 "limit",
-                MessageArg::Number(i64::try_from(limit).unwrap_or(i64::MAX)),
+                MessageArg::Number(i64::try_from(*limit).unwrap_or(i64::MAX)),
             )],
+            Self::MalformedField { field } => vec![("field", MessageArg::Text(field.clone()))],
             _ => Vec::new(),
         }
     }
 
-    const fn status(self) -> StatusCode {
+    const fn status(&self) -> StatusCode {
         match self {
             Self::MalformedJson
             | Self::InvalidQuery
             | Self::InvalidPath
             | Self::MalformedFrame
+            | Self::MalformedField { .. }
             | Self::UnknownFrame => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -104,7 +122,10 @@ impl ApiError {
 
     #[must_use]
     pub fn message_id(&self) -> String {
-        message_id_for_code(self.code())
+        match self {
+            Self::App(_) => message_id_for_code(self.code()),
+            Self::Request { kind, .. } => kind.message_id(),
+        }
     }
 }
 

@@ -24,13 +24,11 @@ fn ids_used_in_code() -> BTreeSet<String> {
     let app_texts = nerutalk_app::messages::ALL
         .iter()
         .map(|id| (*id).to_owned());
-    let frames = [nerutalk_http::gateway::inbound::MALFORMED_FIELD_MESSAGE.to_owned()];
     errors
         .chain(requests)
         .chain(notices)
         .chain(closes)
         .chain(app_texts)
-        .chain(frames)
         .collect()
 }
 

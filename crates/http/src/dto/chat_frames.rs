@@ -1,94 +1,226 @@
 //! The chat capability's WebSocket payloads: what a client's chat frames
 //! carry, and the events and answers the server sends about chats. The
 //! message and the chat inside them are REST's [`MessageDto`] and
-//! [`ChatDto`]; a request frame takes the fields of its REST body plus the
-//! ids REST reads from the path, under the same names and aliases.
+//! [`ChatDto`]; a request frame is its REST body, read by the body's own
+//! type (one list of aliases, one conversion), plus the ids REST reads from
+//! the path.
 
-use nerutalk_app::chat::Outgoing;
-use nerutalk_domain::MessageId;
-use nerutalk_domain::chat::MessageKind;
+use std::fmt;
+use std::marker::PhantomData;
+
 use nerutalk_domain::event::ParticipantRole;
-use serde::{Deserialize, Serialize};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeSeed, Error as _, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::{Ref, RefOr, Schema};
+use utoipa::openapi::{KnownFormat, Ref, RefOr, Schema, SchemaFormat};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::chat::{MessageDto, SendMessageRequest, integral, text_kind};
+use super::chat::{EditMessageRequest, MarkReadRequest, MessageDto, SendMessageRequest};
 use crate::openapi::field;
 
 /// `send_message`: `POST /api/v1/chats/{chat_id}/messages`'s body, plus
-/// `chat_id`, with the same aliases (`content`, `message_type`).
-#[derive(Debug, Deserialize)]
+/// `chat_id`.
+#[derive(Debug)]
 pub(crate) struct SendMessageFrame {
     pub chat_id: Uuid,
-    #[serde(default = "text_kind", alias = "message_type")]
-    pub kind: MessageKind,
-    #[serde(alias = "content")]
-    pub text: Option<String>,
-    pub media_url: Option<String>,
-    pub reply_to: Option<Uuid>,
-    pub client_message_id: Option<String>,
+    pub body: SendMessageRequest,
 }
 
-impl From<SendMessageFrame> for Outgoing {
-    fn from(frame: SendMessageFrame) -> Self {
-        Self {
-            kind: frame.kind,
-            text: frame.text,
-            media_url: frame.media_url,
-            reply_to: frame.reply_to.map(MessageId::from_uuid),
-            client_message_id: frame.client_message_id,
-        }
+/// `edit_message`: `PUT /api/v1/chats/{chat_id}/messages/{message_id}`'s
+/// body, plus both ids.
+#[derive(Debug)]
+pub(crate) struct EditMessageFrame {
+    pub chat_id: Uuid,
+    pub message_id: Uuid,
+    pub body: EditMessageRequest,
+}
+
+/// `message_read`: `POST /api/v1/chats/{chat_id}/messages/mark-read`'s body, plus `chat_id`.
+#[derive(Debug)]
+pub(crate) struct MarkReadFrame {
+    pub chat_id: Uuid,
+    pub body: MarkReadRequest,
+}
+
+impl<'de> Deserialize<'de> for SendMessageFrame {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ([chat_id], body) = with_ids(deserializer, ["chat_id"])?;
+        Ok(Self { chat_id, body })
     }
 }
 
-/// REST's request schema with the chat beside it: one description of a
-/// message to send, whichever way it travels.
+impl<'de> Deserialize<'de> for EditMessageFrame {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ([chat_id, message_id], body) = with_ids(deserializer, ["chat_id", "message_id"])?;
+        Ok(Self {
+            chat_id,
+            message_id,
+            body,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MarkReadFrame {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ([chat_id], body) = with_ids(deserializer, ["chat_id"])?;
+        Ok(Self { chat_id, body })
+    }
+}
+
+/// Reads a frame's `data` as the ids REST takes from the path and, from
+/// every other field, REST's body `B` with its own aliases and rules. Not
+/// `#[serde(flatten)]`: that reads the body again from a buffer, and an
+/// error then loses the name of the field at fault; here every field is
+/// read straight from the frame, so its error keeps its path.
+fn with_ids<'de, D, B, const N: usize>(
+    deserializer: D,
+    names: [&'static str; N],
+) -> Result<([Uuid; N], B), D::Error>
+where
+    D: Deserializer<'de>,
+    B: Deserialize<'de>,
+{
+    deserializer.deserialize_map(WithIds {
+        names,
+        body: PhantomData,
+    })
+}
+
+struct WithIds<B, const N: usize> {
+    names: [&'static str; N],
+    body: PhantomData<B>,
+}
+
+impl<'de, B: Deserialize<'de>, const N: usize> Visitor<'de> for WithIds<B, N> {
+    type Value = ([Uuid; N], B);
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let mut rest = Rest {
+            map,
+            names: self.names,
+            ids: [None; N],
+        };
+        let body = B::deserialize(MapAccessDeserializer::new(&mut rest))?;
+        let mut ids = [Uuid::nil(); N];
+        for ((id, found), name) in ids.iter_mut().zip(rest.ids).zip(self.names) {
+            *id = found.ok_or_else(|| A::Error::missing_field(name))?;
+        }
+        Ok((ids, body))
+    }
+}
+
+/// The fields of `data` but the ids, which it keeps aside as it meets them.
+struct Rest<A, const N: usize> {
+    map: A,
+    names: [&'static str; N],
+    ids: [Option<Uuid>; N],
+}
+
+impl<'de, A: MapAccess<'de>, const N: usize> MapAccess<'de> for Rest<A, N> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.map.next_key::<String>()? {
+            let Some(index) = self.names.iter().position(|name| *name == key) else {
+                return seed
+                    .deserialize(IntoDeserializer::<A::Error>::into_deserializer(key))
+                    .map(Some);
+            };
+            if self.ids[index].is_some() {
+                return Err(A::Error::duplicate_field(self.names[index]));
+            }
+            self.ids[index] = Some(self.map.next_value()?);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// REST's request schema `B` with the ids beside it: one description of the
+/// request, whichever way it travels.
+fn ids_and_body<B: ToSchema>(ids: &[(&str, &str)], description: &str) -> RefOr<Schema> {
+    let mut object = ObjectBuilder::new();
+    for (name, meaning) in ids {
+        object = object.property(*name, uuid(meaning)).required(*name);
+    }
+    AllOfBuilder::new()
+        .item(object)
+        .item(Ref::from_schema_name(B::name()))
+        .description(Some(description))
+        .into()
+}
+
+/// The schemas a frame's schema refers to: REST's request and what it uses.
+fn body_schemas<B: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+    schemas.push((B::name().into(), B::schema()));
+    B::schemas(schemas);
+}
+
 impl PartialSchema for SendMessageFrame {
     fn schema() -> RefOr<Schema> {
-        let chat = ObjectBuilder::new()
-            .property("chat_id", uuid("The chat."))
-            .required("chat_id");
-        AllOfBuilder::new()
-            .item(chat)
-            .item(Ref::from_schema_name(SendMessageRequest::name()))
-            .description(Some(
-                "A message to send: the body of `POST /api/v1/chats/{chat_id}/messages` and \
-                 the chat.",
-            ))
-            .into()
+        ids_and_body::<SendMessageRequest>(
+            &[("chat_id", "The chat.")],
+            "A message to send: the body of `POST /api/v1/chats/{chat_id}/messages` and the \
+             chat.",
+        )
     }
 }
 
 impl ToSchema for SendMessageFrame {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((
-            SendMessageRequest::name().into(),
-            SendMessageRequest::schema(),
-        ));
-        SendMessageRequest::schemas(schemas);
+        body_schemas::<SendMessageRequest>(schemas);
+    }
+}
+
+impl PartialSchema for EditMessageFrame {
+    fn schema() -> RefOr<Schema> {
+        ids_and_body::<EditMessageRequest>(
+            &[("chat_id", "The chat."), ("message_id", "Your message.")],
+            "The new text of your own message: the body of \
+             `PUT /api/v1/chats/{chat_id}/messages/{message_id}` and both ids.",
+        )
+    }
+}
+
+impl ToSchema for EditMessageFrame {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        body_schemas::<EditMessageRequest>(schemas);
+    }
+}
+
+impl PartialSchema for MarkReadFrame {
+    fn schema() -> RefOr<Schema> {
+        ids_and_body::<MarkReadRequest>(
+            &[("chat_id", "The chat.")],
+            "A read marker: the body of `POST /api/v1/chats/{chat_id}/messages/mark-read` and the chat.",
+        )
+    }
+}
+
+impl ToSchema for MarkReadFrame {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        body_schemas::<MarkReadRequest>(schemas);
     }
 }
 
 fn uuid(description: &str) -> utoipa::openapi::Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::new(Type::String))
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Uuid,
-        )))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
         .description(Some(description))
         .build()
-}
-
-/// `edit_message`: the new text of your own message (`content` accepted).
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct EditMessageFrame {
-    pub chat_id: Uuid,
-    pub message_id: Uuid,
-    #[serde(alias = "content")]
-    #[schema(schema_with = field::message_text)]
-    pub text: String,
 }
 
 /// `delete_message`: a message to delete.
@@ -96,14 +228,6 @@ pub(crate) struct EditMessageFrame {
 pub(crate) struct MessageRefFrame {
     pub chat_id: Uuid,
     pub message_id: Uuid,
-}
-
-/// `message_read`: everything up to and including `seq` is read.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct MarkReadFrame {
-    pub chat_id: Uuid,
-    #[serde(deserialize_with = "integral")]
-    pub seq: i64,
 }
 
 /// `typing_indicator`: start (or renew) or stop typing in a chat.

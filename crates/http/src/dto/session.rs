@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::envelope::timestamp;
@@ -27,10 +30,21 @@ pub(crate) struct Greeting {
     pub max_frame_bytes: u64,
 }
 
-/// A frame that needs no data (`ping`): `data` may be left out, `null`, or
-/// any object.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct Empty {}
+/// `ping`'s `data`: any JSON value, read and dropped; it carries nothing.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct AnyData(IgnoredAny);
+
+impl PartialSchema for AnyData {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some("Any JSON value, or none; it is not read."))
+            .into()
+    }
+}
+
+impl ToSchema for AnyData {}
 
 /// `pong`: the server's clock when it answered.
 #[derive(Debug, Serialize, ToSchema)]

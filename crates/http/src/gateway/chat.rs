@@ -28,18 +28,47 @@ pub(crate) enum Effect {
 /// A handler's answer: the frame to send back and what it changed.
 pub(crate) type Answer = Result<(ServerFrame, Effect), ApiError>;
 
+/// The frames the chat capability answers; the socket answers its own
+/// (`ping`, `resume`) and hands these over.
+#[derive(Debug)]
+pub(crate) enum ChatFrame {
+    SendMessage(SendMessageFrame),
+    EditMessage(EditMessageFrame),
+    DeleteMessage(MessageRefFrame),
+    MessageRead(MarkReadFrame),
+    TypingIndicator(TypingFrame),
+    JoinChat(ChatRef),
+    LeaveChat(ChatRef),
+}
+
+impl ChatFrame {
+    /// Whether the frame's `ack` must reach the socket before its event.
+    pub(crate) const fn is_send(&self) -> bool {
+        matches!(self, Self::SendMessage(_))
+    }
+}
+
+/// Hands a chat frame to its handler.
+pub(crate) async fn dispatch(chat: &ChatService, me: UserId, frame: ChatFrame) -> Answer {
+    match frame {
+        ChatFrame::SendMessage(frame) => send_message(chat, me, frame).await,
+        ChatFrame::EditMessage(frame) => edit_message(chat, me, frame).await,
+        ChatFrame::DeleteMessage(frame) => delete_message(chat, me, frame).await,
+        ChatFrame::MessageRead(frame) => mark_read(chat, me, frame).await,
+        ChatFrame::TypingIndicator(frame) => typing(chat, me, frame).await,
+        ChatFrame::JoinChat(frame) => join(chat, me, frame).await,
+        ChatFrame::LeaveChat(frame) => leave(frame),
+    }
+}
+
 fn ack(ack: Ack) -> Answer {
     Ok((ServerFrame::Ack(ack), Effect::Nothing))
 }
 
-pub(crate) async fn send_message(
-    chat: &ChatService,
-    me: UserId,
-    frame: SendMessageFrame,
-) -> Answer {
+async fn send_message(chat: &ChatService, me: UserId, frame: SendMessageFrame) -> Answer {
     let chat_id = ChatId::from_uuid(frame.chat_id);
     let appended = chat
-        .send_message(me, chat_id, Outgoing::from(frame))
+        .send_message(me, chat_id, Outgoing::from(frame.body))
         .await?;
     let sent = Ack::Sent(SentAck {
         message: appended.message.into(),
@@ -48,17 +77,13 @@ pub(crate) async fn send_message(
     Ok((ServerFrame::Ack(sent), Effect::MessageSent(chat_id)))
 }
 
-pub(crate) async fn edit_message(
-    chat: &ChatService,
-    me: UserId,
-    frame: EditMessageFrame,
-) -> Answer {
+async fn edit_message(chat: &ChatService, me: UserId, frame: EditMessageFrame) -> Answer {
     let message = chat
         .edit_message(
             me,
             ChatId::from_uuid(frame.chat_id),
             MessageId::from_uuid(frame.message_id),
-            &frame.text,
+            &frame.body.text,
         )
         .await?;
     ack(Ack::Message(MessageAck {
@@ -66,11 +91,7 @@ pub(crate) async fn edit_message(
     }))
 }
 
-pub(crate) async fn delete_message(
-    chat: &ChatService,
-    me: UserId,
-    frame: MessageRefFrame,
-) -> Answer {
+async fn delete_message(chat: &ChatService, me: UserId, frame: MessageRefFrame) -> Answer {
     let message = chat
         .delete_message(
             me,
@@ -83,9 +104,9 @@ pub(crate) async fn delete_message(
     }))
 }
 
-pub(crate) async fn mark_read(chat: &ChatService, me: UserId, frame: MarkReadFrame) -> Answer {
+async fn mark_read(chat: &ChatService, me: UserId, frame: MarkReadFrame) -> Answer {
     let seq = chat
-        .mark_read(me, ChatId::from_uuid(frame.chat_id), frame.seq)
+        .mark_read(me, ChatId::from_uuid(frame.chat_id), frame.body.seq)
         .await?;
     ack(Ack::Read(ReadMarker {
         chat_id: frame.chat_id,
@@ -93,7 +114,7 @@ pub(crate) async fn mark_read(chat: &ChatService, me: UserId, frame: MarkReadFra
     }))
 }
 
-pub(crate) async fn typing(chat: &ChatService, me: UserId, frame: TypingFrame) -> Answer {
+async fn typing(chat: &ChatService, me: UserId, frame: TypingFrame) -> Answer {
     let chat_id = ChatId::from_uuid(frame.chat_id);
     chat.typing(me, chat_id, frame.is_typing).await?;
     let typing = Ack::Typing(TypingAck {
@@ -106,7 +127,7 @@ pub(crate) async fn typing(chat: &ChatService, me: UserId, frame: TypingFrame) -
     ))
 }
 
-pub(crate) async fn join(chat: &ChatService, me: UserId, frame: ChatRef) -> Answer {
+async fn join(chat: &ChatService, me: UserId, frame: ChatRef) -> Answer {
     let view = chat.get_chat(me, ChatId::from_uuid(frame.chat_id)).await?;
     let joined = ChatJoined {
         chat_id: frame.chat_id,
@@ -117,7 +138,7 @@ pub(crate) async fn join(chat: &ChatService, me: UserId, frame: ChatRef) -> Answ
 }
 
 /// `leave_chat` changes nothing: a socket hears every chat its user is in.
-pub(crate) fn leave(frame: ChatRef) -> Answer {
+fn leave(frame: ChatRef) -> Answer {
     Ok((ServerFrame::ChatLeft(frame), Effect::Nothing))
 }
 

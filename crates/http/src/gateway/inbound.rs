@@ -1,17 +1,11 @@
 //! Reading a client frame: typed in one pass when it is right, and when it
 //! is not, read again to say why, naming the field of `data` at fault.
 
-use nerutalk_i18n::Catalog;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::protocol::{ClientFrame, ServerFrame};
-use crate::dto::session::ErrorData;
+use super::protocol::ClientFrame;
 use crate::error::{ApiError, RequestError};
-
-/// The Fluent id of the error that names a field of `data` that is missing
-/// or has the wrong type; its code stays `ws.malformed_frame`.
-pub const MALFORMED_FIELD_MESSAGE: &str = "error-ws-malformed-field";
 
 /// A client frame as read: its correlation `id` (when the text was a JSON
 /// object), and the frame or why it was refused.
@@ -33,34 +27,14 @@ pub(crate) enum FrameError {
     Field { field: String, reason: String },
 }
 
-impl FrameError {
-    /// The `error` frame that answers it, in `language`.
-    pub(crate) fn reply(
-        &self,
-        catalog: &Catalog,
-        language: nerutalk_domain::Language,
-    ) -> ServerFrame {
-        match self {
-            Self::Malformed(reason) => ServerFrame::error(
-                catalog,
-                language,
-                &ApiError::request(RequestError::MalformedFrame, reason),
-            ),
-            Self::Unknown(kind) => ServerFrame::error(
-                catalog,
-                language,
-                &ApiError::request(RequestError::UnknownFrame, kind),
-            ),
-            Self::Field { field, reason } => {
-                let args = [("field", nerutalk_app::MessageArg::Text(field.clone()))];
-                let mut details = Map::new();
-                details.insert("field".into(), json!(field));
-                details.insert("reason".into(), json!(reason));
-                ServerFrame::Error(ErrorData {
-                    code: RequestError::MalformedFrame.code().to_owned(),
-                    message: catalog.message(language, MALFORMED_FIELD_MESSAGE, &args),
-                    details: Some(details),
-                })
+/// The error an `error` frame reports, like any other failed action.
+impl From<FrameError> for ApiError {
+    fn from(error: FrameError) -> Self {
+        match error {
+            FrameError::Malformed(reason) => Self::request(RequestError::MalformedFrame, reason),
+            FrameError::Unknown(kind) => Self::request(RequestError::UnknownFrame, kind),
+            FrameError::Field { field, reason } => {
+                Self::request(RequestError::MalformedField { field }, reason)
             }
         }
     }
@@ -78,6 +52,14 @@ struct Head {
 #[derive(Deserialize)]
 struct Data {
     data: Option<Value>,
+}
+
+/// The correlation `id` of a frame not read further (one refused as the
+/// server stops), if the text is a JSON object that has one.
+pub(crate) fn id_of(text: &str) -> Option<Value> {
+    serde_json::from_str::<Head>(text)
+        .ok()
+        .and_then(|head| head.id)
 }
 
 /// Reads one client frame. The text is read twice: once for the `id` and
@@ -155,6 +137,8 @@ fn named_field(reason: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn refused(text: &str) -> (Option<Value>, FrameError) {
@@ -171,15 +155,69 @@ mod tests {
         let Ok(ClientFrame::SendMessage(send)) = inbound.frame else {
             panic!("{inbound:?}")
         };
-        assert_eq!(send.text.as_deref(), Some("hi"));
+        assert_eq!(send.body.text.as_deref(), Some("hi"));
+        let edit = parse(
+            r#"{"type": "edit_message", "data": {"message_id": "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d18", "content": "hey", "chat_id": "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17", "extra": [1]}}"#,
+        );
+        let Ok(ClientFrame::EditMessage(edit)) = edit.frame else {
+            panic!("{edit:?}")
+        };
+        assert_eq!(edit.body.text, "hey");
+        assert_eq!(
+            edit.message_id.to_string(),
+            "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d18"
+        );
+        let read = parse(
+            r#"{"type": "message_read", "data": {"chat_id": "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17", "seq": 5.0}}"#,
+        );
+        let Ok(ClientFrame::MessageRead(read)) = read.frame else {
+            panic!("{read:?}")
+        };
+        assert_eq!(read.body.seq, 5);
     }
 
     #[test]
-    fn ping_needs_no_data() {
+    fn a_frame_not_read_further_keeps_its_id() {
+        assert_eq!(
+            id_of(r#"{"type": "send_message", "data": 5, "id": "s9"}"#),
+            Some(json!("s9"))
+        );
+        assert_eq!(id_of(r#"{"type": "ping"}"#), None);
+        assert_eq!(id_of("not json"), None);
+    }
+
+    #[test]
+    fn a_wrong_field_is_reported_through_the_one_error_path() {
+        let catalog = nerutalk_i18n::Catalog::load().unwrap();
+        let error = ApiError::from(FrameError::Field {
+            field: "seq".to_owned(),
+            reason: "invalid type".to_owned(),
+        });
+        let frame = super::super::protocol::ServerFrame::error(
+            &catalog,
+            nerutalk_domain::Language::En,
+            &error,
+        );
+        let text = frame.encode(Some(&json!(7))).unwrap();
+        let sent: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(sent["type"], "error");
+        assert_eq!(sent["id"], 7);
+        assert_eq!(sent["data"]["code"], "ws.malformed_frame");
+        assert_eq!(sent["data"]["details"]["field"], "seq");
+        assert_eq!(sent["data"]["details"]["reason"], "invalid type");
+        let message = sent["data"]["message"].as_str().unwrap();
+        assert!(message.contains("seq"), "{message}");
+    }
+
+    #[test]
+    fn ping_takes_any_data_or_none() {
         for text in [
             r#"{"type": "ping"}"#,
             r#"{"type": "ping", "data": null}"#,
             r#"{"type": "ping", "data": {}, "id": 3}"#,
+            r#"{"type": "ping", "data": "anything"}"#,
+            r#"{"type": "ping", "data": [1, {"a": null}]}"#,
+            r#"{"data": 5, "type": "ping"}"#,
         ] {
             assert!(
                 matches!(parse(text).frame, Ok(ClientFrame::Ping(_))),
@@ -221,6 +259,33 @@ mod tests {
             ),
             "seq"
         );
+        // Fields of the REST body inside `data` are named too.
+        let chat = "01a21240-7d2b-7c3e-9a41-3f6e8b2c5d17";
+        assert_eq!(
+            field(&format!(
+                r#"{{"type": "send_message", "data": {{"chat_id": "{chat}", "text": 5}}}}"#
+            )),
+            "text"
+        );
+        assert_eq!(
+            field(&format!(
+                r#"{{"type": "send_message", "data": {{"chat_id": "{chat}", "message_type": "fax"}}}}"#
+            )),
+            "message_type"
+        );
+        assert_eq!(
+            field(&format!(
+                r#"{{"type": "edit_message", "data": {{"chat_id": "{chat}", "message_id": "{chat}"}}}}"#
+            )),
+            "text"
+        );
+        assert_eq!(
+            field(&format!(
+                r#"{{"type": "edit_message", "data": {{"chat_id": "{chat}", "text": "x"}}}}"#
+            )),
+            "message_id"
+        );
+        assert_eq!(field(r#"{"type": "message_read", "data": [1]}"#), "data");
         assert_eq!(field(r#"{"type": "typing_indicator"}"#), "data");
         assert_eq!(
             field(

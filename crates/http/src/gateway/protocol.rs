@@ -10,13 +10,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::chat::ChatFrame;
 use crate::dto::chat::{ChatDto, MessageDto, ReadMarker};
 use crate::dto::chat_frames::{
     ChatJoined, ChatRef, EditMessageFrame, MarkReadFrame, MessageAck, MessageDeleted, MessageRead,
     MessageRefFrame, ParticipantRemoved, ParticipantsAdded, SendMessageFrame, SentAck, Typing,
     TypingAck, TypingFrame,
 };
-use crate::dto::session::{Empty, ErrorData, Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame};
+use crate::dto::session::{
+    AnyData, ErrorData, Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame,
+};
 use crate::envelope::{error_args, error_details_of};
 use crate::error::ApiError;
 
@@ -25,13 +28,14 @@ use crate::error::ApiError;
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub(crate) enum ClientFrame {
     /// Application-level ping, for clients that cannot see WebSocket control
-    /// frames; answered with `pong`.
+    /// frames; answered with `pong`. `data` carries nothing: it may be left
+    /// out or be any JSON value, as the original service allowed.
     Ping(
         #[expect(
             dead_code,
             reason = "read only to accept any data, which carries nothing"
         )]
-        Option<Empty>,
+        Option<AnyData>,
     ),
     /// Send a message; answered with an `ack` carrying it (`SentAck`).
     SendMessage(SendMessageFrame),
@@ -52,10 +56,29 @@ pub(crate) enum ClientFrame {
     Resume(ResumeFrame),
 }
 
+/// A client frame by who answers it: the socket itself, or a capability.
+/// The wire's `type` is one flat list, and so is [`ClientFrame`] (serde
+/// cannot group tags); the grouping is made here, once.
+#[derive(Debug)]
+pub(crate) enum Routed {
+    Ping,
+    Resume(ResumeFrame),
+    Chat(ChatFrame),
+}
+
 impl ClientFrame {
-    /// Whether the frame's `ack` must reach the socket before its event.
-    pub(crate) const fn is_send(&self) -> bool {
-        matches!(self, Self::SendMessage(_))
+    pub(crate) fn route(self) -> Routed {
+        match self {
+            Self::Ping(_) => Routed::Ping,
+            Self::Resume(resume) => Routed::Resume(resume),
+            Self::SendMessage(frame) => Routed::Chat(ChatFrame::SendMessage(frame)),
+            Self::EditMessage(frame) => Routed::Chat(ChatFrame::EditMessage(frame)),
+            Self::DeleteMessage(frame) => Routed::Chat(ChatFrame::DeleteMessage(frame)),
+            Self::MessageRead(frame) => Routed::Chat(ChatFrame::MessageRead(frame)),
+            Self::TypingIndicator(frame) => Routed::Chat(ChatFrame::TypingIndicator(frame)),
+            Self::JoinChat(frame) => Routed::Chat(ChatFrame::JoinChat(frame)),
+            Self::LeaveChat(frame) => Routed::Chat(ChatFrame::LeaveChat(frame)),
+        }
     }
 }
 

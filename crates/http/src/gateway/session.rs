@@ -20,7 +20,8 @@ use serde_json::Value;
 use super::chat::{self, Effect};
 use super::close::{CloseText, fit_close_reason, protocol_close};
 use super::hub::{Delivery, Hub};
-use super::protocol::{Ack, ClientFrame, ServerFrame};
+use super::inbound;
+use super::protocol::{Ack, Routed, ServerFrame};
 use crate::dto::chat::MessageDto;
 use crate::dto::session::{Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame};
 use crate::error::{ApiError, RequestError};
@@ -211,11 +212,15 @@ impl Connection {
         // socket's events until its queue overflows.
         let mut handling: Option<Handling> = None;
         // Once the server stops, no new frame is taken up; the one being
-        // handled is finished and answered, then the socket closes.
+        // handled is finished and answered, those read after it are refused,
+        // then the socket closes.
         let mut stopping = false;
         loop {
             if stopping {
                 if handling.is_none() {
+                    if self.refuse_unhandled().await.is_err() {
+                        return None;
+                    }
                     return Some(self.close_reason(CloseCode::Away, CloseText::ServerShutdown));
                 }
             } else if self.take_up_next(&mut handling).await.is_err() {
@@ -368,6 +373,22 @@ impl Connection {
         self.send(&frame, id).await
     }
 
+    /// Answers every frame read but not handled, as the server stops, with
+    /// an `error` `common.unavailable`: without it the client would wait for
+    /// a reply that never comes, instead of sending the frame again once it
+    /// has reconnected.
+    async fn refuse_unhandled(&mut self) -> Result<(), actix_ws::Closed> {
+        let refusal = ServerFrame::error(
+            &self.context.catalog,
+            self.context.language,
+            &ApiError::from(AppError::Unavailable),
+        );
+        for text in refusals(std::mem::take(&mut self.inbox), &refusal) {
+            self.socket.text(text).await?;
+        }
+        Ok(())
+    }
+
     async fn relay(&mut self, delivery: Arc<Delivery>) -> Result<(), actix_ws::Closed> {
         if let LiveEvent::Chat(ChatEvent::NewMessage(message)) = &delivery.event {
             if self.replayed.remove(&(message.chat_id, message.seq)) {
@@ -392,22 +413,21 @@ impl Connection {
             let Some(text) = self.inbox.pop_front() else {
                 return Ok(());
             };
-            let inbound = super::inbound::parse(&text);
+            let inbound = inbound::parse(&text);
             let id = inbound.id;
             let frame = match inbound.frame {
                 Ok(frame) => frame,
                 Err(refused) => {
-                    let reply = refused.reply(&self.context.catalog, self.context.language);
-                    self.send(&reply, id.as_ref()).await?;
+                    self.error(id.as_ref(), &ApiError::from(refused)).await?;
                     continue;
                 }
             };
-            match frame {
-                ClientFrame::Ping(_) => {
+            match frame.route() {
+                Routed::Ping => {
                     self.send(&ServerFrame::Pong(Pong::now()), id.as_ref())
                         .await?
                 }
-                ClientFrame::Resume(resume) => {
+                Routed::Resume(resume) => {
                     let (replayed, unavailable) = self.replay(resume).await;
                     self.holding = false;
                     let ack = ServerFrame::Ack(Ack::Resume(ResumeAck {
@@ -416,7 +436,7 @@ impl Connection {
                     }));
                     self.send(&ack, id.as_ref()).await?;
                 }
-                frame => {
+                Routed::Chat(frame) => {
                     self.sending = frame.is_send();
                     let chat = self.context.chat.clone();
                     let me = self.user_id();
@@ -424,7 +444,7 @@ impl Connection {
                         async move {
                             Handled {
                                 id,
-                                answer: dispatch(&chat, me, frame).await,
+                                answer: chat::dispatch(&chat, me, frame).await,
                             }
                         }
                         .boxed_local(),
@@ -539,23 +559,19 @@ impl Connection {
     }
 }
 
-/// Hands an action frame to its capability's handler. `ping` and `resume`
-/// are the socket's own and never reach here.
-async fn dispatch(chat: &ChatService, me: UserId, frame: ClientFrame) -> chat::Answer {
-    match frame {
-        ClientFrame::SendMessage(frame) => chat::send_message(chat, me, frame).await,
-        ClientFrame::EditMessage(frame) => chat::edit_message(chat, me, frame).await,
-        ClientFrame::DeleteMessage(frame) => chat::delete_message(chat, me, frame).await,
-        ClientFrame::MessageRead(frame) => chat::mark_read(chat, me, frame).await,
-        ClientFrame::TypingIndicator(frame) => chat::typing(chat, me, frame).await,
-        ClientFrame::JoinChat(frame) => chat::join(chat, me, frame).await,
-        ClientFrame::LeaveChat(frame) => chat::leave(frame),
-        ClientFrame::Ping(_) => Ok((ServerFrame::Pong(Pong::now()), Effect::Nothing)),
-        ClientFrame::Resume(_) => Err(ApiError::request(
-            RequestError::UnknownFrame,
-            "resume is answered by the socket",
-        )),
-    }
+/// `refusal` once for each frame of `inbox`, oldest first, with the frame's
+/// `id`.
+fn refusals(inbox: VecDeque<ByteString>, refusal: &ServerFrame) -> Vec<String> {
+    inbox
+        .iter()
+        .filter_map(|text| match refusal.encode(inbound::id_of(text).as_ref()) {
+            Ok(answer) => Some(answer),
+            Err(error) => {
+                tracing::error!(%error, "frame does not serialize");
+                None
+            }
+        })
+        .collect()
 }
 
 /// The close for a socket without a valid sign-in, as the original service sent it.
@@ -573,4 +589,41 @@ fn localize(catalog: &Catalog, language: Language, error: &ApiError) -> String {
         &error.message_id(),
         &crate::envelope::error_args(error),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn frames_left_unhandled_at_shutdown_are_each_refused_as_unavailable_with_their_id() {
+        let catalog = Catalog::load().unwrap();
+        let refusal = ServerFrame::error(
+            &catalog,
+            Language::En,
+            &ApiError::from(AppError::Unavailable),
+        );
+        let inbox: VecDeque<ByteString> = [
+            r#"{"type": "send_message", "data": {"text": "a"}, "id": "s1"}"#,
+            r#"{"type": "ping"}"#,
+            "not json",
+            r#"{"id": 3, "type": "typing_indicator"}"#,
+        ]
+        .into_iter()
+        .map(ByteString::from_static)
+        .collect();
+        let answers: Vec<Value> = refusals(inbox, &refusal)
+            .iter()
+            .map(|text| serde_json::from_str(text).unwrap())
+            .collect();
+        assert_eq!(answers.len(), 4);
+        for answer in &answers {
+            assert_eq!(answer["type"], "error");
+            assert_eq!(answer["data"]["code"], "common.unavailable");
+        }
+        let ids: Vec<Option<&Value>> = answers.iter().map(|answer| answer.get("id")).collect();
+        assert_eq!(ids, [Some(&json!("s1")), None, None, Some(&json!(3))]);
+    }
 }
