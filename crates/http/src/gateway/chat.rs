@@ -1,5 +1,8 @@
 //! The chat capability on the WebSocket: its frame handlers, each one call
-//! to a use case (the same as REST's), and its events as frames.
+//! to a use case (the same as REST's), and its events as frames. What it
+//! keeps per socket between frames is in [`socket`].
+
+mod socket;
 
 use nerutalk_app::ChatService;
 use nerutalk_app::chat::Outgoing;
@@ -15,9 +18,11 @@ use crate::dto::chat_frames::{
 };
 use crate::error::ApiError;
 
-/// What a handled frame changes in the socket's own state.
+pub(crate) use socket::ChatSocket;
+
+/// What a handled frame changes in the socket's chat state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Effect {
+enum Effect {
     Nothing,
     /// A message went out in this chat: it ends the socket's typing there.
     MessageSent(ChatId),
@@ -26,7 +31,7 @@ pub(crate) enum Effect {
 }
 
 /// A handler's answer: the frame to send back and what it changed.
-pub(crate) type Answer = Result<(ServerFrame, Effect), ApiError>;
+type Answer = Result<(ServerFrame, Effect), ApiError>;
 
 /// The frames the chat capability answers; the socket answers its own
 /// (`ping`, `resume`) and hands these over.
@@ -43,13 +48,13 @@ pub(crate) enum ChatFrame {
 
 impl ChatFrame {
     /// Whether the frame's `ack` must reach the socket before its event.
-    pub(crate) const fn is_send(&self) -> bool {
+    const fn is_send(&self) -> bool {
         matches!(self, Self::SendMessage(_))
     }
 }
 
 /// Hands a chat frame to its handler.
-pub(crate) async fn dispatch(chat: &ChatService, me: UserId, frame: ChatFrame) -> Answer {
+async fn dispatch(chat: &ChatService, me: UserId, frame: ChatFrame) -> Answer {
     match frame {
         ChatFrame::SendMessage(frame) => send_message(chat, me, frame).await,
         ChatFrame::EditMessage(frame) => edit_message(chat, me, frame).await,

@@ -2,6 +2,7 @@
 //! task per socket that relays live events out and client frames in, through
 //! the same use cases as REST.
 
+mod capability;
 mod chat;
 pub mod close;
 pub mod hub;

@@ -1,8 +1,10 @@
 //! One socket's life, its transport only: greet, relay events out, read
-//! frames in and dispatch them to their capability's handlers, keep the
-//! heartbeat, expire typing, and leave cleanly.
+//! frames in and dispatch them to their capability, keep the heartbeat and
+//! the queue, and leave cleanly. What a capability keeps per socket (chat:
+//! typing, the resume replay, the order of a send's `ack` and its event)
+//! is its own, behind [`SocketCapability`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,20 +12,18 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use bytestring::ByteString;
 use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt, StreamExt};
-use nerutalk_app::chat::HistoryQuery;
 use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService};
-use nerutalk_domain::event::{ChatEvent, LiveEvent};
-use nerutalk_domain::{ChatId, Language, UserId};
+use nerutalk_domain::{Language, UserId};
 use nerutalk_i18n::Catalog;
 use serde_json::Value;
 
-use super::chat::{self, Effect};
+use super::capability::{FrameSink, Relay, SocketCapability};
+use super::chat::ChatSocket;
 use super::close::{CloseText, fit_close_reason, protocol_close};
 use super::hub::{Delivery, Hub};
 use super::inbound;
-use super::protocol::{Ack, Routed, ServerFrame};
-use crate::dto::chat::MessageDto;
-use crate::dto::session::{Greeting, Pong, PresenceDto, ResumeAck, ResumeFrame};
+use super::protocol::{Routed, ServerFrame};
+use crate::dto::session::{Greeting, Pong, PresenceDto};
 use crate::error::{ApiError, RequestError};
 
 /// Limits and timings of the gateway.
@@ -58,8 +58,6 @@ impl Default for RealtimeSettings {
 
 /// Close code for a missing or bad token, as the original service used.
 const CLOSE_UNAUTHENTICATED: u16 = 4001;
-/// The most messages one `resume` replays per chat; beyond, the client pages by REST.
-const RESUME_LIMIT_PER_CHAT: usize = 1_000;
 
 pub(crate) struct Context {
     pub(crate) auth: AuthService,
@@ -75,18 +73,13 @@ struct Connection {
     context: Context,
     signed_in: AuthenticatedUser,
     socket: Session,
-    /// Messages sent during a resume replay, so their live copies are not sent twice.
-    replayed: HashSet<(ChatId, i64)>,
-    /// When each chat's typing indicator was last renewed.
-    typing: HashMap<ChatId, Instant>,
+    /// The chat capability's state on this socket.
+    chat: ChatSocket,
     /// Live events wait in the queue until the client's `resume` is answered.
     holding: bool,
     /// Client frames read but not yet handled, oldest first.
     inbox: VecDeque<ByteString>,
-    /// Whether the frame being handled is a `send_message`: its `ack` must
-    /// come before the socket sees the message as an event.
-    sending: bool,
-    /// The user's own new messages that arrived while a send was in flight.
+    /// Events a capability held back until the frame being handled is answered.
     deferred: Vec<Arc<Delivery>>,
 }
 
@@ -100,7 +93,13 @@ type Handling = LocalBoxFuture<'static, Handled>;
 /// What handling one client frame came to.
 struct Handled {
     id: Option<Value>,
-    answer: chat::Answer,
+    outcome: Outcome,
+}
+
+/// A handled frame's outcome, by the capability that handled it (one
+/// variant per capability, as in [`Routed`]).
+enum Outcome {
+    Chat(<ChatSocket as SocketCapability>::Outcome),
 }
 
 pub(crate) async fn run(
@@ -142,13 +141,11 @@ pub(crate) async fn run(
     let holding = context.hold_until_resume;
     let mut connection = Connection {
         holding,
+        chat: ChatSocket::new(context.chat.clone(), user_id),
         context,
         signed_in: user,
         socket,
-        replayed: HashSet::new(),
-        typing: HashMap::new(),
         inbox: VecDeque::new(),
-        sending: false,
         deferred: Vec::new(),
     };
     let reason = connection
@@ -160,12 +157,7 @@ pub(crate) async fn run(
         )
         .await;
     let _closed = connection.socket.close(reason).await;
-    // Whoever saw this user typing should not wait for the indicator to time out.
-    for chat_id in connection.typing.keys() {
-        if let Err(error) = chat.typing(user_id, *chat_id, false).await {
-            tracing::debug!(%error, "typing indicator not withdrawn");
-        }
-    }
+    connection.chat.on_close().await;
     let last_here = hub.unregister(user_id, registration.id);
     chat.disconnected(user_id, last_here).await;
 }
@@ -288,7 +280,7 @@ impl Connection {
                             return Some(reason);
                         }
                     }
-                    self.expire_typing().await;
+                    self.chat.on_tick().await;
                 }
             }
         }
@@ -323,13 +315,7 @@ impl Connection {
         frame: &ServerFrame,
         id: Option<&Value>,
     ) -> Result<(), actix_ws::Closed> {
-        match frame.encode(id) {
-            Ok(text) => self.socket.text(text).await,
-            Err(error) => {
-                tracing::error!(%error, "frame does not serialize");
-                Ok(())
-            }
-        }
+        write(&mut self.socket, frame, id).await
     }
 
     /// Who among the people this user shares a chat with is online now.
@@ -389,22 +375,23 @@ impl Connection {
         Ok(())
     }
 
+    /// Writes an event's frame, unless a capability skips it or holds it
+    /// back until the frame being handled is answered.
     async fn relay(&mut self, delivery: Arc<Delivery>) -> Result<(), actix_ws::Closed> {
-        if let LiveEvent::Chat(ChatEvent::NewMessage(message)) = &delivery.event {
-            if self.replayed.remove(&(message.chat_id, message.seq)) {
-                return Ok(());
-            }
-            if self.sending && message.sender_id == self.user_id() {
+        match self.chat.should_relay(&delivery) {
+            Relay::Send => self.socket.text(delivery.frame.clone()).await,
+            Relay::Skip => Ok(()),
+            Relay::Defer => {
                 self.deferred.push(delivery);
-                return Ok(());
+                Ok(())
             }
         }
-        self.socket.text(delivery.frame.clone()).await
     }
 
     /// When no frame is being handled, starts on the next one in the inbox.
     /// Malformed frames are answered at once; `resume` is handled inline,
-    /// since its replay must reach the socket before any live event.
+    /// since its replay must reach the socket before any live event, and
+    /// ends the hold on them.
     async fn take_up_next(
         &mut self,
         handling: &mut Option<Handling>,
@@ -428,23 +415,17 @@ impl Connection {
                         .await?
                 }
                 Routed::Resume(resume) => {
-                    let (replayed, unavailable) = self.replay(resume).await;
+                    let ack = self.chat.resume(&mut self.socket, resume).await;
                     self.holding = false;
-                    let ack = ServerFrame::Ack(Ack::Resume(ResumeAck {
-                        replayed,
-                        unavailable: unavailable.iter().map(|chat| *chat.as_uuid()).collect(),
-                    }));
                     self.send(&ack, id.as_ref()).await?;
                 }
                 Routed::Chat(frame) => {
-                    self.sending = frame.is_send();
-                    let chat = self.context.chat.clone();
-                    let me = self.user_id();
+                    let outcome = self.chat.handle(frame);
                     *handling = Some(
                         async move {
                             Handled {
                                 id,
-                                answer: chat::dispatch(&chat, me, frame).await,
+                                outcome: Outcome::Chat(outcome.await),
                             }
                         }
                         .boxed_local(),
@@ -455,107 +436,42 @@ impl Connection {
         Ok(())
     }
 
-    /// Answers a handled frame and applies what it changed; after a send,
-    /// lets out the user's own messages held back until its `ack`.
+    /// Lets the capability apply a handled frame, answers it, then relays
+    /// again the events held back until that answer.
     async fn finish(&mut self, handled: Handled) -> Result<(), actix_ws::Closed> {
-        let (reply, effect) = match handled.answer {
-            Ok((reply, effect)) => (Ok(reply), effect),
-            Err(error) => (Err(error), Effect::Nothing),
+        let reply = match handled.outcome {
+            Outcome::Chat(outcome) => self.chat.on_handled(outcome).await,
         };
-        match effect {
-            Effect::Nothing => {}
-            Effect::MessageSent(chat_id) => {
-                if self.typing.remove(&chat_id).is_some() {
-                    self.context
-                        .chat
-                        .typing_ended_by_message(self.user_id(), chat_id)
-                        .await;
-                }
-            }
-            Effect::Typing(chat_id, true) => {
-                self.typing.insert(chat_id, Instant::now());
-            }
-            Effect::Typing(chat_id, false) => {
-                self.typing.remove(&chat_id);
-            }
-        }
         match reply {
             Ok(reply) => self.send(&reply, handled.id.as_ref()).await?,
             Err(error) => self.error(handled.id.as_ref(), &error).await?,
         }
-        if std::mem::take(&mut self.sending) {
-            for delivery in std::mem::take(&mut self.deferred) {
-                self.relay(delivery).await?;
-            }
+        for delivery in std::mem::take(&mut self.deferred) {
+            self.relay(delivery).await?;
         }
         Ok(())
     }
+}
 
-    /// Sends, oldest first, every message after the client's last seen `seq`
-    /// in each chat, before any live event queued meanwhile. Returns how many
-    /// were sent, and the chats that could not be read (left, or never joined).
-    async fn replay(&mut self, resume: ResumeFrame) -> (usize, Vec<ChatId>) {
-        let chat = self.context.chat.clone();
-        let mut total = 0;
-        let mut unavailable = Vec::new();
-        for (chat_id, mut last_seq) in resume.chats {
-            let chat_id = ChatId::from_uuid(chat_id);
-            let mut sent = 0;
-            while sent < RESUME_LIMIT_PER_CHAT {
-                let query = HistoryQuery {
-                    before_seq: None,
-                    after_seq: Some(last_seq),
-                    limit: Some(100),
-                };
-                let page = match chat.history(self.user_id(), chat_id, query).await {
-                    Ok(page) => page,
-                    Err(error) => {
-                        tracing::debug!(%chat_id, %error, "chat not replayed");
-                        unavailable.push(chat_id);
-                        break;
-                    }
-                };
-                let Some(last) = page.last() else { break };
-                last_seq = last.seq;
-                let count = page.len();
-                for message in page {
-                    self.replayed.insert((message.chat_id, message.seq));
-                    let frame = ServerFrame::NewMessage(MessageDto::from(message));
-                    if self.send(&frame, None).await.is_err() {
-                        return (total, unavailable);
-                    }
-                }
-                sent += count;
-                total += count;
-                if count < 100 {
-                    break;
-                }
-            }
+/// Writes a frame, with the `id` of the frame it answers, if any. A frame
+/// that does not serialize is a bug: logged, and not written.
+async fn write(
+    socket: &mut Session,
+    frame: &ServerFrame,
+    id: Option<&Value>,
+) -> Result<(), actix_ws::Closed> {
+    match frame.encode(id) {
+        Ok(text) => socket.text(text).await,
+        Err(error) => {
+            tracing::error!(%error, "frame does not serialize");
+            Ok(())
         }
-        (total, unavailable)
     }
+}
 
-    async fn expire_typing(&mut self) {
-        let ttl = ChatService::TYPING_TTL
-            .to_std()
-            .unwrap_or(Duration::from_secs(5));
-        let expired: Vec<ChatId> = self
-            .typing
-            .iter()
-            .filter(|(_, since)| since.elapsed() > ttl)
-            .map(|(chat_id, _)| *chat_id)
-            .collect();
-        for chat_id in expired {
-            self.typing.remove(&chat_id);
-            if let Err(error) = self
-                .context
-                .chat
-                .typing_ran_out(self.user_id(), chat_id)
-                .await
-            {
-                tracing::debug!(%error, "typing indicator not withdrawn");
-            }
-        }
+impl FrameSink for Session {
+    async fn write(&mut self, frame: &ServerFrame) -> Result<(), actix_ws::Closed> {
+        write(self, frame, None).await
     }
 }
 
