@@ -227,7 +227,17 @@ impl Application {
         self.shutdown.clone()
     }
 
-    /// Serves until SIGTERM, SIGINT or [`Shutdown::trigger`], then stops
+    /// Makes SIGTERM and SIGINT stop this server gracefully, as the
+    /// `nerutalk` binary does. A server that is not told so stops only on
+    /// [`Shutdown::trigger`], and leaves the process's signals alone.
+    #[must_use]
+    pub fn stopped_by_signals(mut self) -> Self {
+        self.shutdown = self.shutdown.on_signals();
+        self
+    }
+
+    /// Serves until [`Shutdown::trigger`] (or a signal, see
+    /// [`Self::stopped_by_signals`]), then stops
     /// gracefully (see [`lifecycle`]) and returns once everything has.
     ///
     /// # Errors

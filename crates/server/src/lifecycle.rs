@@ -18,25 +18,46 @@ use tokio::task::JoinHandle;
 
 /// Asks a running server to stop, as a signal would.
 #[derive(Debug, Clone)]
-pub struct Shutdown(Arc<watch::Sender<bool>>);
+pub struct Shutdown {
+    trigger: Arc<watch::Sender<bool>>,
+    /// Whether SIGTERM and SIGINT stop the server too. Only the binary
+    /// asks for them: once a process listens for SIGINT, Ctrl-C no longer
+    /// ends it, which a test binary running servers in-process must keep.
+    on_signals: bool,
+}
 
 impl Shutdown {
     pub(crate) fn new() -> Self {
-        Self(Arc::new(watch::Sender::new(false)))
+        Self {
+            trigger: Arc::new(watch::Sender::new(false)),
+            on_signals: false,
+        }
+    }
+
+    pub(crate) fn on_signals(mut self) -> Self {
+        self.on_signals = true;
+        self
     }
 
     /// Starts the graceful stop; [`crate::Application::run_until_stopped`]
     /// returns once it is done.
     pub fn trigger(&self) {
-        self.0.send_replace(true);
+        self.trigger.send_replace(true);
     }
 
-    /// Resolves on SIGTERM, SIGINT or [`Self::trigger`].
+    /// Resolves on [`Self::trigger`], or on SIGTERM or SIGINT when asked to.
     pub(crate) async fn requested(&self) {
-        let mut triggered = self.0.subscribe();
+        let mut triggered = self.trigger.subscribe();
+        let signalled = async {
+            if self.on_signals {
+                os_signal().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             _ = triggered.wait_for(|stop| *stop) => {}
-            () = os_signal() => {}
+            () = signalled => {}
         }
     }
 }

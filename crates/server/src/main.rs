@@ -73,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             _ => Ok(Application::build(settings)
                 .await?
+                .stopped_by_signals()
                 .run_until_stopped()
                 .await?),
         }
