@@ -12,6 +12,7 @@ mod messages;
 mod migrate;
 mod outbox;
 mod schema;
+mod secrets;
 #[cfg(feature = "testing")]
 pub mod scratch;
 mod sessions;
@@ -28,6 +29,7 @@ pub use jobs::SqlJobQueue;
 pub use messages::SqlMessageRepository;
 pub use migrate::MigrationError;
 pub use outbox::{OutboxMailer, QueuedMail};
+pub use secrets::{KeptSecret, SqlSecretStore};
 pub use sessions::SqlSessionRepository;
 pub use store::{SqlStore, StoreError};
 pub use users::SqlUserRepository;

@@ -162,6 +162,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(chat_participants -> chats (chat_id));
 diesel::joinable!(messages -> chats (chat_id));
@@ -178,4 +186,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     user_blocks,
     jobs,
+    server_secrets,
 );
