@@ -24,7 +24,7 @@ use nerutalk_smtp::SmtpMailer;
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
     SqlEmailVerificationRepository, SqlHealthProbe, SqlJobQueue, SqlMessageRepository,
-    SqlSessionRepository, SqlStore, SqlUserRepository,
+    SqlSecretStore, SqlSessionRepository, SqlStore, SqlUserRepository,
 };
 use secrecy::ExposeSecret;
 
@@ -77,7 +77,7 @@ impl Application {
     /// Builds every adapter and binds the listener (port 0 picks a free one).
     ///
     /// # Errors
-    /// When the database, the key file, the catalogues or the port fail.
+    /// When the database, the JWT key, the catalogues or the port fail.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings)?;
         let backends = Backends {
@@ -95,7 +95,12 @@ impl Application {
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
         let public_url = settings.public_url(port)?;
-        let jwt_secret = secret::jwt_secret(settings.jwt_secret_key.as_ref(), &settings.data_dir)?;
+        let (jwt_secret, _) = secret::jwt_secret(
+            settings.jwt_secret_key.as_ref(),
+            &settings.data_dir,
+            &SqlSecretStore::new(store.clone()),
+        )
+        .await?;
         let catalog = Arc::new(Catalog::load()?);
         let clock = Arc::new(SystemClock);
         let users = Arc::new(SqlUserRepository::new(store.clone()));

@@ -34,6 +34,9 @@ pub struct NodeSettings<'a> {
     pub database_url: &'a str,
     pub redis_url: Option<String>,
     pub data_dir: PathBuf,
+    /// `JWT_SECRET_KEY`; `None` leaves it unset, so that the node keeps its
+    /// key in the database.
+    pub jwt_secret_key: Option<String>,
     /// Further environment variables.
     pub env: Vec<(&'static str, String)>,
 }
@@ -44,8 +47,14 @@ impl<'a> NodeSettings<'a> {
             database_url,
             redis_url: None,
             data_dir: std::env::temp_dir().join(format!("nerutalk-node-{}", uuid::Uuid::now_v7())),
+            jwt_secret_key: Some("the-nodes-share-this-secret-of-enough-length".to_owned()),
             env: Vec::new(),
         }
+    }
+
+    pub fn without_jwt_secret_key(mut self) -> Self {
+        self.jwt_secret_key = None;
+        self
     }
 
     pub fn with_redis(mut self) -> Self {
@@ -66,10 +75,6 @@ impl Node {
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             .env("DATABASE_URL", settings.database_url)
-            .env(
-                "JWT_SECRET_KEY",
-                "the-nodes-share-this-secret-of-enough-length",
-            )
             .env("BCRYPT_COST", "4")
             .env("DATA_DIR", &settings.data_dir)
             .env("HTTP_WORKERS", "1")
@@ -78,6 +83,10 @@ impl Node {
         match std::env::var("NERUTALK_TEST_NODE_LOG") {
             Ok(filter) => command.env("RUST_LOG", filter).stdout(Stdio::inherit()),
             Err(_) => command.env("RUST_LOG", "warn").stdout(Stdio::null()),
+        };
+        match &settings.jwt_secret_key {
+            Some(key) => command.env("JWT_SECRET_KEY", key),
+            None => command.env_remove("JWT_SECRET_KEY"),
         };
         if let Some(redis) = &settings.redis_url {
             command.env("REDIS_URL", redis);
