@@ -21,7 +21,7 @@ pub struct Settings {
     pub auto_migrate: bool,
     /// Where the embedded default keeps its files (database, generated secret).
     pub data_dir: PathBuf,
-    /// HS256 key for access tokens; generated into `data_dir` when absent.
+    /// HS256 key for access tokens; kept in the database when absent.
     pub jwt_secret_key: Option<SecretString>,
     pub jwt_access_token_expire_minutes: u64,
     pub jwt_refresh_token_expire_days: u64,

@@ -164,11 +164,17 @@ mod tests {
         let secrets = secrets().await;
         let dir = temp_path("legacy");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(LEGACY_FILE_NAME), "old-key-of-an-earlier-version\n").unwrap();
+        std::fs::write(
+            dir.join(LEGACY_FILE_NAME),
+            "old-key-of-an-earlier-version\n",
+        )
+        .unwrap();
         let (key, source) = jwt_secret(None, &dir, &secrets).await.unwrap();
         assert_eq!(source, SecretSource::LegacyFile);
         assert_eq!(key.expose_secret(), "old-key-of-an-earlier-version");
-        let (again, source) = jwt_secret(None, &temp_path("other"), &secrets).await.unwrap();
+        let (again, source) = jwt_secret(None, &temp_path("other"), &secrets)
+            .await
+            .unwrap();
         assert_eq!(source, SecretSource::Database);
         assert_eq!(again.expose_secret(), "old-key-of-an-earlier-version");
         std::fs::remove_dir_all(dir).unwrap();

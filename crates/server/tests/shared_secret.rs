@@ -4,6 +4,7 @@
 //! a user's requests land on either).
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
+#![expect(clippy::expect_used, reason = "tests expect")]
 
 mod support;
 

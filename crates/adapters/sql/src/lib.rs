@@ -12,9 +12,9 @@ mod messages;
 mod migrate;
 mod outbox;
 mod schema;
-mod secrets;
 #[cfg(feature = "testing")]
 pub mod scratch;
+mod secrets;
 mod sessions;
 mod store;
 mod types;

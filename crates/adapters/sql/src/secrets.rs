@@ -7,9 +7,9 @@ use diesel::result::Error as DieselError;
 use nerutalk_ports::PortError;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::SqlStore;
 use crate::connection::AnyConnection;
 use crate::schema::server_secrets;
-use crate::SqlStore;
 
 /// The secrets table; used only by the server's start-up.
 #[derive(Debug, Clone)]

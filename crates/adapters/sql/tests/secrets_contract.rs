@@ -58,7 +58,11 @@ async fn concurrent_first_starts_agree_on_one_key(nodes: &Nodes) {
             .all(|secret| secret.value.expose_secret() == winner)
     );
     // A later start, on either node, still reads the winner's key.
-    let later = nodes.b.keep_first("jwt", candidate("late", 0)).await.unwrap();
+    let later = nodes
+        .b
+        .keep_first("jwt", candidate("late", 0))
+        .await
+        .unwrap();
     assert!(!later.inserted);
     assert_eq!(later.value.expose_secret(), winner);
 }
@@ -74,7 +78,11 @@ async fn an_existing_key_is_kept(nodes: &Nodes) {
         assert!(!kept.inserted);
         assert_eq!(kept.value.expose_secret(), "a-0");
     }
-    let other = nodes.b.keep_first("other", candidate("b", 1)).await.unwrap();
+    let other = nodes
+        .b
+        .keep_first("other", candidate("b", 1))
+        .await
+        .unwrap();
     assert!(other.inserted);
     assert_eq!(other.value.expose_secret(), "b-1");
 }
