@@ -61,7 +61,11 @@ impl MemoryRateLimiter {
             .iter()
             .map(|shard| {
                 let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-                shard.arrivals.keys().filter(|key| key.limit() == limit).count()
+                shard
+                    .arrivals
+                    .keys()
+                    .filter(|key| key.limit() == limit)
+                    .count()
             })
             .sum()
     }
@@ -97,8 +101,6 @@ impl RateLimiter for MemoryRateLimiter {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests unwrap")]
-
     use std::num::NonZeroU32;
     use std::time::Duration;
 

@@ -11,9 +11,7 @@ use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::contract::rate_limit::{rate_limiter, rate_limiters_share_one_budget};
 use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
-use nerutalk_ports::{
-    EventBus, LimitName, PortError, PresenceStore, Quota, RateKey, RateLimiter,
-};
+use nerutalk_ports::{EventBus, LimitName, PortError, PresenceStore, Quota, RateKey, RateLimiter};
 use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisRateLimiter, RedisTypingStore};
 
 fn redis_url() -> String {
@@ -238,11 +236,8 @@ async fn the_limiter_reloads_its_script_after_a_flush() {
 /// Redis gone: the limiter reports it, and the caller picks the policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_redis_is_reported_unavailable() {
-    let bus = RedisEventBus::start(
-        "redis://127.0.0.1:1",
-        Arc::new(RecordingSink::default()),
-    )
-    .unwrap();
+    let bus =
+        RedisEventBus::start("redis://127.0.0.1:1", Arc::new(RecordingSink::default())).unwrap();
     let limiter = RedisRateLimiter::new(&bus);
     let key = RateKey::new(LimitName::new("test.down"), UserId::generate());
     let quota = Quota::per_period(NonZeroU32::MIN, Duration::from_secs(1)).unwrap();

@@ -14,8 +14,11 @@ const SEND: LimitName = LimitName::new("contract.send");
 
 /// Three hits a minute, all three at once: one back every 20 s.
 fn three_a_minute() -> Quota {
-    Quota::per_period(NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN), Duration::from_secs(60))
-        .unwrap_or_else(|error| panic!("quota: {error}"))
+    Quota::per_period(
+        NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN),
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|error| panic!("quota: {error}"))
 }
 
 /// A subject no other run has used: a shared store outlives test runs.
@@ -107,7 +110,10 @@ pub async fn rate_limiter(limiter: &dyn RateLimiter) {
         allowed(0, 60),
         "one interval later, one hit is back"
     );
-    assert_eq!(check(limiter, &key, &quota, at(start, 20)).await, limited(20, 60));
+    assert_eq!(
+        check(limiter, &key, &quota, at(start, 20)).await,
+        limited(20, 60)
+    );
     assert_eq!(
         check(limiter, &key, &quota, at(start, 200)).await,
         allowed(2, 20),

@@ -57,8 +57,6 @@ fn micros(span: i64) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests unwrap")]
-
     use std::num::NonZeroU32;
 
     use proptest::prelude::*;
