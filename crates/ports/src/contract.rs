@@ -1,6 +1,7 @@
 //! Contract suites, written once and run against every adapter of a port.
 
 pub mod jobs;
+pub mod rate_limit;
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mailer;
 pub mod messages;
 pub mod presence;
+pub mod rate_limit;
 pub mod sessions;
 pub mod translator;
 pub mod typing;
@@ -36,6 +37,7 @@ pub use jobs::{
 pub use mailer::{MailError, MailKind, Mailer, OutgoingMail};
 pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};
 pub use presence::{Presence, PresenceStore};
+pub use rate_limit::{Decision, LimitName, Quota, QuotaError, RateKey, RateLimiter};
 pub use sessions::{NewRefreshToken, RotationOutcome, SessionRepository, SessionState};
 pub use translator::{MessageArg, Translator};
 pub use typing::TypingStore;
@@ -53,6 +55,7 @@ pub use {
     mailer::MockMailer,
     messages::MockMessageRepository,
     presence::MockPresenceStore,
+    rate_limit::MockRateLimiter,
     sessions::MockSessionRepository,
     translator::MockTranslator,
     typing::MockTypingStore,

@@ -3,14 +3,16 @@
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
+use nerutalk_ports::contract::rate_limit::{rate_limiter, rate_limiters_share_one_budget};
 use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
-use nerutalk_ports::{EventBus, PresenceStore};
-use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisTypingStore};
+use nerutalk_ports::{EventBus, LimitName, PortError, PresenceStore, Quota, RateKey, RateLimiter};
+use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisRateLimiter, RedisTypingStore};
 
 fn redis_url() -> String {
     std::env::var("NERUTALK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -150,6 +152,23 @@ async fn the_redis_store_satisfies_the_typing_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: cargo xtask test"]
+async fn the_redis_limiter_satisfies_the_rate_limit_contract() {
+    rate_limiter(&RedisRateLimiter::new(&pool_only())).await;
+}
+
+/// Two limiters on two pools of their own: two nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn two_redis_limiters_share_one_budget() {
+    rate_limiters_share_one_budget(
+        Arc::new(RedisRateLimiter::new(&pool_only())),
+        Arc::new(RedisRateLimiter::new(&pool_only())),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
 async fn sockets_of_a_node_that_stops_renewing_stop_counting() {
     let store = RedisPresenceStore::with_ttl(&pool_only(), Duration::from_secs(1));
     let (kept, abandoned) = (UserId::generate(), UserId::generate());
@@ -188,4 +207,46 @@ async fn a_stopped_bus_ends_its_threads_and_delivers_nothing_more() {
     bus.publish(&[user], &typing(user)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(sink.seen().iter().all(|(to, _)| *to != user));
+}
+
+/// A Redis that lost its scripts (restarted, failed over) gets the script
+/// again on the next check, which still counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn the_limiter_reloads_its_script_after_a_flush() {
+    let limiter = RedisRateLimiter::new(&pool_only());
+    let key = RateKey::new(LimitName::new("test.flush"), UserId::generate());
+    let quota = Quota::per_period(NonZeroU32::new(2).unwrap(), Duration::from_secs(60)).unwrap();
+    let now = chrono::Utc::now();
+    assert!(limiter.check(&key, &quota, now).await.unwrap().is_allowed());
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert!(limiter.check(&key, &quota, now).await.unwrap().is_allowed());
+    assert!(
+        !limiter.check(&key, &quota, now).await.unwrap().is_allowed(),
+        "both hits before the flush and after it counted"
+    );
+}
+
+/// Redis gone: the limiter reports it, and the caller picks the policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_is_reported_unavailable() {
+    let bus =
+        RedisEventBus::start("redis://127.0.0.1:1", Arc::new(RecordingSink::default())).unwrap();
+    let limiter = RedisRateLimiter::new(&bus);
+    let key = RateKey::new(LimitName::new("test.down"), UserId::generate());
+    let quota = Quota::per_period(NonZeroU32::MIN, Duration::from_secs(1)).unwrap();
+    let checked = limiter.check(&key, &quota, chrono::Utc::now()).await;
+    assert!(
+        matches!(checked, Err(PortError::Unavailable(_))),
+        "{checked:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(5), bus.stop())
+        .await
+        .unwrap();
 }
