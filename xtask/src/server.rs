@@ -182,10 +182,10 @@ fn readiness(port: u16) -> std::io::Result<u16> {
         TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET {READINESS} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )?;
+    // One write: `write!` would send each piece of the format on its own.
+    let request =
+        format!("GET {READINESS} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut status_line = String::new();
     BufReader::new(stream).read_line(&mut status_line)?;
     status_line
@@ -242,12 +242,18 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
-            let mut request = [0_u8; 1024];
-            let read = stream.read(&mut request).unwrap();
+            // A request may arrive in pieces: read up to its blank line.
+            let mut request = Vec::new();
+            let mut chunk = [0_u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let read = stream.read(&mut chunk).unwrap();
+                assert!(read > 0, "the request ended early: {request:?}");
+                request.extend_from_slice(&chunk[..read]);
+            }
             assert!(
-                request[..read].starts_with(b"GET /health/ready HTTP/1.1\r\n"),
+                request.starts_with(b"GET /health/ready HTTP/1.1\r\n"),
                 "{:?}",
-                String::from_utf8_lossy(&request[..read])
+                String::from_utf8_lossy(&request)
             );
             stream.write_all(reply.as_bytes()).unwrap();
         });
