@@ -36,6 +36,15 @@ pub use lifecycle::Shutdown;
 use lifecycle::Background;
 pub use nerutalk_sql::DatabaseKind;
 
+/// The adapters whose state is shared by all nodes with `REDIS_URL`, or
+/// kept in this process without: the bus, presence, typing and rate limits.
+type SharedState = (
+    Arc<dyn EventBus>,
+    Arc<dyn PresenceStore>,
+    Arc<dyn TypingStore>,
+    Arc<dyn RateLimiter>,
+);
+
 /// A server bound to its port and ready to run.
 pub struct Application {
     port: u16,
@@ -117,12 +126,7 @@ impl Application {
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
             vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
         let mut redis = None;
-        let (bus, presence, typing, rate_limiter): (
-            Arc<dyn EventBus>,
-            Arc<dyn PresenceStore>,
-            Arc<dyn TypingStore>,
-            Arc<dyn RateLimiter>,
-        ) = match &settings.redis_url {
+        let (bus, presence, typing, rate_limiter): SharedState = match &settings.redis_url {
             Some(url) => {
                 let bus = RedisEventBus::start(url.expose_secret(), hub.clone())?;
                 probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));

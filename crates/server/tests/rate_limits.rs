@@ -137,3 +137,34 @@ async fn each_forwarded_client_has_its_own_budget(backend: Backend) {
     .await
     .assert_error(401, "auth.invalid_credentials");
 }
+
+/// With Redis, a budget is one for all nodes: attempts spread over two
+/// nodes are refused after five in all.
+#[actix_web::test]
+#[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
+async fn two_nodes_share_an_account_budget() {
+    use support::process::{Node, NodeSettings};
+    let database = nerutalk_sql::scratch::ScratchDatabase::create().unwrap();
+    let start = || {
+        let mut settings = NodeSettings::new(database.url()).with_redis();
+        settings
+            .env
+            .push(("RATE_LIMIT_LOGIN_ACCOUNT", "5/60s".to_owned()));
+        Node::start(settings)
+    };
+    let (node_a, node_b) = (start().await, start().await);
+    let name = fresh_name();
+    for (turn, node) in [&node_a, &node_b, &node_a, &node_b, &node_a]
+        .into_iter()
+        .enumerate()
+    {
+        let reply = attempt(&node.app, &name, PASSWORD, &[]).await;
+        assert_eq!(reply.status, 401, "attempt {turn}: {:#}", reply.body);
+    }
+    let refused = attempt(&node_b.app, &name, PASSWORD, &[]).await;
+    refused.assert_error(429, "rate_limited");
+    assert_eq!(
+        refused.header("RateLimit-Policy"),
+        Some("\"login.account\";q=5;w=60")
+    );
+}
