@@ -112,6 +112,10 @@ error-chat-cannot-remove-owner = The owner of a group cannot be removed.
 error-chat-message-not-found = The message was not found.
 error-chat-not-message-author = Only the author can edit this message.
 error-chat-message-not-editable = Only text messages that have not been deleted can be edited.
+error-rate-limited = Too many attempts. Please try again in { $seconds ->
+    [one] { $seconds } second
+   *[other] { $seconds } seconds
+}.
 error-common-unavailable = The service is temporarily unavailable. Please try again shortly.
 error-common-internal = Something went wrong on our side. Please try again later.
 

@@ -108,6 +108,7 @@ error-chat-cannot-remove-owner = Pemilik grup tidak dapat dikeluarkan.
 error-chat-message-not-found = Pesan tidak ditemukan.
 error-chat-not-message-author = Hanya pengirim yang dapat mengedit pesan ini.
 error-chat-message-not-editable = Hanya pesan teks yang belum dihapus yang dapat diedit.
+error-rate-limited = Terlalu banyak percobaan. Silakan coba lagi dalam { $seconds } detik.
 error-common-unavailable = Layanan untuk sementara tidak tersedia. Silakan coba lagi beberapa saat lagi.
 error-common-internal = Terjadi kesalahan di sistem kami. Silakan coba lagi nanti.
 

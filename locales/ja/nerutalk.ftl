@@ -108,6 +108,7 @@ error-chat-cannot-remove-owner = グループのオーナーは削除できま�
 error-chat-message-not-found = メッセージが見つかりませんでした。
 error-chat-not-message-author = このメッセージを編集できるのは送信者のみです。
 error-chat-message-not-editable = 編集できるのは、削除されていないテキストメッセージのみです。
+error-rate-limited = 試行回数が多すぎます。{ $seconds } 秒後にもう一度お試しください。
 error-common-unavailable = サービスを一時的にご利用いただけません。しばらくしてから再度お試しください。
 error-common-internal = サーバー側で問題が発生しました。しばらくしてから、もう一度お試しください。
 

@@ -108,6 +108,7 @@ error-chat-cannot-remove-owner = 그룹 소유자는 내보낼 수 없습니다.
 error-chat-message-not-found = 메시지를 찾을 수 없습니다.
 error-chat-not-message-author = 이 메시지는 보낸 사람만 수정할 수 있습니다.
 error-chat-message-not-editable = 삭제되지 않은 텍스트 메시지만 수정할 수 있습니다.
+error-rate-limited = 시도 횟수가 너무 많습니다. { $seconds }초 후에 다시 시도해 주세요.
 error-common-unavailable = 일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.
 error-common-internal = 서버에 문제가 발생했습니다. 나중에 다시 시도해 주세요.
 

@@ -108,6 +108,7 @@ error-chat-cannot-remove-owner = 不能移除群主。
 error-chat-message-not-found = 未找到该消息。
 error-chat-not-message-author = 只有发送者才能编辑此消息。
 error-chat-message-not-editable = 只能编辑未被删除的文本消息。
+error-rate-limited = 尝试次数过多，请在 { $seconds } 秒后重试。
 error-common-unavailable = 服务暂时不可用，请稍后重试。
 error-common-internal = 服务器出了点问题，请稍后再试。
 

@@ -18,6 +18,20 @@ pub enum ErrorClass {
     Internal,
 }
 
+/// The limit a refused request ran into, as the `RateLimit-Policy` and
+/// `RateLimit` headers describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LimitPolicy {
+    /// The limit's name, such as `login.account`.
+    pub name: &'static str,
+    /// Requests allowed per window (`q`).
+    pub quota: u32,
+    /// The window, in seconds (`w`).
+    pub window_seconds: u64,
+    /// Seconds until the whole quota is back (`t`).
+    pub reset_seconds: u64,
+}
+
 /// A use case's failure. Flat on purpose: every variant is one thing a client
 /// can be told, in any of the five languages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, EnumIter)]
@@ -80,6 +94,13 @@ pub enum AppError {
     NotMessageAuthor,
     #[error("only undeleted text messages can be edited")]
     MessageNotEditable,
+    /// Too many attempts: `limit` is the policy that refused this one, and
+    /// one more would be allowed after `retry_after_seconds`.
+    #[error("too many attempts; retry after {retry_after_seconds} s")]
+    RateLimited {
+        retry_after_seconds: u64,
+        limit: LimitPolicy,
+    },
     #[error("a backing service is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -119,6 +140,7 @@ impl AppError {
             Self::MessageNotFound => "chat.message_not_found",
             Self::NotMessageAuthor => "chat.not_message_author",
             Self::MessageNotEditable => "chat.message_not_editable",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "common.unavailable",
             Self::Internal => "common.internal",
         }
@@ -151,6 +173,7 @@ impl AppError {
             | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
             Self::UserNotFound | Self::ChatNotFound | Self::MessageNotFound => ErrorClass::NotFound,
+            Self::RateLimited { .. } => ErrorClass::RateLimited,
             Self::Unavailable => ErrorClass::Unavailable,
             Self::Internal => ErrorClass::Internal,
         }
@@ -172,6 +195,13 @@ impl AppError {
                 .into_iter()
                 .map(|(name, value)| (name, MessageArg::Number(value)))
                 .collect(),
+            Self::RateLimited {
+                retry_after_seconds,
+                ..
+            } => vec![(
+                "seconds",
+                MessageArg::Number(i64::try_from(*retry_after_seconds).unwrap_or(i64::MAX)),
+            )],
             _ => Vec::new(),
         }
     }

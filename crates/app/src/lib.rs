@@ -10,11 +10,11 @@ pub mod messages;
 pub mod users;
 
 pub use auth::{
-    AuthConfig, AuthPorts, AuthService, AuthenticatedUser, IssuedTokens, Login, PasswordChange,
-    Registration,
+    AuthConfig, AuthPorts, AuthService, AuthenticatedUser, IssuedTokens, Login, LoginLimits,
+    PasswordChange, Registration,
 };
 pub use chat::{ChatPorts, ChatService};
-pub use error::{AppError, ErrorClass, PortResultExt};
+pub use error::{AppError, ErrorClass, LimitPolicy, PortResultExt};
 pub use health::HealthService;
 pub use jobs::{
     Job, JobError, JobHandler, JobOutcome, JobRunner, JobRunnerConfig, JobScheduler, RunningJobs,

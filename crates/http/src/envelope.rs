@@ -199,6 +199,14 @@ pub(crate) fn error_details_of(error: &ApiError) -> Option<Map<String, Value>> {
                     details.insert(name.into(), json!(value));
                 }
             }
+            if let AppError::RateLimited {
+                retry_after_seconds,
+                limit,
+            } = app
+            {
+                details.insert("limit".into(), json!(limit.name));
+                details.insert("retry_after_seconds".into(), json!(retry_after_seconds));
+            }
         }
         ApiError::Request { kind, reason } => {
             if let RequestError::MalformedField { field } = kind {

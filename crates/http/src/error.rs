@@ -157,6 +157,13 @@ impl ResponseError for ApiError {
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
         }
+        if let Self::App(AppError::RateLimited {
+            retry_after_seconds,
+            limit,
+        }) = self
+        {
+            crate::rate_limit::insert_headers(&mut response, *retry_after_seconds, limit);
+        }
         response.finish()
     }
 }
@@ -185,12 +192,16 @@ mod tests {
             AppError::AccountDisabled,
             AppError::UserNotFound,
             AppError::EmailTaken,
+            AppError::RateLimited {
+                retry_after_seconds: 1,
+                limit: nerutalk_app::LimitPolicy::default(),
+            },
             AppError::Unavailable,
         ]
         .into_iter()
         .map(|error| ApiError::from(error).status_code().as_u16())
         .collect();
-        assert_eq!(statuses, [422, 401, 403, 404, 409, 503]);
+        assert_eq!(statuses, [422, 401, 403, 404, 409, 429, 503]);
         assert_eq!(
             ApiError::request(RequestError::UnsupportedMediaType, "x").status_code(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE

@@ -1,7 +1,13 @@
 //! Configuration: defaults, then an optional `nerutalk.toml`, then
 //! environment variables. Secrets are `SecretString`s and never logged.
 
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nerutalk_app::LoginLimits;
+use nerutalk_ports::Quota;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -57,6 +63,16 @@ pub struct Settings {
     /// The sender of every mail (`NeruTalk <no-reply@example.com>`);
     /// required with `smtp_url`.
     pub mail_from: Option<String>,
+    /// Sign-in attempts per account (login key), as `<count>/<seconds>s`;
+    /// all of them may come at once.
+    pub rate_limit_login_account: String,
+    /// Sign-in attempts per client address, as `<count>/<seconds>s`.
+    pub rate_limit_login_address: String,
+    /// When the rate limiter (Redis) is down: `true` lets requests
+    /// through, `false` answers 503.
+    pub rate_limit_fail_open: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (exact addresses).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Settings {
@@ -87,6 +103,10 @@ impl Default for Settings {
             public_url: None,
             smtp_url: None,
             mail_from: None,
+            rate_limit_login_account: "5/60s".to_owned(),
+            rate_limit_login_address: "20/60s".to_owned(),
+            rate_limit_fail_open: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -114,6 +134,8 @@ pub enum ConfigError {
     MailFromMissing,
     #[error("PUBLIC_URL must be set when SMTP_URL is: mailed links would point at localhost")]
     PublicUrlMissing,
+    #[error("{name} must be <count>/<seconds>s, such as 5/60s: {value:?}")]
+    RateLimit { name: &'static str, value: String },
 }
 
 impl Settings {
@@ -236,7 +258,35 @@ impl Settings {
         if let Some(value) = var("MAIL_FROM") {
             self.mail_from = Some(value);
         }
+        if let Some(value) = var("RATE_LIMIT_LOGIN_ACCOUNT") {
+            self.rate_limit_login_account = value;
+        }
+        if let Some(value) = var("RATE_LIMIT_LOGIN_ADDRESS") {
+            self.rate_limit_login_address = value;
+        }
+        if let Some(value) = var("RATE_LIMIT_FAIL_OPEN") {
+            self.rate_limit_fail_open = parsed("RATE_LIMIT_FAIL_OPEN", value)?;
+        }
+        if let Some(value) = var("TRUSTED_PROXIES") {
+            self.trusted_proxies = value
+                .split(',')
+                .map(|proxy| parsed("TRUSTED_PROXIES", proxy.to_owned()))
+                .collect::<Result<_, _>>()?;
+        }
         Ok(self)
+    }
+
+    /// The sign-in limits, with their quotas parsed.
+    ///
+    /// # Errors
+    /// [`ConfigError::RateLimit`] for a quota that does not parse or is out
+    /// of range.
+    pub fn login_limits(&self) -> Result<LoginLimits, ConfigError> {
+        Ok(LoginLimits {
+            account: quota("RATE_LIMIT_LOGIN_ACCOUNT", &self.rate_limit_login_account)?,
+            address: quota("RATE_LIMIT_LOGIN_ADDRESS", &self.rate_limit_login_address)?,
+            fail_open: self.rate_limit_fail_open,
+        })
     }
 
     /// Where links in mail point: `public_url` without a trailing slash, or
@@ -278,6 +328,24 @@ impl Settings {
             .filter(|from| !from.is_empty())
             .ok_or(ConfigError::MailFromMissing)
     }
+}
+
+/// `<count>/<seconds>s` (the `s` optional) as a quota whose whole count
+/// may come at once.
+fn quota(name: &'static str, value: &str) -> Result<Quota, ConfigError> {
+    let invalid = || ConfigError::RateLimit {
+        name,
+        value: value.to_owned(),
+    };
+    let (count, seconds) = value.trim().split_once('/').ok_or_else(invalid)?;
+    let seconds = seconds.trim();
+    let seconds = seconds.strip_suffix('s').unwrap_or(seconds);
+    let count: NonZeroU32 = count.trim().parse().map_err(|_| invalid())?;
+    let seconds: u64 = seconds.trim().parse().map_err(|_| invalid())?;
+    if seconds == 0 {
+        return Err(invalid());
+    }
+    Quota::per_period(count, Duration::from_secs(seconds)).map_err(|_| invalid())
 }
 
 #[cfg(test)]
@@ -365,6 +433,47 @@ mod tests {
             };
             assert!(
                 matches!(settings.public_url(1), Err(ConfigError::PublicUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn login_limits_parse_and_bad_ones_are_named() {
+        let limits = Settings::default().login_limits().unwrap();
+        assert_eq!(
+            (limits.account.limit().get(), limits.account.period()),
+            (5, Duration::from_secs(60))
+        );
+        assert_eq!(limits.address.limit().get(), 20);
+        assert!(limits.fail_open);
+        let env = |name: &str| match name {
+            "RATE_LIMIT_LOGIN_ACCOUNT" => Some(" 3 / 120 ".to_owned()),
+            "RATE_LIMIT_FAIL_OPEN" => Some("false".to_owned()),
+            "TRUSTED_PROXIES" => Some("10.0.0.1, ::1".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        let limits = settings.login_limits().unwrap();
+        assert_eq!(
+            (limits.account.limit().get(), limits.account.period()),
+            (3, Duration::from_secs(120))
+        );
+        assert!(!limits.fail_open);
+        assert_eq!(settings.trusted_proxies.len(), 2);
+        for bad in ["5", "0/60s", "5/0s", "five/60s", "5/60m"] {
+            let settings = Settings {
+                rate_limit_login_address: bad.to_owned(),
+                ..Settings::default()
+            };
+            assert!(
+                matches!(
+                    settings.login_limits(),
+                    Err(ConfigError::RateLimit {
+                        name: "RATE_LIMIT_LOGIN_ADDRESS",
+                        ..
+                    })
+                ),
                 "{bad}"
             );
         }

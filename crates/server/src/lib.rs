@@ -14,12 +14,14 @@ use nerutalk_app::jobs::{DeliverMail, JobRunner, JobRunnerConfig, JobScheduler, 
 use nerutalk_app::{
     AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, UserService,
 };
-use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings};
+use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings, TrustedProxies};
 use nerutalk_i18n::Catalog;
-use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryTypingStore};
+use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryRateLimiter, MemoryTypingStore};
 use nerutalk_ports::SystemClock;
-use nerutalk_ports::{EventBus, HealthProbe, Mailer, PresenceStore, TypingStore};
-use nerutalk_redis::{RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisTypingStore};
+use nerutalk_ports::{EventBus, HealthProbe, Mailer, PresenceStore, RateLimiter, TypingStore};
+use nerutalk_redis::{
+    RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisRateLimiter, RedisTypingStore,
+};
 use nerutalk_smtp::SmtpMailer;
 use nerutalk_sql::{
     DatabaseUrl, OutboxMailer, SqlBlockRepository, SqlChatRepository,
@@ -33,6 +35,15 @@ pub use lifecycle::Shutdown;
 
 use lifecycle::Background;
 pub use nerutalk_sql::DatabaseKind;
+
+/// The adapters whose state is shared by all nodes with `REDIS_URL`, or
+/// kept in this process without: the bus, presence, typing and rate limits.
+type SharedState = (
+    Arc<dyn EventBus>,
+    Arc<dyn PresenceStore>,
+    Arc<dyn TypingStore>,
+    Arc<dyn RateLimiter>,
+);
 
 /// A server bound to its port and ready to run.
 pub struct Application {
@@ -115,24 +126,24 @@ impl Application {
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
             vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
         let mut redis = None;
-        let (bus, presence, typing): (
-            Arc<dyn EventBus>,
-            Arc<dyn PresenceStore>,
-            Arc<dyn TypingStore>,
-        ) = match &settings.redis_url {
+        let (bus, presence, typing, rate_limiter): SharedState = match &settings.redis_url {
             Some(url) => {
                 let bus = RedisEventBus::start(url.expose_secret(), hub.clone())?;
                 probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));
                 tracing::info!("live events, presence and typing go through Redis (multi-node)");
                 let presence = Arc::new(RedisPresenceStore::new(&bus));
                 let typing = Arc::new(RedisTypingStore::new(&bus));
+                // Limits count on all nodes together, or a client could
+                // multiply its budget by the number of nodes.
+                let rate_limiter = Arc::new(RedisRateLimiter::new(&bus));
                 redis = Some(bus.clone());
-                (Arc::new(bus), presence, typing)
+                (Arc::new(bus), presence, typing, rate_limiter)
             }
             None => (
                 Arc::new(MemoryEventBus::new(hub.clone())),
                 Arc::new(MemoryPresenceStore::new()),
                 Arc::new(MemoryTypingStore::new()),
+                Arc::new(MemoryRateLimiter::new()),
             ),
         };
         // Use cases queue mail; the job runner delivers it, retrying.
@@ -153,6 +164,7 @@ impl Application {
                 translator: catalog.clone(),
                 clock: clock.clone(),
                 bus: bus.clone(),
+                rate_limiter,
             },
             AuthConfig {
                 jwt_secret,
@@ -167,6 +179,7 @@ impl Application {
                 ),
                 verification_link: format!("{public_url}/api/v1/auth/verify-email"),
                 bcrypt_cost: settings.bcrypt_cost,
+                login_limits: settings.login_limits()?,
             },
         )?;
         let messages = Arc::new(SqlMessageRepository::new(store.clone()));
@@ -195,6 +208,7 @@ impl Application {
             chat,
             hub: hub.clone(),
             realtime,
+            trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             users: UserService::new(users, clock),
             health: HealthService::new(probes),
         };

@@ -1,5 +1,7 @@
 //! Signing in with e-mail or username and a password.
 
+use std::net::IpAddr;
+
 use nerutalk_domain::{SessionId, UserId, ids::RefreshTokenId, text, user::login_key};
 use nerutalk_ports::{NewRefreshToken, PortError, UserCredentials};
 
@@ -11,6 +13,9 @@ use crate::AppError;
 pub struct Login {
     pub login: String,
     pub password: String,
+    /// The client's address, for the per-address attempt limit; `None`
+    /// when it is not known.
+    pub client: Option<IpAddr>,
 }
 
 impl AuthService {
@@ -18,14 +23,18 @@ impl AuthService {
     ///
     /// An unknown login costs the same bcrypt work as a wrong password and
     /// gets the same answer, so neither time nor text tells which it was.
+    /// Attempts are counted before the password is checked.
     ///
     /// # Errors
     /// [`AppError::Invalid`] for control characters in either field,
+    /// [`AppError::RateLimited`] when the account or the address has used
+    /// its attempts (then nothing is looked up or hashed),
     /// [`AppError::InvalidCredentials`], or [`AppError::AccountDisabled`]
     /// (only once the password matched).
     pub async fn login(&self, login: Login) -> Result<IssuedTokens, AppError> {
         let key = login_key(&login.login)?;
         text::refuse_nul("password", &login.password)?;
+        self.admit_login(&key, login.client).await?;
         let Some(credentials) = self.find_credentials(&login.login, &key).await? else {
             self.passwords.verify_decoy(&login.password).await?;
             return Err(AppError::InvalidCredentials);
@@ -124,6 +133,7 @@ mod tests {
         Login {
             login: "ada".into(),
             password: password.into(),
+            client: None,
         }
     }
 
@@ -164,6 +174,7 @@ mod tests {
             .login(Login {
                 login: "ghost".into(),
                 password: "Secret123".into(),
+                client: None,
             })
             .await;
         let wrong = service.login(login("Secret124")).await;
@@ -198,6 +209,7 @@ mod tests {
                 .login(Login {
                     login: login.into(),
                     password: password.into(),
+                    client: None,
                 })
                 .await;
             assert_eq!(
@@ -224,6 +236,7 @@ mod tests {
         let fullwidth = Login {
             login: " ＡＤＡ ".into(),
             password: "Secret123".into(),
+            client: None,
         };
         assert!(service.login(fullwidth).await.is_ok());
     }
@@ -254,6 +267,7 @@ mod tests {
         let old_name = Login {
             login: " USER² ".into(),
             password: "Secret123".into(),
+            client: None,
         };
         assert!(service.login(old_name).await.is_ok());
     }

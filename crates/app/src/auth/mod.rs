@@ -5,6 +5,7 @@ mod access_tokens;
 mod authenticate;
 mod change_password;
 mod login;
+mod login_limits;
 mod passwords;
 mod refresh;
 mod register;
@@ -19,8 +20,8 @@ use chrono::{DateTime, Utc};
 use nerutalk_domain::event::{LiveEvent, RevokedSessions};
 use nerutalk_domain::{SessionId, UserId, user::User};
 use nerutalk_ports::{
-    Clock, EmailVerificationRepository, EventBus, Mailer, SessionRepository, Translator,
-    UserRepository,
+    Clock, EmailVerificationRepository, EventBus, Mailer, RateLimiter, SessionRepository,
+    Translator, UserRepository,
 };
 use secrecy::SecretString;
 
@@ -28,6 +29,7 @@ pub use access_tokens::AccessClaims;
 pub use access_tokens::AccessTokens;
 pub use change_password::PasswordChange;
 pub use login::Login;
+pub use login_limits::LoginLimits;
 pub use passwords::PasswordHasher;
 pub use register::Registration;
 
@@ -44,6 +46,8 @@ pub struct AuthConfig {
     /// (`https://chat.example.com/api/v1/auth/verify-email`).
     pub verification_link: String,
     pub bcrypt_cost: u32,
+    /// How many sign-in attempts an account and a client address get.
+    pub login_limits: LoginLimits,
 }
 
 /// The ports authentication works through.
@@ -57,6 +61,8 @@ pub struct AuthPorts {
     pub clock: Arc<dyn Clock>,
     /// Tells every node which sessions ended, so their sockets close at once.
     pub bus: Arc<dyn EventBus>,
+    /// Counts sign-in attempts, on this node or on all nodes together.
+    pub rate_limiter: Arc<dyn RateLimiter>,
 }
 
 impl std::fmt::Debug for AuthPorts {

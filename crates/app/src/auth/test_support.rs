@@ -10,12 +10,12 @@ use nerutalk_domain::{
     user::{Email, Profile, User, Username},
 };
 use nerutalk_ports::{
-    MockEmailVerificationRepository, MockEventBus, MockMailer, MockSessionRepository,
-    MockTranslator, MockUserRepository, SystemClock,
+    MockEmailVerificationRepository, MockEventBus, MockMailer, MockRateLimiter,
+    MockSessionRepository, MockTranslator, MockUserRepository, Quota, SystemClock,
 };
 use secrecy::SecretString;
 
-use super::{AuthConfig, AuthPorts, AuthService};
+use super::{AuthConfig, AuthPorts, AuthService, LoginLimits};
 
 pub(crate) fn stored_user(id: UserId, email: &str, username: &str) -> User {
     let now = Utc::now();
@@ -57,7 +57,32 @@ pub(crate) fn config() -> AuthConfig {
         verification_ttl: Duration::from_secs(86_400),
         verification_link: "http://localhost:8080/api/v1/auth/verify-email".to_owned(),
         bcrypt_cost: 4,
+        login_limits: LoginLimits {
+            account: per_minute(5),
+            address: per_minute(20),
+            fail_open: true,
+        },
     }
+}
+
+pub(crate) fn per_minute(limit: u32) -> Quota {
+    Quota::per_period(
+        std::num::NonZeroU32::new(limit).unwrap(),
+        Duration::from_secs(60),
+    )
+    .unwrap()
+}
+
+/// A limiter that allows every attempt, for tests about something else.
+fn allowing() -> MockRateLimiter {
+    let mut limiter = MockRateLimiter::new();
+    limiter.expect_check().returning(|_, _, _| {
+        Ok(nerutalk_ports::Decision::Allowed {
+            remaining: 1,
+            reset_after: Duration::ZERO,
+        })
+    });
+    limiter
 }
 
 #[derive(Default)]
@@ -67,6 +92,8 @@ pub(crate) struct ServiceBuilder {
     verifications: Option<MockEmailVerificationRepository>,
     mailer: Option<MockMailer>,
     bus: Option<MockEventBus>,
+    rate_limiter: Option<MockRateLimiter>,
+    fail_closed: bool,
 }
 
 impl ServiceBuilder {
@@ -102,6 +129,17 @@ impl ServiceBuilder {
         self
     }
 
+    pub(crate) fn rate_limiter(mut self, limiter: MockRateLimiter) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Sign-in limits that answer 503 when the limiter is down.
+    pub(crate) fn fail_closed(mut self) -> Self {
+        self.fail_closed = true;
+        self
+    }
+
     pub(crate) fn build(self) -> AuthService {
         let mut translator = MockTranslator::new();
         translator
@@ -115,7 +153,10 @@ impl ServiceBuilder {
             translator: Arc::new(translator),
             clock: Arc::new(SystemClock),
             bus: Arc::new(self.bus.unwrap_or_default()),
+            rate_limiter: Arc::new(self.rate_limiter.unwrap_or_else(allowing)),
         };
-        AuthService::new(ports, config()).unwrap()
+        let mut config = config();
+        config.login_limits.fail_open = !self.fail_closed;
+        AuthService::new(ports, config).unwrap()
     }
 }

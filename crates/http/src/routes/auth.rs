@@ -57,7 +57,12 @@ pub(crate) async fn register(
         (status = 200, body = Envelope<TokenResponse>),
         (status = 401, description = "Wrong login or password", body = ErrorEnvelope),
         (status = 403, description = "Account disabled", body = ErrorEnvelope),
-        (status = 422, description = "Control characters in the login or a NUL in the password", body = ErrorEnvelope)))]
+        (status = 422, description = "Control characters in the login or a NUL in the password", body = ErrorEnvelope),
+        (status = 429, description = "Too many sign-in attempts for this account (`login.account`) or from this address (`login.address`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until one more attempt is allowed"),
+                ("RateLimit-Policy" = String, description = "The refusing policy (draft-ietf-httpapi-ratelimit-headers-09), e.g. `\"login.account\";q=5;w=60`: `q` attempts per `w` seconds"),
+                ("RateLimit" = String, description = "Its state, e.g. `\"login.account\";r=0;t=60`: `r` attempts left, all back after `t` seconds")))))]
 #[post("/login")]
 pub(crate) async fn login(
     state: web::Data<AppState>,
@@ -69,6 +74,7 @@ pub(crate) async fn login(
         .login(Login {
             login: body.identifier(),
             password: body.password.clone(),
+            client: state.trusted_proxies.client_address(&request),
         })
         .await?;
     prefer_saved_language(&request, tokens.user.language);

@@ -72,11 +72,17 @@ pub struct Reply {
     pub body: Value,
     pub www_authenticate: Option<String>,
     pub allow: Option<String>,
+    pub headers: awc::http::header::HeaderMap,
 }
 
 impl Reply {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// A response header as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
     pub fn message(&self) -> &str {
@@ -155,6 +161,10 @@ impl TestApp {
             bcrypt_cost: 4,
             json_body_limit: 4 * 1024,
             http_workers: Some(1),
+            // Suites sign in far more often than a person would; the
+            // rate-limit suite sets the real budgets.
+            rate_limit_login_account: "1000/60s".to_owned(),
+            rate_limit_login_address: "1000/60s".to_owned(),
             redis_url: matches!(backend, Backend::PostgresRedis).then(|| {
                 secrecy::SecretString::from(
                     std::env::var("NERUTALK_TEST_REDIS_URL")
@@ -239,6 +249,7 @@ impl TestApp {
                 .get("allow")
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
+            headers: response.headers().clone(),
         }
     }
 
@@ -257,6 +268,7 @@ impl TestApp {
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             www_authenticate: None,
             allow: None,
+            headers: response.headers().clone(),
         }
     }
 
