@@ -57,6 +57,9 @@ pub struct Settings {
     /// The sender of every mail (`NeruTalk <no-reply@example.com>`);
     /// required with `smtp_url`.
     pub mail_from: Option<String>,
+    /// Where `/metrics` is served (`127.0.0.1:9090`), apart from the
+    /// public API; absent: no metrics listener.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for Settings {
@@ -87,6 +90,7 @@ impl Default for Settings {
             public_url: None,
             smtp_url: None,
             mail_from: None,
+            metrics_addr: None,
         }
     }
 }
@@ -235,6 +239,9 @@ impl Settings {
         }
         if let Some(value) = var("MAIL_FROM") {
             self.mail_from = Some(value);
+        }
+        if let Some(value) = var("METRICS_ADDR") {
+            self.metrics_addr = Some(value);
         }
         Ok(self)
     }
