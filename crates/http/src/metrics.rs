@@ -91,9 +91,6 @@ mod tests {
     #[test]
     fn methods_are_bounded() {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
-        assert_eq!(
-            method_label(&Method::from_bytes(b"BREW").unwrap()),
-            "OTHER"
-        );
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "OTHER");
     }
 }
