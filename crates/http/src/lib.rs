@@ -11,6 +11,7 @@ mod error;
 pub mod gateway;
 mod known_routes;
 mod language;
+mod metrics;
 mod notice;
 pub mod openapi;
 mod rate_limit;

@@ -93,6 +93,8 @@ pub fn serve(
             .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(from_fn(language::middleware))
             .wrap(TracingLogger::<RequestSpan>::new())
+            // Outermost: times the whole request, errors included.
+            .wrap(from_fn(crate::metrics::middleware))
             .configure(routes::configure)
             .service(web::redirect("/docs", "/docs/"))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))

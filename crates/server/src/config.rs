@@ -73,6 +73,9 @@ pub struct Settings {
     pub rate_limit_fail_open: bool,
     /// Proxies whose `X-Forwarded-For` names the client (exact addresses).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where `/metrics` is served (`127.0.0.1:9090`), apart from the
+    /// public API; absent: no metrics listener.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for Settings {
@@ -107,6 +110,7 @@ impl Default for Settings {
             rate_limit_login_address: "20/60s".to_owned(),
             rate_limit_fail_open: true,
             trusted_proxies: Vec::new(),
+            metrics_addr: None,
         }
     }
 }
@@ -272,6 +276,9 @@ impl Settings {
                 .split(',')
                 .map(|proxy| parsed("TRUSTED_PROXIES", proxy.to_owned()))
                 .collect::<Result<_, _>>()?;
+        }
+        if let Some(value) = var("METRICS_ADDR") {
+            self.metrics_addr = Some(value);
         }
         Ok(self)
     }

@@ -3,6 +3,7 @@
 
 pub mod config;
 mod lifecycle;
+mod metrics;
 mod secret;
 
 use std::net::TcpListener;
@@ -51,6 +52,8 @@ pub struct Application {
     backends: Backends,
     server: Server,
     hub: Arc<Hub>,
+    /// The `/metrics` listener and its port, when `METRICS_ADDR` asks for one.
+    metrics: Option<(u16, Server)>,
     background: Background,
     shutdown: Shutdown,
     /// How long a graceful stop waits for sockets, then for requests.
@@ -218,12 +221,23 @@ impl Application {
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_seconds),
         };
         let server = nerutalk_http::serve(listener, state, catalog, &http)?;
+        let metrics = match &settings.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr.as_str())?;
+                let port = listener.local_addr()?.port();
+                let server = metrics::serve(listener, metrics::recorder()?)?;
+                tracing::info!(%addr, port, "metrics at /metrics");
+                Some((port, server))
+            }
+            None => None,
+        };
         tracing::info!(host = %settings.host, port, "NeruTalk is listening; API docs at /docs/");
         Ok(Self {
             port,
             backends,
             server,
             hub,
+            metrics,
             background,
             shutdown: Shutdown::new(),
             grace: Duration::from_secs(settings.shutdown_timeout_seconds),
@@ -233,6 +247,12 @@ impl Application {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when `METRICS_ADDR` is set.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     #[must_use]
@@ -265,11 +285,13 @@ impl Application {
         let Self {
             server,
             hub,
+            metrics,
             background,
             shutdown,
             grace,
             ..
         } = self;
+        let metrics = metrics.map(|(_, server)| (server.handle(), actix_web::rt::spawn(server)));
         let handle = server.handle();
         // One deadline for the whole stop, set when it is asked for.
         let (deadline_set, deadline) = tokio::sync::watch::channel(None);
@@ -302,6 +324,13 @@ impl Application {
             .borrow()
             .unwrap_or_else(|| tokio::time::Instant::now() + grace);
         background.stop(deadline).await;
+        // Last, so that a scrape during the stop still sees it happen.
+        if let Some((handle, serving)) = metrics {
+            handle.stop(true).await;
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "the metrics listener ended badly");
+            }
+        }
         tracing::info!("NeruTalk stopped");
         served
     }

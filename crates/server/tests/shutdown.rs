@@ -18,7 +18,7 @@ use support::TestApp;
 use support::process::{Node, NodeSettings};
 
 const SOCKETS: usize = 3;
-const SENDS_PER_SOCKET: usize = 400;
+const SENDS_PER_SOCKET: usize = 1_000;
 /// Accounts registered just before the SIGTERM, each queuing one mail job.
 const REGISTRATIONS: usize = 8;
 

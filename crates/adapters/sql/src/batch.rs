@@ -182,6 +182,8 @@ fn work<I: Clone, O>(store: &SqlStore, jobs: &Receiver<Queued<I, O>>, step: Step
         if batch.is_empty() {
             continue;
         }
+        // How much group commit saves: one transaction for this many writes.
+        metrics::histogram!("nerutalk_sql_batch_size").record(batch.len() as f64);
         let inputs: Vec<I> = batch.iter().map(|job| job.input.clone()).collect();
         let together = store.write_blocking(move |connection| step(connection, inputs));
         match together {

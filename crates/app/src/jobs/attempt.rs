@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use nerutalk_ports::{ClaimedJob, Clock, Failure, JobQueue, Lease, Renewal, RetryPolicy, Settled};
+use nerutalk_ports::{
+    ClaimedJob, Clock, Failure, JobKind, JobQueue, Lease, Renewal, RetryPolicy, Settled,
+};
 
 use super::handler::{Job, JobError, JobHandler, JobOutcome};
 use crate::error::cause_chain;
@@ -55,7 +57,8 @@ impl Attempts {
         };
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::debug!(elapsed_ms, "job attempt ended");
-        self.settle(lease, attempt.attempt, outcome).await;
+        self.settle(lease, &attempt.kind, attempt.attempt, outcome)
+            .await;
     }
 
     /// False when the lease is lost.
@@ -76,7 +79,13 @@ impl Attempts {
     }
 
     /// Records `outcome` in the queue and says so in the log.
-    pub(crate) async fn settle(&self, lease: Lease, attempt: u32, outcome: JobOutcome) {
+    pub(crate) async fn settle(
+        &self,
+        lease: Lease,
+        kind: &JobKind,
+        attempt: u32,
+        outcome: JobOutcome,
+    ) {
         let now = self.clock.now();
         let recorded = match &outcome {
             JobOutcome::Done => self.queue.complete(lease, now).await,
@@ -97,8 +106,28 @@ impl Attempts {
             JobOutcome::Done => None,
             JobOutcome::Retry(error) | JobOutcome::GiveUp(error) => Some(error),
         };
+        count_settled(kind, recorded.as_ref().ok());
         log_settled(recorded, error);
     }
+}
+
+/// Counts the attempt in `nerutalk_job_attempts_total` (see
+/// `docs/operations.md`): by what the queue made of it, since a retry on the
+/// last attempt is a dead job. Kinds are a handful, named in code.
+fn count_settled(kind: &JobKind, settled: Option<&Settled>) {
+    let outcome = match settled {
+        Some(Settled::Done) => "done",
+        Some(Settled::Retrying { .. }) => "retry",
+        Some(Settled::Dead) => "dead",
+        Some(Settled::LeaseLost) => "lease_lost",
+        None => "unrecorded",
+    };
+    metrics::counter!(
+        "nerutalk_job_attempts_total",
+        "kind" => kind.as_str().to_owned(),
+        "outcome" => outcome,
+    )
+    .increment(1);
 }
 
 fn log_settled(recorded: Result<Settled, nerutalk_ports::PortError>, error: Option<&JobError>) {

@@ -219,7 +219,7 @@ impl JobRunner {
             return;
         };
         let attempts = Arc::clone(&self.attempts);
-        let meta = (job.lease, job.attempt, span.clone());
+        let meta = (job.lease, job.kind.clone(), job.attempt, span.clone());
         let task = running
             .tasks
             .spawn(async move { attempts.run(handler, job).await }.instrument(span));
@@ -233,14 +233,14 @@ impl JobRunner {
             Ok((id, ())) => *id,
             Err(error) => error.id(),
         };
-        let Some((lease, attempt, span)) = running.leases.remove(&id) else {
+        let Some((lease, kind, attempt, span)) = running.leases.remove(&id) else {
             return;
         };
         if let Err(error) = joined {
             if error.is_panic() {
                 let outcome = JobOutcome::Retry(JobError::new("job.panicked"));
                 self.attempts
-                    .settle(lease, attempt, outcome)
+                    .settle(lease, &kind, attempt, outcome)
                     .instrument(span)
                     .await;
             }
@@ -300,7 +300,7 @@ impl JobRunner {
 #[derive(Default)]
 struct Running {
     tasks: JoinSet<()>,
-    leases: HashMap<tokio::task::Id, (Lease, u32, tracing::Span)>,
+    leases: HashMap<tokio::task::Id, (Lease, JobKind, u32, tracing::Span)>,
 }
 
 /// What a stop did.

@@ -20,6 +20,8 @@ use super::protocol::ServerFrame;
 #[derive(Debug)]
 pub(crate) struct Delivery {
     pub(crate) event: LiveEvent,
+    /// The frame's `type`, for the frames-sent counter.
+    pub(crate) kind: &'static str,
     /// The event's frame, `{"type", "data"}`, as sent on the wire.
     pub(crate) frame: ByteString,
 }
@@ -189,8 +191,9 @@ impl EventSink for Hub {
                 let delivery = match &delivery {
                     Some(delivery) => delivery,
                     None => match frame_of(event) {
-                        Some(Ok(frame)) => delivery.insert(Arc::new(Delivery {
+                        Some(Ok((kind, frame))) => delivery.insert(Arc::new(Delivery {
                             event: event.clone(),
+                            kind,
                             frame: frame.into(),
                         })),
                         Some(Err(error)) => {
@@ -214,6 +217,7 @@ impl EventSink for Hub {
             count = overflowing.len(),
             "dropping sockets that cannot keep up"
         );
+        crate::metrics::sockets_cut_slow(overflowing.len());
         let mut connections = self
             .connections
             .write()
@@ -229,8 +233,8 @@ impl EventSink for Hub {
 
 /// The frame that tells a socket of `event`, `{"type", "data"}`, or `None`
 /// for an event that is for servers only.
-fn frame_of(event: &LiveEvent) -> Option<Result<String, serde_json::Error>> {
-    ServerFrame::of(event).map(|frame| frame.encode(None))
+fn frame_of(event: &LiveEvent) -> Option<Result<(&'static str, String), serde_json::Error>> {
+    ServerFrame::of(event).map(|frame| Ok((frame.kind(), frame.encode(None)?)))
 }
 
 #[cfg(test)]

@@ -24,8 +24,9 @@ use crate::envelope::{error_args, error_details_of};
 use crate::error::ApiError;
 
 /// Every frame a client may send; `data` is read according to `type`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, strum::IntoStaticStr)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub(crate) enum ClientFrame {
     /// Application-level ping, for clients that cannot see WebSocket control
     /// frames; answered with `pong`. `data` carries nothing: it may be left
@@ -84,8 +85,9 @@ impl ClientFrame {
 
 /// Every frame the server sends. Replies carry the `id` of the frame they
 /// answer; events have none.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, strum::IntoStaticStr)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub(crate) enum ServerFrame {
     /// The first frame on every authenticated socket.
     ConnectionEstablished(Greeting),
@@ -143,6 +145,11 @@ struct Outbound<'a> {
 
 impl ServerFrame {
     /// The frame's text, with the `id` of the frame it answers.
+    /// The frame's `type`, as on the wire: a label for metrics.
+    pub(crate) fn kind(&self) -> &'static str {
+        self.into()
+    }
+
     pub(crate) fn encode(&self, id: Option<&Value>) -> Result<String, serde_json::Error> {
         serde_json::to_string(&Outbound { frame: self, id })
     }

@@ -122,12 +122,14 @@ pub(crate) async fn run(
         .max_continuation_size(context.settings.max_frame_bytes);
     let user_id = user.user.id;
     let registration = context.hub.register(user_id, user.session_id);
+    crate::metrics::socket_opened();
     tracing::Span::current()
         .record("connection", registration.id)
         .record("user_id", tracing::field::display(user_id));
     if let Err(error) = context.chat.connected(user_id, registration.first).await {
         // Live events cannot reach this node; the client retries and resumes.
         context.hub.unregister(user_id, registration.id);
+        crate::metrics::socket_closed();
         let description = localize(&context.catalog, context.language, &ApiError::from(error));
         let reason = CloseReason {
             code: CloseCode::Again,
@@ -159,6 +161,7 @@ pub(crate) async fn run(
     let _closed = connection.socket.close(reason).await;
     connection.chat.on_close().await;
     let last_here = hub.unregister(user_id, registration.id);
+    crate::metrics::socket_closed();
     chat.disconnected(user_id, last_here).await;
 }
 
@@ -225,6 +228,7 @@ impl Connection {
                     match incoming {
                         Some(Ok(AggregatedMessage::Text(text))) => self.inbox.push_back(text),
                         Some(Ok(AggregatedMessage::Binary(_))) => {
+                            crate::metrics::frame_received("binary");
                             if self.error(None, &ApiError::request(RequestError::MalformedJson, "binary frames are not used")).await.is_err() {
                                 return None;
                             }
@@ -370,6 +374,7 @@ impl Connection {
             &ApiError::from(AppError::Unavailable),
         );
         for text in refusals(std::mem::take(&mut self.inbox), &refusal) {
+            crate::metrics::frame_sent(refusal.kind());
             self.socket.text(text).await?;
         }
         Ok(())
@@ -379,7 +384,10 @@ impl Connection {
     /// back until the frame being handled is answered.
     async fn relay(&mut self, delivery: Arc<Delivery>) -> Result<(), actix_ws::Closed> {
         match self.chat.should_relay(&delivery) {
-            Relay::Send => self.socket.text(delivery.frame.clone()).await,
+            Relay::Send => {
+                crate::metrics::frame_sent(delivery.kind);
+                self.socket.text(delivery.frame.clone()).await
+            }
             Relay::Skip => Ok(()),
             Relay::Defer => {
                 self.deferred.push(delivery);
@@ -403,8 +411,12 @@ impl Connection {
             let inbound = inbound::parse(&text);
             let id = inbound.id;
             let frame = match inbound.frame {
-                Ok(frame) => frame,
+                Ok(frame) => {
+                    crate::metrics::frame_received((&frame).into());
+                    frame
+                }
                 Err(refused) => {
+                    crate::metrics::frame_received("invalid");
                     self.error(id.as_ref(), &ApiError::from(refused)).await?;
                     continue;
                 }
@@ -461,7 +473,10 @@ async fn write(
     id: Option<&Value>,
 ) -> Result<(), actix_ws::Closed> {
     match frame.encode(id) {
-        Ok(text) => socket.text(text).await,
+        Ok(text) => {
+            crate::metrics::frame_sent(frame.kind());
+            socket.text(text).await
+        }
         Err(error) => {
             tracing::error!(%error, "frame does not serialize");
             Ok(())
