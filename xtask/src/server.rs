@@ -131,6 +131,11 @@ pub(crate) fn start(
         .env("BCRYPT_COST", "4")
         .env("RUST_LOG", "warn")
         .env("WS_QUEUE_CAPACITY", "4096")
+        // Both callers sign in far more often than people do: the bench signs
+        // in hundreds of clients from one address, schemathesis sends
+        // thousands of generated logins. The limits have tests of their own.
+        .env("RATE_LIMIT_LOGIN_ACCOUNT", "1000000/60s")
+        .env("RATE_LIMIT_LOGIN_ADDRESS", "1000000/60s")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (name, value) in env {
