@@ -13,6 +13,20 @@ use support::TestApp;
 
 /// The sum of the samples of `name` whose labels include every one of
 /// `labels` (`key="value"`), as the text exposition format writes them.
+/// The metrics page at `url`, as text.
+async fn scrape(api: &TestApp, url: &str) -> String {
+    let body = api
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
 fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
     text.lines()
         .filter(|line| !line.starts_with('#'))
@@ -50,18 +64,12 @@ async fn a_scrape_after_traffic_shows_the_counters_moved() {
     let (token, _) = api.signed_in("ada").await;
     assert_eq!(api.get("/api/v1/auth/me", Some(&token)).await.status, 200);
     assert_eq!(api.get("/no/such/path/4242", None).await.status, 404);
-    let created = api
-        .post(
-            "/api/v1/chats",
-            Some(&token),
+    let chat = api
+        .create_chat(
+            &token,
             json!({ "kind": "group", "name": "metrics", "member_ids": [] }),
         )
         .await;
-    assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
-    let chat = created.body["data"]["chat"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let sent = api
         .post(
             &format!("/api/v1/chats/{chat}/messages"),
@@ -75,16 +83,8 @@ async fn a_scrape_after_traffic_shows_the_counters_moved() {
     socket.send(json!({ "type": "ping", "id": "p1" })).await;
     socket.until("pong").await;
 
-    let scraped = api
-        .client
-        .get(&scrape_url)
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .await
-        .unwrap();
-    let text = std::str::from_utf8(&scraped).unwrap();
+    let scraped = scrape(&api, &scrape_url).await;
+    let text = scraped.as_str();
     let requests = "nerutalk_http_requests_total";
     assert!(
         sample(
@@ -164,20 +164,8 @@ async fn a_scrape_after_traffic_shows_the_counters_moved() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let scraped = api
-            .client
-            .get(&scrape_url)
-            .send()
-            .await
-            .unwrap()
-            .body()
-            .await
-            .unwrap();
-        delivered = sample(
-            std::str::from_utf8(&scraped).unwrap(),
-            "nerutalk_job_attempts_total",
-            &job,
-        );
+        let scraped = scrape(&api, &scrape_url).await;
+        delivered = sample(&scraped, "nerutalk_job_attempts_total", &job);
     }
     assert!(delivered >= 1.0, "the mail job was not counted");
 

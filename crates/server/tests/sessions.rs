@@ -71,18 +71,9 @@ async fn two_devices(app: &TestApp) -> TwoDevices {
     let (laptop, _) = app.login("ada", PASSWORD).await;
     let (bob, _) = app.signed_in("bob").await;
     let ada_id = app.user_id(&phone).await;
-    let created = app
-        .post(
-            "/api/v1/chats",
-            Some(&bob),
-            json!({ "kind": "direct", "member_ids": [ada_id] }),
-        )
+    let chat = app
+        .create_chat(&bob, json!({ "kind": "direct", "member_ids": [ada_id] }))
         .await;
-    assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
-    let chat = created.body["data"]["chat"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     TwoDevices {
         phone,
         laptop,

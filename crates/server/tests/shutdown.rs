@@ -52,18 +52,12 @@ async fn sigterm_during_a_send_burst(first: NodeSettings<'_>, second: NodeSettin
     let (ada, _) = app.signed_in("ada").await;
     let (bob, _) = app.signed_in("bob").await;
     let bob_id = app.user_id(&bob).await;
-    let created = app
-        .post(
-            "/api/v1/chats",
-            Some(&ada),
+    let chat = app
+        .create_chat(
+            &ada,
             json!({ "kind": "group", "name": "burst", "member_ids": [bob_id] }),
         )
         .await;
-    assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
-    let chat = created.body["data"]["chat"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     let mut sockets = Vec::new();
     for _ in 0..SOCKETS {

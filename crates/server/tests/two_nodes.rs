@@ -33,18 +33,9 @@ async fn messages_receipts_typing_and_presence_cross_nodes() {
     let (ada, _) = a.signed_in("ada").await;
     let (bob, _) = b.signed_in("bob").await;
     let bob_id = b.user_id(&bob).await;
-    let created = a
-        .post(
-            "/api/v1/chats",
-            Some(&ada),
-            json!({ "kind": "direct", "member_ids": [bob_id] }),
-        )
+    let chat = a
+        .create_chat(&ada, json!({ "kind": "direct", "member_ids": [bob_id] }))
         .await;
-    assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
-    let chat = created.body["data"]["chat"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     let mut ada_socket = a.connect(&format!("token={ada}")).await;
     ada_socket.until("connection_established").await;

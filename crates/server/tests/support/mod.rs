@@ -276,6 +276,16 @@ impl TestApp {
         self.send("POST", path, token, &[], Some(body)).await
     }
 
+    /// Creates a chat with `body` as `token`'s user and returns its id.
+    pub async fn create_chat(&self, token: &str, body: Value) -> String {
+        let created = self.post("/api/v1/chats", Some(token), body).await;
+        assert_eq!(created.status.as_u16(), 201, "{:#}", created.body);
+        created.body["data"]["chat"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.send("GET", path, token, &[], None).await
     }
