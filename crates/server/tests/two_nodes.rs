@@ -39,13 +39,15 @@ async fn messages_receipts_typing_and_presence_cross_nodes() {
 
     let mut ada_socket = a.connect(&format!("token={ada}")).await;
     ada_socket.until("connection_established").await;
-    let mut bob_socket = b.connect(&format!("token={bob}")).await;
-    bob_socket.until("connection_established").await;
+    // Read before Bob connects: the snapshot is taken after the greeting,
+    // and a Bob already online by then would be in it.
     let snapshot = ada_socket.until("presence").await;
     assert_eq!(
         snapshot["data"]["online"], false,
         "ada's snapshot: bob not yet online"
     );
+    let mut bob_socket = b.connect(&format!("token={bob}")).await;
+    bob_socket.until("connection_established").await;
     let online = ada_socket.until("presence").await;
     assert_eq!(online["data"]["user_id"], bob_id.as_str());
     assert_eq!(online["data"]["online"], true);
