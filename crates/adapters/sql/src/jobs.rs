@@ -260,12 +260,22 @@ fn claim_due(
         .load(connection)
 }
 
+/// The job `lease` still holds: running, under the claim the lease names.
+/// A worker whose lease was taken over finds nothing here.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn held_by(lease: Lease) -> _ {
+    let job: DbUuid = DbUuid::from(lease.job_id);
+    let generation: i64 = lease.generation;
+    let running: &'static str = RUNNING;
+    jobs::table
+        .filter(jobs::id.eq(job))
+        .filter(jobs::generation.eq(generation))
+        .filter(jobs::state.eq(running))
+}
+
 /// The running attempt `lease` names, as (attempts, max attempts).
 fn held(connection: &mut AnyConnection, lease: Lease) -> QueryResult<Option<(i32, i32)>> {
-    jobs::table
-        .filter(jobs::id.eq(DbUuid::from(lease.job_id)))
-        .filter(jobs::generation.eq(lease.generation))
-        .filter(jobs::state.eq(RUNNING))
+    held_by(lease)
         .select((jobs::attempts, jobs::max_attempts))
         .first(connection)
         .optional()
@@ -336,17 +346,12 @@ impl JobQueue for SqlJobQueue {
         let rows = self
             .store
             .run(move |connection| {
-                diesel::update(
-                    jobs::table
-                        .filter(jobs::id.eq(DbUuid::from(lease.job_id)))
-                        .filter(jobs::generation.eq(lease.generation))
-                        .filter(jobs::state.eq(RUNNING)),
-                )
-                .set((
-                    jobs::due_at.eq(lease_until.naive_utc()),
-                    jobs::updated_at.eq(now.naive_utc()),
-                ))
-                .execute(connection)
+                diesel::update(held_by(lease))
+                    .set((
+                        jobs::due_at.eq(lease_until.naive_utc()),
+                        jobs::updated_at.eq(now.naive_utc()),
+                    ))
+                    .execute(connection)
             })
             .await?;
         Ok(if rows == 0 {
@@ -361,20 +366,15 @@ impl JobQueue for SqlJobQueue {
         let rows = self
             .store
             .run(move |connection| {
-                diesel::update(
-                    jobs::table
-                        .filter(jobs::id.eq(DbUuid::from(lease.job_id)))
-                        .filter(jobs::generation.eq(lease.generation))
-                        .filter(jobs::state.eq(RUNNING)),
-                )
-                .set((
-                    jobs::state.eq(DONE),
-                    jobs::payload.eq(SPENT_PAYLOAD),
-                    jobs::due_at.eq(None::<NaiveDateTime>),
-                    jobs::finished_at.eq(now),
-                    jobs::updated_at.eq(now),
-                ))
-                .execute(connection)
+                diesel::update(held_by(lease))
+                    .set((
+                        jobs::state.eq(DONE),
+                        jobs::payload.eq(SPENT_PAYLOAD),
+                        jobs::due_at.eq(None::<NaiveDateTime>),
+                        jobs::finished_at.eq(now),
+                        jobs::updated_at.eq(now),
+                    ))
+                    .execute(connection)
             })
             .await?;
         Ok(if rows == 0 {
