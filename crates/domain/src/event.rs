@@ -94,6 +94,26 @@ pub enum ChatEvent {
     },
 }
 
+/// Something that nodes may keep a copy of has changed, so every node
+/// drops its copy. Unlike a [`LiveEvent`], which goes to the nodes where its
+/// recipients are connected, an invalidation goes to every node: any node
+/// may have served the user or the chat a moment ago.
+///
+/// New variants may only be added, as for [`LiveEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Invalidation {
+    /// The user's account: profile, password, whether it is active.
+    User(UserId),
+    /// Some of the user's sign-ins ended.
+    Sessions {
+        user_id: UserId,
+        revoked: RevokedSessions,
+    },
+    /// The chat's members, their roles, or the chat itself.
+    Chat(ChatId),
+}
+
 /// Which of one user's sessions were revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,18 +6,45 @@ pub mod rate_limit;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use nerutalk_domain::event::{ChatEvent, LiveEvent};
+use nerutalk_domain::event::{ChatEvent, Invalidation, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
 
 use chrono::Utc;
 
-use crate::{EventBus, EventSink, PresenceStore, TypingStore};
+use crate::{EventBus, EventSink, InvalidationSink, PresenceStore, TypingStore};
 
-/// An [`EventSink`] that remembers what it was given.
+/// An [`EventSink`] and [`InvalidationSink`] that remembers what it was given.
 #[derive(Debug, Default)]
-pub struct RecordingSink(Mutex<Vec<(UserId, LiveEvent)>>);
+pub struct RecordingSink(Mutex<Vec<(UserId, LiveEvent)>>, Mutex<Recorded>);
+
+/// What a [`RecordingSink`] was told about invalidations.
+#[derive(Debug, Default, Clone)]
+pub struct Recorded {
+    pub invalidations: Vec<Invalidation>,
+    /// The last `tracking` call, if any.
+    pub tracking: Option<bool>,
+}
 
 impl RecordingSink {
+    /// The invalidations so far, and whether the bus says it tracks them.
+    #[must_use]
+    pub fn invalidations(&self) -> Recorded {
+        self.1.lock().map(|seen| seen.clone()).unwrap_or_default()
+    }
+
+    /// Waits up to five seconds for the invalidations to satisfy
+    /// `condition`, and returns them either way: the caller asserts.
+    pub async fn wait_for_invalidations(&self, condition: impl Fn(&Recorded) -> bool) -> Recorded {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let seen = self.invalidations();
+            if condition(&seen) || tokio::time::Instant::now() >= deadline {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Everything delivered so far.
     #[must_use]
     pub fn seen(&self) -> Vec<(UserId, LiveEvent)> {
@@ -51,6 +78,75 @@ impl EventSink for RecordingSink {
         if let Ok(mut seen) = self.0.lock() {
             seen.extend(recipients.iter().map(|user| (*user, event.clone())));
         }
+    }
+}
+
+impl InvalidationSink for RecordingSink {
+    fn invalidate(&self, what: &Invalidation) {
+        if let Ok(mut seen) = self.1.lock() {
+            seen.invalidations.push(*what);
+        }
+    }
+
+    fn tracking(&self, live: bool) {
+        if let Ok(mut seen) = self.1.lock() {
+            seen.tracking = Some(live);
+        }
+    }
+}
+
+/// What every event bus must do with invalidations: once it says it tracks
+/// them, each one published reaches the sink of every node, this one
+/// included, in publication order. `others` are the sinks of other nodes on
+/// the same bus (none for a single-node bus).
+///
+/// Invalidations of other users are ignored, so a bus may be shared with
+/// other traffic.
+///
+/// # Panics
+/// When the bus breaks the contract.
+pub async fn invalidations(bus: &dyn EventBus, sinks: &[&RecordingSink]) {
+    for sink in sinks {
+        let seen = sink
+            .wait_for_invalidations(|seen| seen.tracking == Some(true))
+            .await;
+        assert_eq!(seen.tracking, Some(true), "every node tracks invalidations");
+    }
+    let ada = UserId::generate();
+    let sent = [
+        Invalidation::User(ada),
+        Invalidation::Sessions {
+            user_id: ada,
+            revoked: nerutalk_domain::event::RevokedSessions::AllExcept(None),
+        },
+        Invalidation::User(ada),
+    ];
+    for what in &sent {
+        bus.invalidate(what)
+            .await
+            .unwrap_or_else(|error| panic!("invalidate: {error}"));
+    }
+    let about_ada = |seen: &Recorded| -> Vec<Invalidation> {
+        seen.invalidations
+            .iter()
+            .filter(|what| match what {
+                Invalidation::User(user) | Invalidation::Sessions { user_id: user, .. } => {
+                    *user == ada
+                }
+                Invalidation::Chat(_) => false,
+            })
+            .copied()
+            .collect()
+    };
+    for sink in sinks {
+        let seen = sink
+            .wait_for_invalidations(|seen| about_ada(seen).len() >= sent.len())
+            .await;
+        assert_eq!(
+            about_ada(&seen),
+            sent,
+            "every node hears each one, in order"
+        );
     }
 }
 

@@ -28,7 +28,7 @@ pub use chats::{
 };
 pub use clock::{Clock, SystemClock};
 pub use error::{ConflictField, PortError};
-pub use events::{EventBus, EventSink};
+pub use events::{EventBus, EventSink, InvalidationSink};
 pub use health::HealthProbe;
 pub use jobs::{
     ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob, Renewal,
@@ -49,7 +49,7 @@ pub use {
     blocks::MockBlockRepository,
     chats::MockChatRepository,
     clock::MockClock,
-    events::{MockEventBus, MockEventSink},
+    events::{MockEventBus, MockEventSink, MockInvalidationSink},
     health::MockHealthProbe,
     jobs::MockJobQueue,
     mailer::MockMailer,

@@ -46,6 +46,14 @@ type SharedState = (
     Arc<dyn RateLimiter>,
 );
 
+/// This node keeps no copies yet, so no invalidation concerns it.
+struct NothingCached;
+
+impl nerutalk_ports::InvalidationSink for NothingCached {
+    fn invalidate(&self, _: &nerutalk_domain::event::Invalidation) {}
+    fn tracking(&self, _: bool) {}
+}
+
 /// A server bound to its port and ready to run.
 pub struct Application {
     port: u16,
@@ -131,7 +139,11 @@ impl Application {
         let mut redis = None;
         let (bus, presence, typing, rate_limiter): SharedState = match &settings.redis_url {
             Some(url) => {
-                let bus = RedisEventBus::start(url.expose_secret(), hub.clone())?;
+                let bus = RedisEventBus::start(
+                    url.expose_secret(),
+                    hub.clone(),
+                    Arc::new(NothingCached),
+                )?;
                 probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));
                 tracing::info!("live events, presence and typing go through Redis (multi-node)");
                 let presence = Arc::new(RedisPresenceStore::new(&bus));
@@ -143,7 +155,7 @@ impl Application {
                 (Arc::new(bus), presence, typing, rate_limiter)
             }
             None => (
-                Arc::new(MemoryEventBus::new(hub.clone())),
+                Arc::new(MemoryEventBus::new(hub.clone(), Arc::new(NothingCached))),
                 Arc::new(MemoryPresenceStore::new()),
                 Arc::new(MemoryTypingStore::new()),
                 Arc::new(MemoryRateLimiter::new()),

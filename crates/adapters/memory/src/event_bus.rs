@@ -6,13 +6,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use nerutalk_domain::UserId;
-use nerutalk_domain::event::LiveEvent;
-use nerutalk_ports::{EventBus, EventSink, PortError};
+use nerutalk_domain::event::{Invalidation, LiveEvent};
+use nerutalk_ports::{EventBus, EventSink, InvalidationSink, PortError};
 
 /// The single-node event bus.
 #[derive(Clone)]
 pub struct MemoryEventBus {
     sink: Arc<dyn EventSink>,
+    /// There is no other node: an invalidation only concerns this one.
+    invalidations: Arc<dyn InvalidationSink>,
     /// Subscriptions per user, counted rather than flagged: the gateway
     /// subscribes on a user's first socket and unsubscribes on their last,
     /// and when a last socket closes as a new first one opens, the two
@@ -30,10 +32,15 @@ impl std::fmt::Debug for MemoryEventBus {
 }
 
 impl MemoryEventBus {
+    /// A bus that hands events to `sink` and invalidations to
+    /// `invalidations`, which it tells that it tracks them at once: nothing
+    /// between the two can be lost.
     #[must_use]
-    pub fn new(sink: Arc<dyn EventSink>) -> Self {
+    pub fn new(sink: Arc<dyn EventSink>, invalidations: Arc<dyn InvalidationSink>) -> Self {
+        invalidations.tracking(true);
         Self {
             sink,
+            invalidations,
             subscribed: Arc::default(),
         }
     }
@@ -58,6 +65,11 @@ impl EventBus for MemoryEventBus {
         if !reachable.is_empty() {
             self.sink.deliver(&reachable, event);
         }
+        Ok(())
+    }
+
+    async fn invalidate(&self, what: &Invalidation) -> Result<(), PortError> {
+        self.invalidations.invalidate(what);
         Ok(())
     }
 
@@ -100,7 +112,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_first_socket_survives_the_late_unsubscribe_of_the_last_one() {
         let sink = Arc::new(RecordingSink::default());
-        let bus = MemoryEventBus::new(sink.clone());
+        let bus = MemoryEventBus::new(sink.clone(), sink.clone());
         let ada = UserId::generate();
         let typing = LiveEvent::Chat(ChatEvent::Typing {
             chat_id: ChatId::generate(),

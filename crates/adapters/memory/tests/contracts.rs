@@ -4,13 +4,16 @@ use std::sync::Arc;
 
 use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryRateLimiter, MemoryTypingStore};
 use nerutalk_ports::contract::rate_limit::{rate_limiter, rate_limiters_share_one_budget};
-use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
+use nerutalk_ports::contract::{
+    RecordingSink, event_bus, invalidations, presence_store, typing_store,
+};
 
 #[tokio::test]
 async fn the_memory_bus_satisfies_the_event_bus_contract() {
     let sink = Arc::new(RecordingSink::default());
-    let bus = MemoryEventBus::new(sink.clone());
+    let bus = MemoryEventBus::new(sink.clone(), sink.clone());
     event_bus(&bus, &sink).await;
+    invalidations(&bus, &[&sink]).await;
 }
 
 #[tokio::test]

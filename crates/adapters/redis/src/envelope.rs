@@ -1,4 +1,5 @@
-//! How a [`LiveEvent`] travels between nodes: `{"v": 1, "event": …}`.
+//! How a [`LiveEvent`] (or an [`Invalidation`]) travels between nodes:
+//! `{"v": 1, "event": …}`.
 //!
 //! Nodes of two versions share the bus during a rolling update. An old node
 //! that receives an event it cannot read (a capability it does not have yet,
@@ -8,7 +9,9 @@
 //! an `Option` or carries `#[serde(default)]`. The encodings are pinned by
 //! a test below, so that a rename cannot slip through.
 
-use nerutalk_domain::event::LiveEvent;
+#[cfg(doc)]
+use nerutalk_domain::event::{Invalidation, LiveEvent};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The envelope this node writes. A later version may only be introduced
@@ -16,15 +19,15 @@ use serde::{Deserialize, Serialize};
 const VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Sealed<'a> {
+struct Sealed<'a, T> {
     v: u32,
-    event: &'a LiveEvent,
+    event: &'a T,
 }
 
 #[derive(Deserialize)]
-struct Opened {
+struct Opened<T> {
     v: u32,
-    event: LiveEvent,
+    event: T,
 }
 
 /// Just enough of an envelope to tell why it could not be read.
@@ -42,8 +45,8 @@ struct Kind {
 
 /// An envelope read off the bus.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Received {
-    Event(LiveEvent),
+pub(crate) enum Received<T> {
+    Event(T),
     /// Written by a node that knows more than this one: skipped.
     Unknown {
         version: u32,
@@ -53,12 +56,12 @@ pub(crate) enum Received {
     Unreadable,
 }
 
-pub(crate) fn seal(event: &LiveEvent) -> serde_json::Result<String> {
+pub(crate) fn seal<T: Serialize>(event: &T) -> serde_json::Result<String> {
     serde_json::to_string(&Sealed { v: VERSION, event })
 }
 
-pub(crate) fn open(payload: &[u8]) -> Received {
-    match serde_json::from_slice::<Opened>(payload) {
+pub(crate) fn open<T: DeserializeOwned>(payload: &[u8]) -> Received<T> {
+    match serde_json::from_slice::<Opened<T>>(payload) {
         Ok(opened) if opened.v == VERSION => Received::Event(opened.event),
         Ok(opened) => Received::Unknown {
             version: opened.v,
@@ -78,7 +81,9 @@ pub(crate) fn open(payload: &[u8]) -> Received {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::chat::{Message, MessageKind};
-    use nerutalk_domain::event::{ChatEvent, PresenceChange, RevokedSessions};
+    use nerutalk_domain::event::{
+        ChatEvent, Invalidation, LiveEvent, PresenceChange, RevokedSessions,
+    };
     use nerutalk_domain::{ChatId, MessageId, SessionId, UserId};
 
     use super::*;
@@ -107,7 +112,7 @@ mod tests {
     fn a_capability_this_node_lacks_is_named_and_skipped() {
         let from_a_newer_node = br#"{"v":1,"event":{"type":"call","data":{"call_id":"x"}}}"#;
         assert_eq!(
-            open(from_a_newer_node),
+            open::<LiveEvent>(from_a_newer_node),
             Received::Unknown {
                 version: 1,
                 kind: "call".to_owned()
@@ -116,15 +121,15 @@ mod tests {
         let newer_chat_event =
             br#"{"v":1,"event":{"type":"chat","data":{"type":"reaction_added","data":{}}}}"#;
         assert!(matches!(
-            open(newer_chat_event),
+            open::<LiveEvent>(newer_chat_event),
             Received::Unknown { version: 1, .. }
         ));
         let later_envelope = br#"{"v":2,"event":{"type":"chat","data":{}},"trace":"t"}"#;
         assert!(matches!(
-            open(later_envelope),
+            open::<LiveEvent>(later_envelope),
             Received::Unknown { version: 2, .. }
         ));
-        assert_eq!(open(b"not json"), Received::Unreadable);
+        assert_eq!(open::<LiveEvent>(b"not json"), Received::Unreadable);
     }
 
     /// The bus's format, pinned: nodes of two versions read each other's
@@ -170,7 +175,30 @@ mod tests {
         ];
         let sealed: Vec<String> = events.iter().map(|event| seal(event).unwrap()).collect();
         assert_eq!(sealed, GOLDEN);
+        let invalidations = [
+            Invalidation::User(user),
+            Invalidation::Sessions {
+                user_id: user,
+                revoked: RevokedSessions::One(session),
+            },
+            Invalidation::Chat(chat),
+        ];
+        let sealed: Vec<String> = invalidations
+            .iter()
+            .map(|what| seal(what).unwrap())
+            .collect();
+        assert_eq!(sealed, GOLDEN_INVALIDATIONS);
+        for what in invalidations {
+            let sealed = seal(&what).unwrap();
+            assert_eq!(open(sealed.as_bytes()), Received::Event(what));
+        }
     }
+
+    const GOLDEN_INVALIDATIONS: [&str; 3] = [
+        r#"{"v":1,"event":{"type":"user","data":"01900000-0000-7000-8000-000000000001"}}"#,
+        r#"{"v":1,"event":{"type":"sessions","data":{"user_id":"01900000-0000-7000-8000-000000000001","revoked":{"one":"01900000-0000-7000-8000-000000000004"}}}}"#,
+        r#"{"v":1,"event":{"type":"chat","data":"01900000-0000-7000-8000-000000000002"}}"#,
+    ];
 
     const GOLDEN: [&str; 4] = [
         r#"{"v":1,"event":{"type":"chat","data":{"type":"new_message","data":{"id":"01900000-0000-7000-8000-000000000003","chat_id":"01900000-0000-7000-8000-000000000002","seq":7,"sender_id":"01900000-0000-7000-8000-000000000001","kind":"text","text":"hi","media_url":null,"reply_to":null,"client_message_id":"c1","created_at":"2026-11-29T01:02:03.456789Z","edited_at":null,"deleted_at":null}}}}"#,

@@ -10,14 +10,17 @@ use async_trait::async_trait;
 use deadpool_redis::{Pool, Runtime};
 use futures_util::{FutureExt, StreamExt};
 use nerutalk_domain::UserId;
-use nerutalk_domain::event::LiveEvent;
-use nerutalk_ports::{EventBus, EventSink, PortError};
+use nerutalk_domain::event::{Invalidation, LiveEvent};
+use nerutalk_ports::{EventBus, EventSink, InvalidationSink, PortError};
 use redis::aio::PubSubSink;
 use tokio::sync::{Mutex, watch};
 
 use crate::envelope::{self, Received};
 
 const CHANNEL_PREFIX: &str = "nerutalk:user:";
+
+/// Every node's first subscriber listens here, whoever is connected where.
+const INVALIDATIONS: &str = "nerutalk:invalidations";
 
 fn channel(user_id: UserId) -> String {
     format!("{CHANNEL_PREFIX}{user_id}")
@@ -81,11 +84,18 @@ impl std::fmt::Debug for RedisEventBus {
 
 impl RedisEventBus {
     /// Connects lazily to `url` and starts this node's subscriber threads,
-    /// which hand incoming events to `sink`.
+    /// which hand incoming events to `sink` and invalidations to
+    /// `invalidations` (told `tracking(true)` while they can arrive).
     ///
     /// # Errors
     /// [`RedisError`] for a malformed URL, or when a thread cannot start.
-    pub fn start(url: &str, sink: Arc<dyn EventSink>) -> Result<Self, RedisError> {
+    pub fn start(
+        url: &str,
+        sink: Arc<dyn EventSink>,
+        invalidations: Arc<dyn InvalidationSink>,
+    ) -> Result<Self, RedisError> {
+        // Not yet connected: nothing another node invalidates can arrive.
+        invalidations.tracking(false);
         let client = redis::Client::open(url).map_err(RedisError::Url)?;
         let pool = deadpool_redis::Config::from_url(url)
             .create_pool(Some(Runtime::Tokio1))
@@ -102,6 +112,8 @@ impl RedisEventBus {
             let (client, weak) = (client.clone(), Arc::downgrade(&shard));
             let receiver = Receiver {
                 sink: sink.clone(),
+                // One connection is enough for these rare messages.
+                invalidations: (index == 0).then(|| invalidations.clone()),
                 skipped: skipped.clone(),
             };
             let thread = std::thread::Builder::new()
@@ -228,7 +240,10 @@ async fn subscriber(
             // Resubscribe under the routing lock, so that no subscribe or
             // unsubscribe slips between reading `wanted` and the new sink.
             let mut routing = shared.routing.lock().await;
-            let channels: Vec<String> = routing.wanted.keys().copied().map(channel).collect();
+            let mut channels: Vec<String> = routing.wanted.keys().copied().map(channel).collect();
+            if receiver.invalidations.is_some() {
+                channels.push(INVALIDATIONS.to_owned());
+            }
             if !channels.is_empty() {
                 if let Err(error) = within_deadline(commands.subscribe(&channels)).await {
                     tracing::warn!(%error, "resubscribing failed; reconnecting");
@@ -245,6 +260,9 @@ async fn subscriber(
                 tracing::info!(count = channels.len(), "Redis pub/sub (re)subscribed");
             }
             routing.sink = Some(commands);
+        }
+        if let Some(invalidations) = &receiver.invalidations {
+            invalidations.tracking(true);
         }
         backoff = Duration::from_millis(100);
         drop(shared);
@@ -264,6 +282,9 @@ async fn subscriber(
                 }
             }
             receiver.deliver(&ready);
+        }
+        if let Some(invalidations) = &receiver.invalidations {
+            invalidations.tracking(false);
         }
         if let Some(shared) = subscriptions.upgrade() {
             shared.routing.lock().await.sink = None;
@@ -292,6 +313,8 @@ const MAX_READY: usize = 1_024;
 /// Where a subscriber thread hands what it reads.
 struct Receiver {
     sink: Arc<dyn EventSink>,
+    /// On the connection that listens to [`INVALIDATIONS`].
+    invalidations: Option<Arc<dyn InvalidationSink>>,
     skipped: Arc<AtomicU64>,
 }
 
@@ -299,11 +322,17 @@ impl Receiver {
     /// Hands `ready` messages to the sink, one call per run of identical
     /// payloads; skips, and counts, what this node cannot read.
     fn deliver(&self, ready: &[redis::Msg]) {
-        for run in ready.chunk_by(|a, b| a.get_payload_bytes() == b.get_payload_bytes()) {
+        let (invalidations, events): (Vec<&redis::Msg>, Vec<&redis::Msg>) = ready
+            .iter()
+            .partition(|message| message.get_channel_name() == INVALIDATIONS);
+        for message in invalidations {
+            self.invalidate(message);
+        }
+        for run in events.chunk_by(|a, b| a.get_payload_bytes() == b.get_payload_bytes()) {
             let Some(first) = run.first() else {
                 continue;
             };
-            let event = match envelope::open(first.get_payload_bytes()) {
+            let event: LiveEvent = match envelope::open(first.get_payload_bytes()) {
                 Received::Event(event) => event,
                 Received::Unknown { version, kind } => {
                     self.skipped.fetch_add(1, Ordering::Relaxed);
@@ -331,6 +360,27 @@ impl Receiver {
             self.sink.deliver(&recipients, &event);
         }
     }
+
+    fn invalidate(&self, message: &redis::Msg) {
+        let Some(sink) = &self.invalidations else {
+            return;
+        };
+        match envelope::open::<Invalidation>(message.get_payload_bytes()) {
+            Received::Event(what) => sink.invalidate(&what),
+            // A kind this node does not know names nothing it keeps.
+            Received::Unknown { version, kind } => {
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(version, kind, "invalidation from a newer node skipped");
+            }
+            Received::Unreadable => {
+                // It may have named something this node keeps: forget all.
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("unreadable invalidation on the bus; dropping every copy");
+                sink.tracking(false);
+                sink.tracking(true);
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -346,6 +396,17 @@ impl EventBus for RedisEventBus {
         }
         let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
         pipeline
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(PortError::unavailable)
+    }
+
+    async fn invalidate(&self, what: &Invalidation) -> Result<(), PortError> {
+        let payload = envelope::seal(what).map_err(PortError::internal)?;
+        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+        redis::cmd("PUBLISH")
+            .arg(INVALIDATIONS)
+            .arg(payload)
             .query_async::<()>(&mut connection)
             .await
             .map_err(PortError::unavailable)

@@ -10,7 +10,9 @@ use std::time::Duration;
 use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::contract::rate_limit::{rate_limiter, rate_limiters_share_one_budget};
-use nerutalk_ports::contract::{RecordingSink, event_bus, presence_store, typing_store};
+use nerutalk_ports::contract::{
+    RecordingSink, event_bus, invalidations, presence_store, typing_store,
+};
 use nerutalk_ports::{EventBus, LimitName, PortError, PresenceStore, Quota, RateKey, RateLimiter};
 use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisRateLimiter, RedisTypingStore};
 
@@ -22,7 +24,7 @@ fn redis_url() -> String {
 /// only takes note and events published meanwhile are lost.
 async fn bus() -> (RedisEventBus, Arc<RecordingSink>) {
     let sink = Arc::new(RecordingSink::default());
-    let bus = RedisEventBus::start(&redis_url(), sink.clone()).unwrap();
+    let bus = RedisEventBus::start(&redis_url(), sink.clone(), sink.clone()).unwrap();
     // Users are spread over the bus's connections by a hash of their id;
     // with 32 probes, every connection has one but with odds of 2^-31.
     let probes: Vec<UserId> = (0..32).map(|_| UserId::generate()).collect();
@@ -60,7 +62,10 @@ fn typing(user_id: UserId) -> LiveEvent {
 
 /// A bus for the stores, which use its pool and never its pub/sub.
 fn pool_only() -> RedisEventBus {
-    RedisEventBus::start(&redis_url(), Arc::new(RecordingSink::default())).unwrap()
+    {
+        let sink = Arc::new(RecordingSink::default());
+        RedisEventBus::start(&redis_url(), sink.clone(), sink).unwrap()
+    }
 }
 
 // One test, not two: killing pub/sub clients would also cut a concurrently
@@ -68,10 +73,29 @@ fn pool_only() -> RedisEventBus {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: cargo xtask test"]
 async fn the_redis_bus_satisfies_the_contract_and_survives_a_dropped_connection() {
+    let (other_node, other_sink) = bus().await;
     let (bus, sink) = bus().await;
     event_bus(&bus, &sink).await;
+    invalidations(&bus, &[&sink, &other_sink]).await;
     events_a_node_cannot_read_are_skipped_and_the_rest_delivered().await;
     subscriptions_survive_a_dropped_connection().await;
+    // Both nodes' connections were cut: once they are back, invalidations
+    // reach both again.
+    let probe = nerutalk_domain::event::Invalidation::User(UserId::generate());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while ![&sink, &other_sink]
+        .iter()
+        .all(|sink| sink.invalidations().invalidations.contains(&probe))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "invalidations never came back"
+        );
+        bus.invalidate(&probe).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    invalidations(&bus, &[&sink, &other_sink]).await;
+    drop(other_node);
 }
 
 /// During a rolling update a newer node publishes events of a capability
@@ -236,8 +260,10 @@ async fn the_limiter_reloads_its_script_after_a_flush() {
 /// Redis gone: the limiter reports it, and the caller picks the policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_redis_is_reported_unavailable() {
-    let bus =
-        RedisEventBus::start("redis://127.0.0.1:1", Arc::new(RecordingSink::default())).unwrap();
+    let bus = {
+        let sink = Arc::new(RecordingSink::default());
+        RedisEventBus::start("redis://127.0.0.1:1", sink.clone(), sink).unwrap()
+    };
     let limiter = RedisRateLimiter::new(&bus);
     let key = RateKey::new(LimitName::new("test.down"), UserId::generate());
     let quota = Quota::per_period(NonZeroU32::MIN, Duration::from_secs(1)).unwrap();
