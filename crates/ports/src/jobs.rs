@@ -232,6 +232,21 @@ pub struct JobRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How many jobs are in each state that an operator watches, across every
+/// node. Each job is in exactly one of these or done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobCounts {
+    /// Waiting for their first attempt.
+    pub queued: u64,
+    /// Waiting for another attempt after a failed one.
+    pub retrying: u64,
+    /// Claimed by a worker (including those whose lease ran out and that
+    /// no claim has taken over yet).
+    pub running: u64,
+    /// Failed for good and kept for inspection, until purged.
+    pub dead: u64,
+}
+
 /// The job table, shared by every node.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -320,6 +335,12 @@ pub trait JobQueue: Send + Sync {
     /// # Errors
     /// [`PortError::Unavailable`] when the store cannot be written.
     async fn purge(&self, finished_before: DateTime<Utc>) -> Result<u64, PortError>;
+
+    /// How many jobs are queued, retrying, running and dead, for metrics.
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be read.
+    async fn counts(&self) -> Result<JobCounts, PortError>;
 }
 
 /// When a failed job is tried again: exponential backoff with jitter.

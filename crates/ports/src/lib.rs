@@ -31,7 +31,7 @@ pub use error::{ConflictField, PortError};
 pub use events::{EventBus, EventSink, InvalidationSink};
 pub use health::HealthProbe;
 pub use jobs::{
-    ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob, Renewal,
+    ClaimedJob, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob, Renewal,
     RetryPolicy, Settled, WorkerId,
 };
 pub use mailer::{MailError, MailKind, Mailer, OutgoingMail};

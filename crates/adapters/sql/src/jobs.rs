@@ -17,7 +17,7 @@ use nerutalk_domain::ids::JobId;
 use nerutalk_ports::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use nerutalk_ports::{
     ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
-    PortError, Renewal, Settled, WorkerId,
+    JobCounts, PortError, Renewal, Settled, WorkerId,
 };
 
 use crate::chats::corrupt;
@@ -140,6 +140,39 @@ impl JobRow {
             updated_at: self.updated_at.and_utc(),
         })
     }
+}
+
+/// The jobs of one state, and whether an attempt of theirs failed.
+#[derive(Debug, QueryableByName)]
+struct StateCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    state: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    failed: bool,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    jobs: i64,
+}
+
+/// Done jobs are left out: they are most of the table, and nobody watches
+/// them. Written as text because the grouping is on an expression, which
+/// diesel's query builder does not group by; it is the same on both backends.
+const STATE_COUNTS: &str = "SELECT state, last_error IS NOT NULL AS failed, COUNT(*) AS jobs \
+     FROM jobs WHERE state <> 'done' GROUP BY state, last_error IS NOT NULL";
+
+fn tally(rows: Vec<StateCount>) -> QueryResult<JobCounts> {
+    let mut counts = JobCounts::default();
+    for row in rows {
+        let jobs = u64::try_from(row.jobs).unwrap_or(0);
+        let slot = match (row.state.as_str(), row.failed) {
+            (QUEUED, false) => &mut counts.queued,
+            (QUEUED, true) => &mut counts.retrying,
+            (RUNNING, _) => &mut counts.running,
+            (DEAD, _) => &mut counts.dead,
+            (other, _) => return Err(corrupt("jobs.state", other)),
+        };
+        *slot += jobs;
+    }
+    Ok(counts)
 }
 
 /// The live job holding `key`, if any.
@@ -480,5 +513,13 @@ impl JobQueue for SqlJobQueue {
             })
             .await?;
         Ok(u64::try_from(rows).unwrap_or(u64::MAX))
+    }
+
+    async fn counts(&self) -> Result<JobCounts, PortError> {
+        let rows = self
+            .store
+            .run(|connection| diesel::sql_query(STATE_COUNTS).load::<StateCount>(connection))
+            .await?;
+        tally(rows).map_err(PortError::internal)
     }
 }

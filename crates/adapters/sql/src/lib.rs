@@ -31,6 +31,6 @@ pub use migrate::MigrationError;
 pub use outbox::{OutboxMailer, QueuedMail};
 pub use secrets::{KeptSecret, SqlSecretStore};
 pub use sessions::SqlSessionRepository;
-pub use store::{SqlStore, StoreError};
+pub use store::{PoolStatus, SqlStore, StoreError};
 pub use users::SqlUserRepository;
 pub use verification::SqlEmailVerificationRepository;

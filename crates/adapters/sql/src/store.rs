@@ -1,11 +1,12 @@
 //! The connection pool, and running blocking diesel work off the async executor.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::r2d2::Pool;
+use diesel::r2d2::{Pool, PooledConnection};
 use diesel::result::Error as DieselError;
 use nerutalk_ports::PortError;
 
@@ -43,8 +44,23 @@ pub struct SqlStore {
     /// lock is free, instead of in SQLite's busy handler, which sleeps for up
     /// to 100 ms between tries.
     write_turn: Option<Arc<Mutex<()>>>,
+    /// Callers waiting for a connection right now: r2d2 does not count them.
+    waiting: Arc<AtomicU32>,
     #[cfg(feature = "testing")]
     statements: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// The pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections handed out.
+    pub in_use: u32,
+    /// Connections open and free.
+    pub idle: u32,
+    /// Callers waiting for a connection.
+    pub waiting: u32,
+    /// The most connections the pool opens (`DATABASE_POOL_SIZE`).
+    pub max: u32,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -86,6 +102,7 @@ impl SqlStore {
             pool,
             kind,
             write_turn: (kind == DatabaseKind::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            waiting: Arc::new(AtomicU32::new(0)),
             #[cfg(feature = "testing")]
             statements,
         })
@@ -103,6 +120,26 @@ impl SqlStore {
     #[must_use]
     pub fn statements_sent(&self) -> u64 {
         self.statements.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How busy the pool is now.
+    #[must_use]
+    pub fn pool_status(&self) -> PoolStatus {
+        let state = self.pool.state();
+        PoolStatus {
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            waiting: self.waiting.load(Ordering::Relaxed),
+            max: self.pool.max_size(),
+        }
+    }
+
+    /// A pooled connection, counted among the waiting until it is handed over.
+    fn connection(&self) -> Result<PooledConnection<ConnectionManager>, PortError> {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let connection = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        connection.map_err(PortError::unavailable)
     }
 
     /// Applies every pending migration; returns the names applied.
@@ -139,9 +176,9 @@ impl SqlStore {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = pool.get().map_err(PortError::unavailable)?;
+            let mut connection = store.connection()?;
             work(&mut connection).map_err(map_diesel)
         })
         .await
@@ -174,7 +211,7 @@ impl SqlStore {
             .write_turn
             .as_deref()
             .map(|turn| turn.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut connection = self.pool.get().map_err(PortError::unavailable)?;
+        let mut connection = self.connection()?;
         write_transaction(&mut connection, work).map_err(map_diesel)
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use nerutalk_domain::ids::JobId;
 use nerutalk_ports::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use nerutalk_ports::{
-    ClaimedJob, Clock, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
+    ClaimedJob, Clock, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
     PortError, Renewal, Settled, WorkerId,
 };
 
@@ -274,5 +274,20 @@ impl JobQueue for MemoryQueue {
             JobState::Queued { .. } | JobState::Running { .. } => true,
         });
         Ok(u64::try_from(before - jobs.len()).unwrap())
+    }
+
+    async fn counts(&self) -> Result<JobCounts, PortError> {
+        let jobs = self.jobs.lock().unwrap();
+        let mut counts = JobCounts::default();
+        for (job, _) in jobs.iter() {
+            match (&job.state, &job.last_error) {
+                (JobState::Queued { .. }, None) => counts.queued += 1,
+                (JobState::Queued { .. }, Some(_)) => counts.retrying += 1,
+                (JobState::Running { .. }, _) => counts.running += 1,
+                (JobState::Dead { .. }, _) => counts.dead += 1,
+                (JobState::Done { .. }, _) => {}
+            }
+        }
+        Ok(counts)
     }
 }

@@ -448,5 +448,6 @@ mod contract {
         a_worker_that_dies_on_the_last_attempt_leaves_the_job_dead,
         done_jobs_forget_their_payload,
         purge_deletes_old_settled_jobs,
+        counts_follow_each_state,
     );
 }

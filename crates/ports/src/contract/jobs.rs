@@ -10,7 +10,7 @@ use nerutalk_domain::ids::JobId;
 
 use crate::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use crate::{
-    ClaimedJob, Failure, JobKind, JobQueue, JobState, NewJob, PortError, Renewal, Settled, WorkerId,
+    ClaimedJob, Failure, JobCounts, JobKind, JobQueue, JobState, NewJob, PortError, Renewal, Settled, WorkerId,
 };
 
 const MAIL: JobKind = JobKind::new("contract.mail");
@@ -482,6 +482,80 @@ pub async fn release_returns_held_jobs(a: &dyn JobQueue, b: &dyn JobQueue) {
         );
     }
     assert_eq!(ok(a.release(&worker_a, stop).await, "release"), 0);
+}
+
+/// Counts follow each job through its states, the same from either node:
+/// queued (due or not), running, retrying after a transient failure, dead;
+/// done jobs are not counted.
+///
+/// # Panics
+/// When the queue breaks the contract.
+pub async fn counts_follow_each_state(a: &dyn JobQueue, b: &dyn JobQueue) {
+    let now = start();
+    let counts = |queue: &'static str, counts: Result<JobCounts, PortError>| {
+        ok(counts, &format!("counts on {queue}"))
+    };
+    assert_eq!(counts("a", a.counts().await), JobCounts::default());
+    for _ in 0..3 {
+        enqueue(a, job(MAIL, now, now)).await;
+    }
+    enqueue(a, job(PUSH, at(now, 60), now)).await;
+    assert_eq!(
+        counts("b", b.counts().await),
+        JobCounts {
+            queued: 4,
+            ..JobCounts::default()
+        },
+        "a job not yet due is queued too"
+    );
+
+    let worker = WorkerId::new("worker-a");
+    let held = claim(a, &worker, 3, now).await;
+    assert_eq!(held.len(), 3);
+    let settle = at(now, 1);
+    let retry_at = at(now, 10);
+    let transient = Failure::Transient { retry_at };
+    assert_eq!(
+        ok(
+            a.fail(held[0].lease, transient, "smtp.down".to_owned(), settle)
+                .await,
+            "fail"
+        ),
+        Settled::Retrying { run_at: retry_at }
+    );
+    assert_eq!(
+        ok(
+            a.fail(held[1].lease, Failure::Permanent, "bad.address".to_owned(), settle)
+                .await,
+            "fail"
+        ),
+        Settled::Dead
+    );
+    assert_eq!(
+        counts("b", b.counts().await),
+        JobCounts {
+            queued: 1,
+            retrying: 1,
+            running: 1,
+            dead: 1,
+        }
+    );
+    assert_eq!(
+        ok(a.complete(held[2].lease, settle).await, "complete"),
+        Settled::Done
+    );
+    let again = claim(b, &WorkerId::new("worker-b"), 10, retry_at).await;
+    assert_eq!(again.len(), 1, "only the retry is due");
+    assert_eq!(
+        counts("a", a.counts().await),
+        JobCounts {
+            queued: 1,
+            retrying: 0,
+            running: 1,
+            dead: 1,
+        },
+        "a retry under way is running, and done jobs are not counted"
+    );
 }
 
 /// Runs futures concurrently and collects their outputs in order, without
