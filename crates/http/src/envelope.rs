@@ -16,6 +16,7 @@ use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, Schem
 
 use crate::error::{ApiError, RequestError};
 use crate::notice::Notice;
+use crate::request_id::RequestId;
 
 /// A successful reply.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +56,12 @@ pub struct ErrorEnvelope {
     #[schema(format = DateTime)]
     pub timestamp: String,
     pub error: ErrorBody,
+    /// The request's id, as in its `X-Request-Id` response header: quote
+    /// it when reporting a problem, and operators find the request's log
+    /// lines by it. Absent only on WebSocket frames, which carry none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_length = 1, max_length = 128)]
+    pub request_id: Option<String>,
 }
 
 pub(crate) fn error_details() -> Object {
@@ -218,12 +225,14 @@ pub(crate) fn error_details_of(error: &ApiError) -> Option<Map<String, Value>> {
     (!details.is_empty()).then_some(details)
 }
 
-/// The localized error envelope for `error`.
+/// The localized error envelope for `error`, answering request `request_id`.
 pub(crate) fn error_response(
     catalog: &Catalog,
     language: Language,
     error: &ApiError,
+    request_id: Option<&RequestId>,
 ) -> HttpResponse {
+    crate::metrics::count_refusal(error);
     let mut response = error.error_response();
     let body = ErrorEnvelope {
         message: catalog.message(language, &error.message_id(), &error_args(error)),
@@ -234,6 +243,7 @@ pub(crate) fn error_response(
             code: error.code().to_owned(),
             details: error_details_of(error),
         },
+        request_id: request_id.map(|id| id.as_str().to_owned()),
     };
     let json = serde_json::to_vec(&body).unwrap_or_default();
     response.headers_mut().insert(

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::envelope::error_response;
 use crate::error::{ApiError, RequestError};
+use crate::request_id::RequestId;
 use crate::server::AppState;
 
 /// The result of checking the request's bearer token, for the `CurrentUser`
@@ -86,7 +87,13 @@ pub(crate) async fn middleware(
     let Some(catalog) = response.request().app_data::<web::Data<Catalog>>().cloned() else {
         return Ok(response);
     };
-    let mut localized = error_response(&catalog, negotiated.language, &api_error);
+    let request_id = response.request().extensions().get::<RequestId>().cloned();
+    let mut localized = error_response(
+        &catalog,
+        negotiated.language,
+        &api_error,
+        request_id.as_ref(),
+    );
     // A 405 names the methods the path does answer.
     if let Some(allow) = response.headers().get(header::ALLOW).cloned() {
         localized.headers_mut().insert(header::ALLOW, allow);

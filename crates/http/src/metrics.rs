@@ -10,6 +10,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
+use nerutalk_app::AppError;
+
+use crate::error::ApiError;
 
 /// Counts each request by route template, method and status, and times it.
 pub(crate) async fn middleware(
@@ -82,6 +85,18 @@ pub(crate) fn frame_sent(kind: &'static str) {
 pub(crate) fn sockets_cut_slow(count: usize) {
     metrics::counter!("nerutalk_ws_sockets_cut_slow_total")
         .increment(u64::try_from(count).unwrap_or(u64::MAX));
+}
+
+/// A request or frame refused by a rate limit, by the limit's name.
+pub(crate) fn count_refusal(error: &ApiError) {
+    if let ApiError::App(AppError::RateLimited { limit, .. }) = error {
+        metrics::counter!("nerutalk_rate_limit_refusals_total", "limit" => limit.name).increment(1);
+    }
+}
+
+/// From a `send_message` frame taken up to its `ack` handed to the socket.
+pub(crate) fn send_acknowledged(taken: Instant) {
+    metrics::histogram!("nerutalk_ws_send_ack_duration_seconds").record(taken.elapsed());
 }
 
 #[cfg(test)]

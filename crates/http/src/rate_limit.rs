@@ -41,7 +41,7 @@ impl TrustedProxies {
         Self(addresses.into_iter().map(|ip| ip.to_canonical()).collect())
     }
 
-    fn trusts(&self, address: IpAddr) -> bool {
+    pub(crate) fn trusts(&self, address: IpAddr) -> bool {
         self.0.contains(&address.to_canonical())
     }
 

@@ -6,11 +6,15 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use tracing::Span;
 use tracing::field::Empty;
-use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+
+use crate::request_id::RequestId;
 
 /// tracing-actix-web's root span, but `http.target` holds the path without
 /// its query: `/ws?token=…` carries an access token, and every line logged
-/// while the request is handled repeats the fields of its span.
+/// while the request is handled repeats the fields of its span. Its
+/// `request_id` is ours (see [`crate::request_id`]), not tracing-actix-web's,
+/// so that the id a proxy sent is the one logged.
 #[derive(Debug)]
 pub(crate) struct RequestSpan;
 

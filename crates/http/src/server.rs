@@ -93,6 +93,8 @@ pub fn serve(
             .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(from_fn(language::middleware))
             .wrap(TracingLogger::<RequestSpan>::new())
+            // Outside the span, which logs the id it gives.
+            .wrap(from_fn(crate::request_id::middleware))
             // Outermost: times the whole request, errors included.
             .wrap(from_fn(crate::metrics::middleware))
             .configure(routes::configure)

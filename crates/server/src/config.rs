@@ -76,6 +76,32 @@ pub struct Settings {
     /// Where `/metrics` is served (`127.0.0.1:9090`), apart from the
     /// public API; absent: no metrics listener.
     pub metrics_addr: Option<String>,
+    /// How log lines are written to stderr: `text` for people, `json` (one
+    /// object per line) for a log collector.
+    pub log_format: LogFormat,
+}
+
+/// The shape of log lines (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event, fields as `key=value`.
+    #[default]
+    Text,
+    /// One JSON object per line, with the fields of the spans it is in.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value.to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(()),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -111,6 +137,7 @@ impl Default for Settings {
             rate_limit_fail_open: true,
             trusted_proxies: Vec::new(),
             metrics_addr: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -279,6 +306,9 @@ impl Settings {
         }
         if let Some(value) = var("METRICS_ADDR") {
             self.metrics_addr = Some(value);
+        }
+        if let Some(value) = var("LOG_FORMAT") {
+            self.log_format = parsed("LOG_FORMAT", value)?;
         }
         Ok(self)
     }
@@ -484,6 +514,25 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn log_format_is_text_unless_json_is_asked_for() {
+        assert_eq!(Settings::default().log_format, LogFormat::Text);
+        let json = Settings::default()
+            .with_env(|name| (name == "LOG_FORMAT").then(|| " JSON ".to_owned()))
+            .unwrap();
+        assert_eq!(json.log_format, LogFormat::Json);
+        let bad = Settings::default().with_env(|name| (name == "LOG_FORMAT").then(|| "xml".to_owned()));
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Env {
+                name: "LOG_FORMAT",
+                ..
+            })
+        ));
+        let file: Settings = toml::from_str("log_format = \"json\"\n").unwrap();
+        assert_eq!(file.log_format, LogFormat::Json);
     }
 
     #[test]

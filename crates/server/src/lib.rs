@@ -179,7 +179,7 @@ impl Application {
                 translator: catalog.clone(),
                 clock: clock.clone(),
                 bus: bus.clone(),
-                rate_limiter,
+                rate_limiter: Arc::new(metrics::MeteredRateLimiter(rate_limiter)),
             },
             AuthConfig {
                 jwt_secret,
@@ -215,6 +215,13 @@ impl Application {
                 .handle(Arc::new(DeliverMail::new(delivering)))
                 .start(),
             presence_renewal: Background::keep_presence(chat.clone(), hub.clone()),
+            metrics_sampler: settings.metrics_addr.is_some().then(|| {
+                metrics::Sampled {
+                    store: store.clone(),
+                    jobs: Arc::new(SqlJobQueue::new(store.clone())),
+                }
+                .start()
+            }),
             messages,
             redis,
         };

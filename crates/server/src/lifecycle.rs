@@ -129,6 +129,8 @@ impl Periodic {
 pub(crate) struct Background {
     pub(crate) jobs: RunningJobs,
     pub(crate) presence_renewal: Periodic,
+    /// The gauges' sampler, when metrics are served.
+    pub(crate) metrics_sampler: Option<Periodic>,
     pub(crate) messages: Arc<SqlMessageRepository>,
     pub(crate) redis: Option<RedisEventBus>,
 }
@@ -154,6 +156,9 @@ impl Background {
             Err(error) => tracing::error!(%error, "the job runner ended badly"),
         }
         self.presence_renewal.stop().await;
+        if let Some(sampler) = self.metrics_sampler {
+            sampler.stop().await;
+        }
         self.messages.stop().await;
         if let Some(redis) = self.redis {
             redis.stop().await;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use nerutalk_server::config::LogFormat;
 use nerutalk_server::{Application, Settings, open_store};
 use tracing_subscriber::EnvFilter;
 
@@ -48,12 +49,17 @@ fn main() -> ExitCode {
             }
         };
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match run(cli) {
+    // Read before logging starts, since they say how to log; so a bad
+    // setting is reported on stderr as it is.
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    start_logging(settings.log_format);
+    match run(cli, settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -62,8 +68,26 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref())?;
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
+fn start_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.init(),
+        // Each line flat: the event's fields beside `timestamp`, `level`,
+        // `target` and `message`, and the fields of every span it is in
+        // (the request's `request_id`, route, …) under `spans`, outermost
+        // first, and those of the innermost under `span`.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
+}
+
+fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         match cli.command {
             Some(Command::Migrate) => {

@@ -4,11 +4,26 @@
 //! `docs/operations.md`).
 
 use std::net::TcpListener;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
+use nerutalk_ports::{Decision, JobQueue, PortError, Quota, RateKey, RateLimiter};
+use nerutalk_sql::SqlStore;
+
+use crate::lifecycle::Periodic;
+
+/// How often the gauges of the pool and the job queue are sampled: often
+/// enough for a 15 s scrape interval to see each change, and one cheap
+/// query per period on the job table.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// The `pool` label of the one database pool a node has.
+const MAIN_POOL: &str = "main";
 
 /// Latency buckets, in seconds: from a cached read to a slow bcrypt.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -72,4 +87,92 @@ async fn scrape(handle: web::Data<PrometheusHandle>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(handle.render())
+}
+
+/// What the gauges sample: the database pool and the job queue.
+pub(crate) struct Sampled {
+    pub(crate) store: SqlStore,
+    pub(crate) jobs: Arc<dyn JobQueue>,
+}
+
+impl Sampled {
+    /// Samples now, then every [`SAMPLE_EVERY`], until stopped.
+    pub(crate) fn start(self) -> Periodic {
+        let sampled = Arc::new(self);
+        Periodic::start(SAMPLE_EVERY, move || {
+            let sampled = sampled.clone();
+            async move { sampled.sample().await }
+        })
+    }
+
+    async fn sample(&self) {
+        let pool = self.store.pool_status();
+        metrics::gauge!("nerutalk_db_pool_connections", "pool" => MAIN_POOL, "state" => "in_use")
+            .set(pool.in_use);
+        metrics::gauge!("nerutalk_db_pool_connections", "pool" => MAIN_POOL, "state" => "idle")
+            .set(pool.idle);
+        metrics::gauge!("nerutalk_db_pool_waiting", "pool" => MAIN_POOL).set(pool.waiting);
+        metrics::gauge!("nerutalk_db_pool_max_connections", "pool" => MAIN_POOL).set(pool.max);
+        match self.jobs.counts().await {
+            Ok(counts) => {
+                for (state, jobs) in [
+                    ("queued", counts.queued),
+                    ("retrying", counts.retrying),
+                    ("running", counts.running),
+                    ("dead", counts.dead),
+                ] {
+                    // A gauge is a float: precise below 2^53 jobs.
+                    metrics::gauge!("nerutalk_jobs", "state" => state).set(jobs as f64);
+                }
+            }
+            // The gauges keep their last values; the pool's and the HTTP
+            // metrics already show a database that is down.
+            Err(error) => tracing::warn!(%error, "cannot count the jobs for metrics"),
+        }
+    }
+}
+
+/// The rate limiter, counting the checks it could not answer in
+/// `nerutalk_rate_limiter_unavailable_total`: an error, or no answer before
+/// the caller gave up waiting. Each of those was let through or refused as
+/// `RATE_LIMIT_FAIL_OPEN` says.
+pub(crate) struct MeteredRateLimiter(pub(crate) Arc<dyn RateLimiter>);
+
+#[async_trait]
+impl RateLimiter for MeteredRateLimiter {
+    async fn check(
+        &self,
+        key: &RateKey,
+        quota: &Quota,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, PortError> {
+        let mut unanswered = Unanswered {
+            limit: key.limit().as_str(),
+            reason: Some("timeout"),
+        };
+        let checked = self.0.check(key, quota, now).await;
+        unanswered.reason = checked.is_err().then_some("error");
+        checked
+    }
+}
+
+/// Counts a check when dropped, unless it was answered: a check the
+/// caller stopped waiting for is dropped before it ends.
+struct Unanswered {
+    limit: &'static str,
+    /// `None` once the limiter answered.
+    reason: Option<&'static str>,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(reason) = self.reason {
+            metrics::counter!(
+                "nerutalk_rate_limiter_unavailable_total",
+                "limit" => self.limit,
+                "reason" => reason,
+            )
+            .increment(1);
+        }
+    }
 }

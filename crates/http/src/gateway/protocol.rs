@@ -174,6 +174,7 @@ impl ServerFrame {
         language: nerutalk_domain::Language,
         error: &ApiError,
     ) -> Self {
+        crate::metrics::count_refusal(error);
         Self::Error(ErrorData {
             code: error.code().to_owned(),
             message: catalog.message(language, &error.message_id(), &error_args(error)),

@@ -37,6 +37,8 @@ pub(crate) struct ChatSocket {
     /// Whether the frame being handled is a `send_message`: its `ack` must
     /// come before the socket sees the message as an event.
     sending: bool,
+    /// When the `send_message` being handled was taken up, for its latency.
+    send_taken: Option<Instant>,
 }
 
 /// A handled chat frame, not yet applied to the socket's state.
@@ -50,6 +52,7 @@ impl ChatSocket {
             replayed: HashSet::new(),
             typing: HashMap::new(),
             sending: false,
+            send_taken: None,
         }
     }
 
@@ -123,6 +126,7 @@ impl SocketCapability for ChatSocket {
 
     fn handle(&mut self, frame: ChatFrame) -> LocalBoxFuture<'static, Outcome> {
         self.sending = frame.is_send();
+        self.send_taken = self.sending.then(Instant::now);
         let chat = self.chat.clone();
         let me = self.me;
         async move { Outcome(dispatch(&chat, me, frame).await) }.boxed_local()
@@ -132,6 +136,7 @@ impl SocketCapability for ChatSocket {
         // The reply is written next, and with it the send is over: the
         // messages deferred meanwhile are asked about again after it.
         self.sending = false;
+        let send_taken = self.send_taken.take();
         let (reply, effect) = outcome.0?;
         match effect {
             Effect::Nothing => {}
@@ -146,6 +151,9 @@ impl SocketCapability for ChatSocket {
             Effect::Typing(chat_id, false) => {
                 self.typing.remove(&chat_id);
             }
+        }
+        if let Some(taken) = send_taken {
+            crate::metrics::send_acknowledged(taken);
         }
         Ok(reply)
     }
