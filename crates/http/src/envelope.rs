@@ -56,9 +56,8 @@ pub struct ErrorEnvelope {
     #[schema(format = DateTime)]
     pub timestamp: String,
     pub error: ErrorBody,
-    /// The request's id, as in its `X-Request-Id` response header: quote
-    /// it when reporting a problem, and operators find the request's log
-    /// lines by it. Absent only on WebSocket frames, which carry none.
+    /// The request's id, as in its `X-Request-Id` response header: quoted
+    /// in a problem report, it finds the request's log lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, min_length = 1, max_length = 128)]
     pub request_id: Option<String>,

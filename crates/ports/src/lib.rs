@@ -31,8 +31,8 @@ pub use error::{ConflictField, PortError};
 pub use events::{EventBus, EventSink, InvalidationSink};
 pub use health::HealthProbe;
 pub use jobs::{
-    ClaimedJob, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob, Renewal,
-    RetryPolicy, Settled, WorkerId,
+    ClaimedJob, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease,
+    NewJob, Renewal, RetryPolicy, Settled, WorkerId,
 };
 pub use mailer::{MailError, MailKind, Mailer, OutgoingMail};
 pub use messages::{Appended, HistoryPage, MessageRepository, NewMessage};

@@ -523,7 +523,8 @@ mod tests {
             .with_env(|name| (name == "LOG_FORMAT").then(|| " JSON ".to_owned()))
             .unwrap();
         assert_eq!(json.log_format, LogFormat::Json);
-        let bad = Settings::default().with_env(|name| (name == "LOG_FORMAT").then(|| "xml".to_owned()));
+        let bad =
+            Settings::default().with_env(|name| (name == "LOG_FORMAT").then(|| "xml".to_owned()));
         assert!(matches!(
             bad,
             Err(ConfigError::Env {

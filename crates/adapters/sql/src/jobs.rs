@@ -16,8 +16,8 @@ use diesel::prelude::*;
 use nerutalk_domain::ids::JobId;
 use nerutalk_ports::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use nerutalk_ports::{
-    ClaimedJob, Enqueued, Failure, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
-    JobCounts, PortError, Renewal, Settled, WorkerId,
+    ClaimedJob, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease,
+    NewJob, PortError, Renewal, Settled, WorkerId,
 };
 
 use crate::chats::corrupt;

@@ -9,8 +9,8 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use nerutalk_domain::ids::JobId;
 use nerutalk_ports::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use nerutalk_ports::{
-    ClaimedJob, Clock, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease, NewJob,
-    PortError, Renewal, Settled, WorkerId,
+    ClaimedJob, Clock, Enqueued, Failure, JobCounts, JobKind, JobQueue, JobRecord, JobState, Lease,
+    NewJob, PortError, Renewal, Settled, WorkerId,
 };
 
 /// UTC that moves with tokio's (paused) clock.

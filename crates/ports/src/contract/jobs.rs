@@ -10,7 +10,8 @@ use nerutalk_domain::ids::JobId;
 
 use crate::jobs::{LEASE_EXPIRED, SPENT_PAYLOAD};
 use crate::{
-    ClaimedJob, Failure, JobCounts, JobKind, JobQueue, JobState, NewJob, PortError, Renewal, Settled, WorkerId,
+    ClaimedJob, Failure, JobCounts, JobKind, JobQueue, JobState, NewJob, PortError, Renewal,
+    Settled, WorkerId,
 };
 
 const MAIL: JobKind = JobKind::new("contract.mail");
@@ -525,8 +526,13 @@ pub async fn counts_follow_each_state(a: &dyn JobQueue, b: &dyn JobQueue) {
     );
     assert_eq!(
         ok(
-            a.fail(held[1].lease, Failure::Permanent, "bad.address".to_owned(), settle)
-                .await,
+            a.fail(
+                held[1].lease,
+                Failure::Permanent,
+                "bad.address".to_owned(),
+                settle
+            )
+            .await,
             "fail"
         ),
         Settled::Dead

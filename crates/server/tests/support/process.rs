@@ -39,6 +39,8 @@ pub struct NodeSettings<'a> {
     pub jwt_secret_key: Option<String>,
     /// Further environment variables.
     pub env: Vec<(&'static str, String)>,
+    /// Where the node's log (its stdout) is written; discarded when absent.
+    pub log_file: Option<PathBuf>,
 }
 
 impl<'a> NodeSettings<'a> {
@@ -49,6 +51,7 @@ impl<'a> NodeSettings<'a> {
             data_dir: std::env::temp_dir().join(format!("nerutalk-node-{}", uuid::Uuid::now_v7())),
             jwt_secret_key: Some("the-nodes-share-this-secret-of-enough-length".to_owned()),
             env: Vec::new(),
+            log_file: None,
         }
     }
 
@@ -94,6 +97,10 @@ impl Node {
         };
         if let Some(redis) = &settings.redis_url {
             command.env("REDIS_URL", redis);
+        }
+        if let Some(path) = &settings.log_file {
+            let file = std::fs::File::create(path).expect("the log file can be created");
+            command.stdout(Stdio::from(file));
         }
         for (name, value) in &settings.env {
             command.env(name, value);
