@@ -1,5 +1,6 @@
 //! `nerutalk`: serve (the default), migrate, or print the OpenAPI or AsyncAPI document.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,7 +72,10 @@ fn main() -> ExitCode {
 /// Logs to stdout, filtered by `RUST_LOG` (default `info`).
 fn start_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a person at a terminal, not in a file or collector.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     match format {
         LogFormat::Text => logs.init(),
         // Each line flat: the event's fields beside `timestamp`, `level`,

@@ -4,6 +4,7 @@
 //! lines of the request (here as `LOG_FORMAT=json` writes them).
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
+#![expect(clippy::expect_used, reason = "tests expect")]
 
 mod support;
 

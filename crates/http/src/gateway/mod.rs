@@ -85,7 +85,7 @@ pub(crate) async fn upgrade(
     // sockets apart.
     let request_id = request
         .extensions()
-        .get::<tracing_actix_web::RequestId>()
+        .get::<crate::request_id::RequestId>()
         .map(ToString::to_string);
     let span = tracing::info_span!(
         parent: None,
