@@ -176,3 +176,75 @@ impl Drop for Unanswered {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use nerutalk_ports::LimitName;
+
+    use super::*;
+
+    /// A limiter that answers, fails, or never answers.
+    enum Limiter {
+        Answers,
+        Fails,
+        Hangs,
+    }
+
+    #[async_trait]
+    impl RateLimiter for Limiter {
+        async fn check(
+            &self,
+            _: &RateKey,
+            _: &Quota,
+            _: DateTime<Utc>,
+        ) -> Result<Decision, PortError> {
+            match self {
+                Self::Answers => Ok(Decision::Allowed {
+                    remaining: 1,
+                    reset_after: Duration::from_secs(1),
+                }),
+                Self::Fails => Err(PortError::unavailable(std::io::Error::other("redis down"))),
+                Self::Hangs => std::future::pending().await,
+            }
+        }
+    }
+
+    #[test]
+    fn checks_the_limiter_could_not_answer_are_counted_by_reason() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let rendered = recorder.handle();
+        let key = RateKey::new(LimitName::new("test.limit"), "ada");
+        let quota = Quota::per_period(NonZeroU32::MIN, Duration::from_secs(1)).unwrap();
+        metrics::with_local_recorder(&recorder, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for limiter in [Limiter::Answers, Limiter::Fails, Limiter::Hangs] {
+                    let metered = MeteredRateLimiter(Arc::new(limiter));
+                    let check = metered.check(&key, &quota, Utc::now());
+                    let _ = tokio::time::timeout(Duration::from_millis(20), check).await;
+                }
+            });
+        });
+        let text = rendered.render();
+        let counted = |reason: &str| {
+            text.lines().any(|line| {
+                line == format!(
+                    r#"nerutalk_rate_limiter_unavailable_total{{limit="test.limit",reason="{reason}"}} 1"#
+                )
+            })
+        };
+        assert!(counted("error") && counted("timeout"), "{text}");
+        assert_eq!(
+            text.lines()
+                .filter(|line| line.starts_with("nerutalk_rate_limiter_unavailable_total{"))
+                .count(),
+            2,
+            "an answered check is not counted: {text}"
+        );
+    }
+}
