@@ -179,7 +179,7 @@ impl Application {
                 translator: catalog.clone(),
                 clock: clock.clone(),
                 bus: bus.clone(),
-                rate_limiter,
+                rate_limiter: rate_limiter.clone(),
             },
             AuthConfig {
                 jwt_secret,
@@ -194,20 +194,24 @@ impl Application {
                 ),
                 verification_link: format!("{public_url}/api/v1/auth/verify-email"),
                 bcrypt_cost: settings.bcrypt_cost,
-                login_limits: settings.login_limits()?,
+                limits: settings.auth_limits()?,
             },
         )?;
         let messages = Arc::new(SqlMessageRepository::new(store.clone()));
-        let chat = ChatService::new(ChatPorts {
-            chats: Arc::new(SqlChatRepository::new(store.clone())),
-            messages: messages.clone(),
-            blocks: Arc::new(SqlBlockRepository::new(store.clone())),
-            users: users.clone(),
-            bus,
-            presence,
-            typing,
-            clock: clock.clone(),
-        });
+        let chat = ChatService::new(
+            ChatPorts {
+                chats: Arc::new(SqlChatRepository::new(store.clone())),
+                messages: messages.clone(),
+                blocks: Arc::new(SqlBlockRepository::new(store.clone())),
+                users: users.clone(),
+                bus,
+                presence,
+                typing,
+                clock: clock.clone(),
+                rate_limiter,
+            },
+            settings.chat_limits()?,
+        );
         let mut jobs = JobRunnerConfig::new(Duration::from_secs(settings.job_lease_seconds));
         jobs.concurrency = settings.job_concurrency.max(1);
         let background = Background {
