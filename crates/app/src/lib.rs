@@ -11,8 +11,8 @@ mod rate_limits;
 pub mod users;
 
 pub use auth::{
-    AuthConfig, AuthLimits, AuthPorts, AuthService, AuthenticatedUser, IssuedTokens, Login,
-    PasswordChange, Registration,
+    AuthConfig, AuthLimits, AuthPorts, AuthService, AuthenticatedUser, HashingLimits, IssuedTokens,
+    Login, PasswordChange, Registration,
 };
 pub use chat::{ChatLimits, ChatPorts, ChatService};
 pub use error::{AppError, ErrorClass, LimitPolicy, PortResultExt};

@@ -2,11 +2,11 @@
 //! environment variables. Secrets are `SecretString`s and never logged.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nerutalk_app::{AuthLimits, ChatLimits};
+use nerutalk_app::{AuthLimits, ChatLimits, HashingLimits};
 use nerutalk_ports::Quota;
 
 use secrecy::SecretString;
@@ -33,6 +33,10 @@ pub struct Settings {
     pub jwt_refresh_token_expire_days: u64,
     pub email_verification_expire_hours: u64,
     pub bcrypt_cost: u32,
+    /// Password hashes run at once; one per core when absent.
+    pub password_hash_workers: Option<NonZeroUsize>,
+    /// Password hashes waiting for a worker before more are refused (503).
+    pub password_hash_queue: usize,
     pub json_body_limit: usize,
     /// HTTP worker threads; one per core when absent.
     pub http_workers: Option<usize>,
@@ -105,6 +109,8 @@ impl Default for Settings {
             jwt_refresh_token_expire_days: 30,
             email_verification_expire_hours: 24,
             bcrypt_cost: 12,
+            password_hash_workers: None,
+            password_hash_queue: 16,
             json_body_limit: 64 * 1024,
             http_workers: None,
             ws_heartbeat_seconds: 15,
@@ -241,6 +247,12 @@ impl Settings {
         if let Some(value) = var("BCRYPT_COST") {
             self.bcrypt_cost = parsed("BCRYPT_COST", value)?;
         }
+        if let Some(value) = var("PASSWORD_HASH_WORKERS") {
+            self.password_hash_workers = Some(parsed("PASSWORD_HASH_WORKERS", value)?);
+        }
+        if let Some(value) = var("PASSWORD_HASH_QUEUE") {
+            self.password_hash_queue = parsed("PASSWORD_HASH_QUEUE", value)?;
+        }
         if let Some(value) = var("JSON_BODY_LIMIT") {
             self.json_body_limit = parsed("JSON_BODY_LIMIT", value)?;
         }
@@ -346,6 +358,18 @@ impl Settings {
             )?,
             fail_open: self.rate_limit_fail_open,
         })
+    }
+
+    /// How many password hashes run at once (one per core unless set) and
+    /// how many may wait.
+    #[must_use]
+    pub fn hashing_limits(&self) -> HashingLimits {
+        HashingLimits {
+            workers: self.password_hash_workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+            }),
+            queue: self.password_hash_queue,
+        }
     }
 
     /// The send, new-chat and member limits, with their quotas parsed.
@@ -600,6 +624,31 @@ mod tests {
             broken.chat_limits(),
             Err(ConfigError::RateLimit {
                 name: "RATE_LIMIT_MESSAGE_SEND",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn password_hashing_defaults_to_one_worker_per_core() {
+        let defaults = Settings::default().hashing_limits();
+        assert_eq!(
+            defaults.workers,
+            std::thread::available_parallelism().unwrap()
+        );
+        assert_eq!(defaults.queue, 16);
+        let env = |name: &str| match name {
+            "PASSWORD_HASH_WORKERS" => Some("3".to_owned()),
+            "PASSWORD_HASH_QUEUE" => Some("0".to_owned()),
+            _ => None,
+        };
+        let limits = Settings::default().with_env(env).unwrap().hashing_limits();
+        assert_eq!((limits.workers.get(), limits.queue), (3, 0));
+        let zero = |name: &str| (name == "PASSWORD_HASH_WORKERS").then(|| "0".to_owned());
+        assert!(matches!(
+            Settings::default().with_env(zero),
+            Err(ConfigError::Env {
+                name: "PASSWORD_HASH_WORKERS",
                 ..
             })
         ));

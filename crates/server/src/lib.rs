@@ -194,6 +194,7 @@ impl Application {
                 ),
                 verification_link: format!("{public_url}/api/v1/auth/verify-email"),
                 bcrypt_cost: settings.bcrypt_cost,
+                hashing: settings.hashing_limits(),
                 limits: settings.auth_limits()?,
             },
         )?;

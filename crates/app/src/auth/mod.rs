@@ -30,7 +30,7 @@ pub use access_tokens::AccessTokens;
 pub use change_password::PasswordChange;
 pub use limits::AuthLimits;
 pub use login::Login;
-pub use passwords::PasswordHasher;
+pub use passwords::{HashingLimits, PasswordHasher};
 pub use register::Registration;
 
 use crate::AppError;
@@ -46,6 +46,8 @@ pub struct AuthConfig {
     /// (`https://chat.example.com/api/v1/auth/verify-email`).
     pub verification_link: String,
     pub bcrypt_cost: u32,
+    /// How many password hashes run at once, and how many may wait.
+    pub hashing: HashingLimits,
     /// How many sign-ins, sign-ups and verification mails an account and
     /// a client address get.
     pub limits: AuthLimits,
@@ -104,7 +106,7 @@ impl AuthService {
     /// [`AppError::Internal`] when the bcrypt cost is out of range.
     pub fn new(ports: AuthPorts, config: AuthConfig) -> Result<Self, AppError> {
         Ok(Self {
-            passwords: PasswordHasher::new(config.bcrypt_cost)?,
+            passwords: PasswordHasher::new(config.bcrypt_cost, config.hashing)?,
             access_tokens: AccessTokens::new(&config.jwt_secret, config.access_token_ttl),
             ports,
             config,

@@ -57,6 +57,10 @@ pub(crate) fn config() -> AuthConfig {
         verification_ttl: Duration::from_secs(86_400),
         verification_link: "http://localhost:8080/api/v1/auth/verify-email".to_owned(),
         bcrypt_cost: 4,
+        hashing: super::HashingLimits {
+            workers: std::num::NonZeroUsize::MIN,
+            queue: 16,
+        },
         limits: AuthLimits {
             login_account: per_minute(5),
             login_address: per_minute(20),
