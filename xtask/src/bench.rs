@@ -108,6 +108,14 @@ fn bench_one(
     run(bench)
 }
 
+/// One run of the sign-in benchmark: its label, the accounts the flood
+/// aims at, and the server's settings.
+struct LoginSetup {
+    label: &'static str,
+    accounts: &'static str,
+    settings: Vec<(&'static str, &'static str)>,
+}
+
 /// Runs the sign-in benchmark on SQLite at bcrypt's default cost, once per
 /// setup: the hashing pool as wide as the blocking thread pool (how bcrypt
 /// ran before it was bounded), bounded with the flood spread over 32
@@ -140,17 +148,34 @@ pub fn login(extra: &[String]) -> Result<()> {
         ("RATE_LIMIT_LOGIN_ACCOUNT", "5/60s"),
         ("RATE_LIMIT_LOGIN_ADDRESS", "20/60s"),
     ];
-    let setups: [(&str, &str, Vec<(&str, &str)>); 4] = [
-        (
-            "unbounded-pool",
-            "32",
-            [&unlimited[..], &unbounded[..]].concat(),
-        ),
-        ("bounded-pool", "32", unlimited.to_vec()),
-        ("bounded-pool", "4", unlimited.to_vec()),
-        ("bounded-pool+limits", "4", limited.to_vec()),
+    let setups = [
+        LoginSetup {
+            label: "unbounded-pool",
+            accounts: "32",
+            settings: [&unlimited[..], &unbounded[..]].concat(),
+        },
+        LoginSetup {
+            label: "bounded-pool",
+            accounts: "32",
+            settings: unlimited.to_vec(),
+        },
+        LoginSetup {
+            label: "bounded-pool",
+            accounts: "4",
+            settings: unlimited.to_vec(),
+        },
+        LoginSetup {
+            label: "bounded-pool+limits",
+            accounts: "4",
+            settings: limited.to_vec(),
+        },
     ];
-    for (label, accounts, settings) in setups {
+    for LoginSetup {
+        label,
+        accounts,
+        settings,
+    } in setups
+    {
         let scratch = Scratch::create("bench-login")?;
         let data = scratch.path().display().to_string();
         let mut env: Vec<(&str, String)> = vec![
@@ -161,6 +186,8 @@ pub fn login(extra: &[String]) -> Result<()> {
             // The load generator forwards the flood's and the honest
             // client's addresses, as a proxy would.
             ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            // It signs up every account from loopback first.
+            ("RATE_LIMIT_REGISTRATION_ADDRESS", "1000/60s".to_owned()),
         ];
         env.extend(
             settings

@@ -32,7 +32,7 @@ cargo xtask <verb>
   bench login [...]  release server at bcrypt's default cost: an honest sign-in's
                      latency under a wrong-password flood, with the hashing pool
                      unbounded, bounded, and with the sign-in limits on
-                     (flags: --flood --seconds --every-ms)
+                     (flags: --flood --honest --seconds --every-ms)
 ";
 
 fn main() -> ExitCode {
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
             Some("chat") => bench::chat(&args[2..]),
             Some("login") => bench::login(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--seconds S] [--every-ms M]"
+                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--honest H] [--seconds S] [--every-ms M]"
             )),
         },
         Some("help" | "--help" | "-h") | None => {

@@ -1,9 +1,10 @@
 //! `nerutalk-bench-login`: sign-ins under a wrong-password flood. `--flood`
-//! connections send wrong passwords, as fast as they are answered, to
-//! `--accounts` accounts, while one honest client signs in with the right
-//! password every `--every-ms`; then one JSON line with the honest
-//! sign-ins' latency and status, and the flood's answers by status. Run
-//! through `cargo xtask bench login`.
+//! connections from one client address send wrong passwords, as fast as
+//! they are answered, to `--accounts` accounts, while every `--every-ms`
+//! one of `--honest` people, each at an address of their own, signs in with
+//! the right password; then one JSON line with the honest sign-ins' latency
+//! and status, and the flood's answers by status. Run through
+//! `cargo xtask bench login`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ struct Args {
     accounts: usize,
     seconds: u64,
     every_ms: u64,
+    honest: usize,
     label: String,
 }
 
@@ -29,7 +31,8 @@ fn args() -> Result<Args> {
         flood: 32,
         accounts: 4,
         seconds: 10,
-        every_ms: 250,
+        every_ms: 500,
+        honest: 20,
         label: "run".into(),
     };
     let mut raw = std::env::args().skip(1);
@@ -43,12 +46,13 @@ fn args() -> Result<Args> {
             "--accounts" => args.accounts = value.parse()?,
             "--seconds" => args.seconds = value.parse()?,
             "--every-ms" => args.every_ms = value.parse()?,
+            "--honest" => args.honest = value.parse()?,
             "--label" => args.label = value,
             other => bail!("unknown flag {other}"),
         }
     }
-    if args.accounts == 0 || args.flood == 0 {
-        bail!("--flood and --accounts must be at least 1");
+    if args.accounts == 0 || args.flood == 0 || args.honest == 0 || args.honest > 250 {
+        bail!("--flood and --accounts must be at least 1, --honest 1 to 250");
     }
     Ok(args)
 }
@@ -77,11 +81,10 @@ async fn register(client: &awc::Client, base: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The flood's client address and the honest client's, as a trusted proxy
-/// would forward them (the server is started with `TRUSTED_PROXIES` set to
-/// loopback), so that the per-address limit tells them apart.
+/// The flood's client address, as a trusted proxy would forward it (the
+/// server is started with `TRUSTED_PROXIES` set to loopback); the honest
+/// people are at `203.0.113.<n>`.
 const FLOOD_ADDRESS: &str = "198.51.100.66";
-const HONEST_ADDRESS: &str = "203.0.113.7";
 
 /// One sign-in from `address`: its status and how long it took.
 async fn sign_in(
@@ -128,8 +131,12 @@ async fn run(args: Args) -> Result<()> {
         .finish();
     let base = args.base.trim_end_matches('/').to_owned();
     let run_id = std::process::id();
-    let honest = format!("honest{run_id}");
-    register(&client, &base, &honest).await?;
+    let mut honest = Vec::new();
+    for n in 0..args.honest {
+        let name = format!("honest{run_id}x{n}");
+        register(&client, &base, &name).await?;
+        honest.push((name, format!("203.0.113.{}", n + 1)));
+    }
     let victims: Vec<String> = (0..args.accounts)
         .map(|n| format!("victim{run_id}x{n}"))
         .collect();
@@ -137,7 +144,8 @@ async fn run(args: Args) -> Result<()> {
         register(&client, &base, victim).await?;
     }
     // The honest account's cost with nothing else running, for reference.
-    let (status, quiet) = sign_in(&client, &base, HONEST_ADDRESS, &honest, PASSWORD).await;
+    let (name, address) = &honest[0];
+    let (status, quiet) = sign_in(&client, &base, address, name, PASSWORD).await;
     if status != 200 {
         bail!("the honest sign-in failed before the flood: {status}");
     }
@@ -162,8 +170,11 @@ async fn run(args: Args) -> Result<()> {
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     let mut latencies = Vec::new();
     let mut honest_answers: BTreeMap<u16, u64> = BTreeMap::new();
-    while Instant::now() < deadline {
-        let (status, took) = sign_in(&client, &base, HONEST_ADDRESS, &honest, PASSWORD).await;
+    for (name, address) in honest.iter().cycle() {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let (status, took) = sign_in(&client, &base, address, name, PASSWORD).await;
         *honest_answers.entry(status).or_default() += 1;
         if status == 200 {
             latencies.push(took);

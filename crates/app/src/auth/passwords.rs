@@ -7,11 +7,16 @@
 //! once as it sends, each slowed by all the others, and an honest sign-in
 //! waits seconds. So hashes run on at most `workers` threads at once, at
 //! most `queue` more wait their turn (first come, first served), and past
-//! that a request is refused at once with a 503; and one account has at
-//! most one password check at a time, so a flood aimed at some accounts
-//! holds at most one place each in that queue.
+//! that a request is refused at once with a 503. A queue alone would go to
+//! whoever asks fastest: a flood that retries the moment it is refused
+//! would hold every place, and an honest sign-in would find none. So one
+//! account has at most one password check at a time, and one client
+//! address at most as many as there are workers: a flood from one address,
+//! on any number of accounts, holds a few places, and the rest of the
+//! queue is left to everyone else.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -45,25 +50,43 @@ struct Pool {
     workers: Semaphore,
     /// Workers plus queue: the hashes that may be running or waiting.
     places: Semaphore,
-    /// The login keys with a password check under way.
-    accounts: Mutex<HashSet<String>>,
+    /// The checks under way per login key and per client address.
+    turns: Mutex<HashMap<Claimant, usize>>,
+    /// Checks one client address may have under way at once.
+    per_address: usize,
 }
 
-/// One account's password check under way; the account is free again when
-/// this is dropped, however the check ends.
+/// Who a password check is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Claimant {
+    Account(String),
+    Address(IpAddr),
+}
+
+/// A sign-in's claim on the pool: one check of its account and one of its
+/// client address's; given back when this is dropped, however the check
+/// ends.
 #[derive(Debug)]
-pub(super) struct AccountTurn {
+pub(super) struct Turn {
     pool: Arc<Pool>,
-    key: String,
+    claimed: Vec<Claimant>,
 }
 
-impl Drop for AccountTurn {
+impl Drop for Turn {
     fn drop(&mut self) {
-        self.pool
-            .accounts
+        let mut turns = self
+            .pool
+            .turns
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.key);
+            .unwrap_or_else(PoisonError::into_inner);
+        for claimant in &self.claimed {
+            if let Some(count) = turns.get_mut(claimant) {
+                *count -= 1;
+                if *count == 0 {
+                    turns.remove(claimant);
+                }
+            }
+        }
     }
 }
 
@@ -83,27 +106,42 @@ impl PasswordHasher {
             pool: Arc::new(Pool {
                 workers: Semaphore::new(workers),
                 places: Semaphore::new(workers.saturating_add(limits.queue)),
-                accounts: Mutex::new(HashSet::new()),
+                turns: Mutex::new(HashMap::new()),
+                per_address: workers,
             }),
         })
     }
 
-    /// Claims `key`'s only password check.
+    /// Claims the only password check of the login `key`, and one of the
+    /// checks `client` may have under way.
     ///
     /// # Errors
-    /// [`AppError::PasswordCheckBusy`] while another check of `key` runs.
-    pub(super) fn account_turn(&self, key: &str) -> Result<AccountTurn, AppError> {
-        let mut accounts = self
+    /// [`AppError::PasswordCheckBusy`] while another check of `key` runs, or
+    /// `client` has as many under way as there are workers; then nothing
+    /// is claimed.
+    pub(super) fn turn(&self, key: &str, client: Option<IpAddr>) -> Result<Turn, AppError> {
+        let account = Claimant::Account(key.to_owned());
+        let address = client.map(Claimant::Address);
+        let mut turns = self
             .pool
-            .accounts
+            .turns
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if !accounts.insert(key.to_owned()) {
+        let under_way = |claimant: &Claimant| turns.get(claimant).copied().unwrap_or(0);
+        if under_way(&account) > 0
+            || address
+                .as_ref()
+                .is_some_and(|address| under_way(address) >= self.pool.per_address)
+        {
             return Err(AppError::PasswordCheckBusy);
         }
-        Ok(AccountTurn {
+        let claimed: Vec<Claimant> = std::iter::once(account).chain(address).collect();
+        for claimant in &claimed {
+            *turns.entry(claimant.clone()).or_default() += 1;
+        }
+        Ok(Turn {
             pool: self.pool.clone(),
-            key: key.to_owned(),
+            claimed,
         })
     }
 
@@ -234,13 +272,35 @@ mod tests {
     #[test]
     fn one_account_has_one_check_at_a_time() {
         let hasher = PasswordHasher::new(4, limits(1, 0)).unwrap();
-        let turn = hasher.account_turn("ada").unwrap();
+        let turn = hasher.turn("ada", None).unwrap();
         assert_eq!(
-            hasher.account_turn("ada").unwrap_err(),
+            hasher.turn("ada", None).unwrap_err(),
             AppError::PasswordCheckBusy
         );
-        assert!(hasher.account_turn("bob").is_ok());
+        assert!(hasher.turn("bob", None).is_ok());
         drop(turn);
-        assert!(hasher.account_turn("ada").is_ok());
+        assert!(hasher.turn("ada", None).is_ok());
+    }
+
+    #[test]
+    fn one_address_has_as_many_checks_as_there_are_workers() {
+        let hasher = PasswordHasher::new(4, limits(2, 8)).unwrap();
+        let flood: IpAddr = "198.51.100.1".parse().unwrap();
+        let first = hasher.turn("a", Some(flood)).unwrap();
+        let _second = hasher.turn("b", Some(flood)).unwrap();
+        assert_eq!(
+            hasher.turn("c", Some(flood)).unwrap_err(),
+            AppError::PasswordCheckBusy
+        );
+        let honest: IpAddr = "203.0.113.7".parse().unwrap();
+        assert!(
+            hasher.turn("c", Some(honest)).is_ok(),
+            "others still get in"
+        );
+        drop(first);
+        let _third = hasher.turn("c", Some(flood)).unwrap();
+        // A refused claim took nothing: the account "d" is still free.
+        assert!(hasher.turn("d", Some(flood)).is_err());
+        assert!(hasher.turn("d", None).is_ok());
     }
 }

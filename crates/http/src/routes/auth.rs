@@ -27,6 +27,7 @@ use crate::server::AppState;
         (status = 201, body = Envelope<PrivateProfile>),
         (status = 409, description = "E-mail or username taken (`error.details.field`)", body = ErrorEnvelope),
         (status = 422, description = "A field breaks a rule, or the passwords differ", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks under way (`auth.busy`): retry after `Retry-After` seconds", body = ErrorEnvelope),
         (status = 429, description = "Too many accounts created from this address (`registration.address`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`", body = ErrorEnvelope,
             headers(
                 ("Retry-After" = u64, description = "Seconds until one more is allowed"),
@@ -64,6 +65,7 @@ pub(crate) async fn register(
         (status = 401, description = "Wrong login or password", body = ErrorEnvelope),
         (status = 403, description = "Account disabled", body = ErrorEnvelope),
         (status = 422, description = "Control characters in the login or a NUL in the password", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks under way, or one of this account's is (`auth.busy`): retry after `Retry-After` seconds", body = ErrorEnvelope),
         (status = 429, description = "Too many sign-in attempts for this account (`login.account`) or from this address (`login.address`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`", body = ErrorEnvelope,
             headers(
                 ("Retry-After" = u64, description = "Seconds until one more attempt is allowed"),
@@ -166,7 +168,8 @@ pub(crate) async fn update_me(
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, body = Envelope<Option<String>>),
-        (status = 422, description = "Wrong current password, or a weak new one", body = ErrorEnvelope)))]
+        (status = 422, description = "Wrong current password, or a weak new one", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks under way (`auth.busy`): retry after `Retry-After` seconds", body = ErrorEnvelope)))]
 #[post("/change-password")]
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
