@@ -67,6 +67,7 @@ error-validation-password-too-weak = The password must contain a lowercase lette
 error-validation-password-mismatch = The password confirmation does not match the password.
 error-validation-full-name-too-long = The full name must be at most { $max } characters long.
 error-validation-bio-too-long = The bio must be at most { $max } characters long.
+error-validation-search-query-too-long = The search text must be at most { $max } characters long.
 error-validation-phone-invalid = Please enter a valid phone number, such as +14155550123.
 error-validation-avatar-url-invalid = The avatar must be a valid http or https URL.
 error-validation-language-unsupported = This language is not supported. Choose one of en, id, ja, ko or zh.
@@ -116,6 +117,7 @@ error-rate-limited = Too many attempts. Please try again in { $seconds ->
     [one] { $seconds } second
    *[other] { $seconds } seconds
 }.
+error-auth-busy = Too many sign-ins are being checked right now. Please try again in a moment.
 error-common-unavailable = The service is temporarily unavailable. Please try again shortly.
 error-common-internal = Something went wrong on our side. Please try again later.
 

@@ -63,6 +63,7 @@ error-validation-password-too-weak = Kata sandi harus berisi huruf kecil, huruf 
 error-validation-password-mismatch = Konfirmasi kata sandi tidak cocok dengan kata sandi.
 error-validation-full-name-too-long = Nama lengkap maksimal { $max } karakter.
 error-validation-bio-too-long = Bio maksimal { $max } karakter.
+error-validation-search-query-too-long = Teks pencarian maksimal { $max } karakter.
 error-validation-phone-invalid = Masukkan nomor telepon yang valid, misalnya +14155550123.
 error-validation-avatar-url-invalid = Avatar harus berupa URL http atau https yang valid.
 error-validation-language-unsupported = Bahasa ini tidak didukung. Pilih salah satu dari en, id, ja, ko, atau zh.
@@ -109,6 +110,7 @@ error-chat-message-not-found = Pesan tidak ditemukan.
 error-chat-not-message-author = Hanya pengirim yang dapat mengedit pesan ini.
 error-chat-message-not-editable = Hanya pesan teks yang belum dihapus yang dapat diedit.
 error-rate-limited = Terlalu banyak percobaan. Silakan coba lagi dalam { $seconds } detik.
+error-auth-busy = Terlalu banyak proses masuk yang sedang diperiksa saat ini. Silakan coba lagi sebentar lagi.
 error-common-unavailable = Layanan untuk sementara tidak tersedia. Silakan coba lagi beberapa saat lagi.
 error-common-internal = Terjadi kesalahan di sistem kami. Silakan coba lagi nanti.
 

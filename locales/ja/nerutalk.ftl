@@ -63,6 +63,7 @@ error-validation-password-too-weak = パスワードには小文字、大文字�
 error-validation-password-mismatch = 確認用のパスワードが一致しません。
 error-validation-full-name-too-long = 氏名は{ $max }文字以内で入力してください。
 error-validation-bio-too-long = 自己紹介は{ $max }文字以内で入力してください。
+error-validation-search-query-too-long = 検索語は{ $max }文字以内で入力してください。
 error-validation-phone-invalid = 有効な電話番号を入力してください（例：+14155550123）。
 error-validation-avatar-url-invalid = アバターには有効な http または https のURLを指定してください。
 error-validation-language-unsupported = この言語には対応していません。en、id、ja、ko、zh のいずれかを選択してください。
@@ -109,6 +110,7 @@ error-chat-message-not-found = メッセージが見つかりませんでした�
 error-chat-not-message-author = このメッセージを編集できるのは送信者のみです。
 error-chat-message-not-editable = 編集できるのは、削除されていないテキストメッセージのみです。
 error-rate-limited = 試行回数が多すぎます。{ $seconds } 秒後にもう一度お試しください。
+error-auth-busy = 現在、多数のサインインを確認中です。少し待ってからもう一度お試しください。
 error-common-unavailable = サービスを一時的にご利用いただけません。しばらくしてから再度お試しください。
 error-common-internal = サーバー側で問題が発生しました。しばらくしてから、もう一度お試しください。
 

@@ -63,6 +63,7 @@ error-validation-password-too-weak = 비밀번호에는 소문자, 대문자, �
 error-validation-password-mismatch = 비밀번호 확인이 비밀번호와 일치하지 않습니다.
 error-validation-full-name-too-long = 이름은 최대 { $max }자까지 입력할 수 있습니다.
 error-validation-bio-too-long = 자기소개는 최대 { $max }자까지 입력할 수 있습니다.
+error-validation-search-query-too-long = 검색어는 최대 { $max }자까지 입력할 수 있습니다.
 error-validation-phone-invalid = 올바른 전화번호를 입력해 주세요(예: +14155550123).
 error-validation-avatar-url-invalid = 아바타는 올바른 http 또는 https URL이어야 합니다.
 error-validation-language-unsupported = 지원하지 않는 언어입니다. en, id, ja, ko, zh 중에서 선택해 주세요.
@@ -109,6 +110,7 @@ error-chat-message-not-found = 메시지를 찾을 수 없습니다.
 error-chat-not-message-author = 이 메시지는 보낸 사람만 수정할 수 있습니다.
 error-chat-message-not-editable = 삭제되지 않은 텍스트 메시지만 수정할 수 있습니다.
 error-rate-limited = 시도 횟수가 너무 많습니다. { $seconds }초 후에 다시 시도해 주세요.
+error-auth-busy = 지금 처리 중인 로그인 요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.
 error-common-unavailable = 일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.
 error-common-internal = 서버에 문제가 발생했습니다. 나중에 다시 시도해 주세요.
 

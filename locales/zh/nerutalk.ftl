@@ -63,6 +63,7 @@ error-validation-password-too-weak = 密码必须包含小写字母、大写字�
 error-validation-password-mismatch = 两次输入的密码不一致。
 error-validation-full-name-too-long = 姓名不能超过 { $max } 个字符。
 error-validation-bio-too-long = 个人简介不能超过 { $max } 个字符。
+error-validation-search-query-too-long = 搜索内容不能超过 { $max } 个字符。
 error-validation-phone-invalid = 请输入有效的电话号码，例如 +14155550123。
 error-validation-avatar-url-invalid = 头像必须是有效的 http 或 https 网址。
 error-validation-language-unsupported = 不支持该语言。请从 en、id、ja、ko、zh 中选择一种。
@@ -109,6 +110,7 @@ error-chat-message-not-found = 未找到该消息。
 error-chat-not-message-author = 只有发送者才能编辑此消息。
 error-chat-message-not-editable = 只能编辑未被删除的文本消息。
 error-rate-limited = 尝试次数过多，请在 { $seconds } 秒后重试。
+error-auth-busy = 当前正在验证的登录请求过多，请稍后再试。
 error-common-unavailable = 服务暂时不可用，请稍后重试。
 error-common-internal = 服务器出了点问题，请稍后再试。
 

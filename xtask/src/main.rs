@@ -29,6 +29,10 @@ cargo xtask <verb>
                      asyncapi --check, check-deps, check-migrations, test
   bench chat [...]   release server under WebSocket load, on SQLite and on
                      PostgreSQL + Redis (flags: --clients --group --rate --seconds --idle)
+  bench login [...]  release server at bcrypt's default cost: an honest sign-in's
+                     latency under a wrong-password flood, with the hashing pool
+                     unbounded, bounded, and with the sign-in limits on
+                     (flags: --flood --honest --seconds --every-ms)
 ";
 
 fn main() -> ExitCode {
@@ -44,8 +48,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),
+            Some("login") => bench::login(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]"
+                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--honest H] [--seconds S] [--every-ms M]"
             )),
         },
         Some("help" | "--help" | "-h") | None => {

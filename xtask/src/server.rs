@@ -131,11 +131,19 @@ pub(crate) fn start(
         .env("BCRYPT_COST", "4")
         .env("RUST_LOG", "warn")
         .env("WS_QUEUE_CAPACITY", "4096")
-        // Both callers sign in far more often than people do: the bench signs
-        // in hundreds of clients from one address, schemathesis sends
-        // thousands of generated logins. The limits have tests of their own.
+        // Both callers do everything far more often than people do: the
+        // bench signs up and in hundreds of clients from one address and
+        // sends thousands of messages a second, schemathesis sends
+        // thousands of generated requests. The limits have tests of their
+        // own; the login bench sets its own through `env`.
         .env("RATE_LIMIT_LOGIN_ACCOUNT", "1000000/60s")
         .env("RATE_LIMIT_LOGIN_ADDRESS", "1000000/60s")
+        .env("RATE_LIMIT_REGISTRATION_ADDRESS", "1000000/60s")
+        .env("RATE_LIMIT_VERIFICATION_ACCOUNT", "1000000/60s")
+        .env("RATE_LIMIT_VERIFICATION_ADDRESS", "1000000/60s")
+        .env("RATE_LIMIT_MESSAGE_SEND", "1000000/60s")
+        .env("RATE_LIMIT_CHAT_CREATE", "1000000/60s")
+        .env("RATE_LIMIT_MEMBER_ADD", "1000000/60s")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (name, value) in env {

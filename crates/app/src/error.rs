@@ -101,6 +101,10 @@ pub enum AppError {
         retry_after_seconds: u64,
         limit: LimitPolicy,
     },
+    /// Every password worker is busy and the queue for them is full, or
+    /// this account's password is being checked already.
+    #[error("too many password checks under way; retry shortly")]
+    PasswordCheckBusy,
     #[error("a backing service is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -141,6 +145,7 @@ impl AppError {
             Self::NotMessageAuthor => "chat.not_message_author",
             Self::MessageNotEditable => "chat.message_not_editable",
             Self::RateLimited { .. } => "rate_limited",
+            Self::PasswordCheckBusy => "auth.busy",
             Self::Unavailable => "common.unavailable",
             Self::Internal => "common.internal",
         }
@@ -174,7 +179,7 @@ impl AppError {
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
             Self::UserNotFound | Self::ChatNotFound | Self::MessageNotFound => ErrorClass::NotFound,
             Self::RateLimited { .. } => ErrorClass::RateLimited,
-            Self::Unavailable => ErrorClass::Unavailable,
+            Self::PasswordCheckBusy | Self::Unavailable => ErrorClass::Unavailable,
             Self::Internal => ErrorClass::Internal,
         }
     }

@@ -7,13 +7,14 @@ pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod messages;
+mod rate_limits;
 pub mod users;
 
 pub use auth::{
-    AuthConfig, AuthPorts, AuthService, AuthenticatedUser, IssuedTokens, Login, LoginLimits,
-    PasswordChange, Registration,
+    AuthConfig, AuthLimits, AuthPorts, AuthService, AuthenticatedUser, HashingLimits, IssuedTokens,
+    Login, PasswordChange, Registration,
 };
-pub use chat::{ChatPorts, ChatService};
+pub use chat::{ChatLimits, ChatPorts, ChatService};
 pub use error::{AppError, ErrorClass, LimitPolicy, PortResultExt};
 pub use health::HealthService;
 pub use jobs::{

@@ -59,6 +59,8 @@ pub enum DomainError {
     MessageKindNotAllowed,
     #[error("client message id must be 1 to {max} characters")]
     ClientMessageIdInvalid { max: usize },
+    #[error("search query is longer than {max} characters")]
+    SearchQueryTooLong { max: usize },
 }
 
 impl DomainError {
@@ -90,6 +92,7 @@ impl DomainError {
             Self::MessageMediaMissing => "validation.message_media_missing",
             Self::MessageKindNotAllowed => "validation.message_kind_not_allowed",
             Self::ClientMessageIdInvalid { .. } => "validation.client_message_id_invalid",
+            Self::SearchQueryTooLong { .. } => "validation.search_query_too_long",
         }
     }
 
@@ -118,6 +121,7 @@ impl DomainError {
             Self::MessageMediaMissing => "media_url",
             Self::MessageKindNotAllowed => "kind",
             Self::ClientMessageIdInvalid { .. } => "client_message_id",
+            Self::SearchQueryTooLong { .. } => "query",
         }
     }
 
@@ -137,7 +141,8 @@ impl DomainError {
             | Self::ChatDescriptionTooLong { max }
             | Self::GroupTooLarge { max, .. }
             | Self::MessageTooLong { max }
-            | Self::ClientMessageIdInvalid { max } => vec![("max", n(max))],
+            | Self::ClientMessageIdInvalid { max }
+            | Self::SearchQueryTooLong { max } => vec![("max", n(max))],
             _ => Vec::new(),
         }
     }

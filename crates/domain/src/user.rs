@@ -137,8 +137,20 @@ pub fn login_key(raw: &str) -> Result<String, DomainError> {
 /// # Errors
 /// [`DomainError::ControlCharacters`] naming `query`.
 pub fn search_query(raw: &str) -> Result<String, DomainError> {
-    Ok(rules::single_line("query", raw)?.to_lowercase())
+    let query = rules::single_line("query", raw)?;
+    // Longer than any full name, so it could match nothing; refused before
+    // it costs a scan of every profile.
+    if query.chars().count() > SEARCH_QUERY_MAX {
+        return Err(DomainError::SearchQueryTooLong {
+            max: SEARCH_QUERY_MAX,
+        });
+    }
+    Ok(query.to_lowercase())
 }
+
+/// The longest people-search query, in characters once trimmed: the
+/// longest full name.
+pub const SEARCH_QUERY_MAX: usize = Profile::FULL_NAME_MAX;
 
 /// A plaintext password that meets the strength rules. It never leaves the
 /// process except through the password hasher, and its `Debug` hides it.
@@ -414,6 +426,16 @@ mod tests {
         assert_eq!(
             search_query("a\u{7f}"),
             Err(DomainError::ControlCharacters { field: "query" })
+        );
+    }
+
+    #[test]
+    fn a_search_query_is_at_most_a_full_name_long_once_trimmed() {
+        let longest = "日".repeat(SEARCH_QUERY_MAX);
+        assert_eq!(search_query(&format!("  {longest}  ")), Ok(longest.clone()));
+        assert_eq!(
+            search_query(&format!("{longest}x")),
+            Err(DomainError::SearchQueryTooLong { max: 100 })
         );
     }
 

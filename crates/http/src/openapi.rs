@@ -654,10 +654,19 @@ pub(crate) mod field {
     }
 
     pub(crate) fn search_query() -> Object {
-        plain(
+        let mut query = plain(
             false,
             "Part of a username or full name; empty lists everyone.",
-        )
+        );
+        // Trimmed before it is counted, so only the characters kept count;
+        // the schema's bound is on what is sent and must allow the spaces.
+        query.description = query.description.map(|description| {
+            format!(
+                "{description} At most {} characters once trimmed.",
+                nerutalk_domain::user::SEARCH_QUERY_MAX
+            )
+        });
+        query
     }
 
     pub(crate) fn cursor() -> Object {

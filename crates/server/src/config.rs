@@ -2,11 +2,11 @@
 //! environment variables. Secrets are `SecretString`s and never logged.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nerutalk_app::LoginLimits;
+use nerutalk_app::{AuthLimits, ChatLimits, HashingLimits};
 use nerutalk_ports::Quota;
 
 use secrecy::SecretString;
@@ -33,6 +33,10 @@ pub struct Settings {
     pub jwt_refresh_token_expire_days: u64,
     pub email_verification_expire_hours: u64,
     pub bcrypt_cost: u32,
+    /// Password hashes run at once; one per core when absent.
+    pub password_hash_workers: Option<NonZeroUsize>,
+    /// Password hashes waiting for a worker before more are refused (503).
+    pub password_hash_queue: usize,
     pub json_body_limit: usize,
     /// HTTP worker threads; one per core when absent.
     pub http_workers: Option<usize>,
@@ -68,6 +72,18 @@ pub struct Settings {
     pub rate_limit_login_account: String,
     /// Sign-in attempts per client address, as `<count>/<seconds>s`.
     pub rate_limit_login_address: String,
+    /// Accounts created per client address.
+    pub rate_limit_registration_address: String,
+    /// Verification mails asked for again, per account.
+    pub rate_limit_verification_account: String,
+    /// Verification mails asked for again, per client address.
+    pub rate_limit_verification_address: String,
+    /// Messages sent per user, over REST and the WebSocket together.
+    pub rate_limit_message_send: String,
+    /// Chats created (or direct chats opened) per user.
+    pub rate_limit_chat_create: String,
+    /// Requests adding members to a group, per user.
+    pub rate_limit_member_add: String,
     /// When the rate limiter (Redis) is down: `true` lets requests
     /// through, `false` answers 503.
     pub rate_limit_fail_open: bool,
@@ -119,6 +135,8 @@ impl Default for Settings {
             jwt_refresh_token_expire_days: 30,
             email_verification_expire_hours: 24,
             bcrypt_cost: 12,
+            password_hash_workers: None,
+            password_hash_queue: 16,
             json_body_limit: 64 * 1024,
             http_workers: None,
             ws_heartbeat_seconds: 15,
@@ -134,6 +152,12 @@ impl Default for Settings {
             mail_from: None,
             rate_limit_login_account: "5/60s".to_owned(),
             rate_limit_login_address: "20/60s".to_owned(),
+            rate_limit_registration_address: "20/3600s".to_owned(),
+            rate_limit_verification_account: "5/3600s".to_owned(),
+            rate_limit_verification_address: "20/3600s".to_owned(),
+            rate_limit_message_send: "30/10s".to_owned(),
+            rate_limit_chat_create: "20/600s".to_owned(),
+            rate_limit_member_add: "30/600s".to_owned(),
             rate_limit_fail_open: true,
             trusted_proxies: Vec::new(),
             metrics_addr: None,
@@ -250,6 +274,12 @@ impl Settings {
         if let Some(value) = var("BCRYPT_COST") {
             self.bcrypt_cost = parsed("BCRYPT_COST", value)?;
         }
+        if let Some(value) = var("PASSWORD_HASH_WORKERS") {
+            self.password_hash_workers = Some(parsed("PASSWORD_HASH_WORKERS", value)?);
+        }
+        if let Some(value) = var("PASSWORD_HASH_QUEUE") {
+            self.password_hash_queue = parsed("PASSWORD_HASH_QUEUE", value)?;
+        }
         if let Some(value) = var("JSON_BODY_LIMIT") {
             self.json_body_limit = parsed("JSON_BODY_LIMIT", value)?;
         }
@@ -295,6 +325,27 @@ impl Settings {
         if let Some(value) = var("RATE_LIMIT_LOGIN_ADDRESS") {
             self.rate_limit_login_address = value;
         }
+        for (name, setting) in [
+            (
+                "RATE_LIMIT_REGISTRATION_ADDRESS",
+                &mut self.rate_limit_registration_address,
+            ),
+            (
+                "RATE_LIMIT_VERIFICATION_ACCOUNT",
+                &mut self.rate_limit_verification_account,
+            ),
+            (
+                "RATE_LIMIT_VERIFICATION_ADDRESS",
+                &mut self.rate_limit_verification_address,
+            ),
+            ("RATE_LIMIT_MESSAGE_SEND", &mut self.rate_limit_message_send),
+            ("RATE_LIMIT_CHAT_CREATE", &mut self.rate_limit_chat_create),
+            ("RATE_LIMIT_MEMBER_ADD", &mut self.rate_limit_member_add),
+        ] {
+            if let Some(value) = var(name) {
+                *setting = value;
+            }
+        }
         if let Some(value) = var("RATE_LIMIT_FAIL_OPEN") {
             self.rate_limit_fail_open = parsed("RATE_LIMIT_FAIL_OPEN", value)?;
         }
@@ -313,15 +364,53 @@ impl Settings {
         Ok(self)
     }
 
-    /// The sign-in limits, with their quotas parsed.
+    /// The sign-in, sign-up and verification-mail limits, with their
+    /// quotas parsed.
     ///
     /// # Errors
     /// [`ConfigError::RateLimit`] for a quota that does not parse or is out
     /// of range.
-    pub fn login_limits(&self) -> Result<LoginLimits, ConfigError> {
-        Ok(LoginLimits {
-            account: quota("RATE_LIMIT_LOGIN_ACCOUNT", &self.rate_limit_login_account)?,
-            address: quota("RATE_LIMIT_LOGIN_ADDRESS", &self.rate_limit_login_address)?,
+    pub fn auth_limits(&self) -> Result<AuthLimits, ConfigError> {
+        Ok(AuthLimits {
+            login_account: quota("RATE_LIMIT_LOGIN_ACCOUNT", &self.rate_limit_login_account)?,
+            login_address: quota("RATE_LIMIT_LOGIN_ADDRESS", &self.rate_limit_login_address)?,
+            registration_address: quota(
+                "RATE_LIMIT_REGISTRATION_ADDRESS",
+                &self.rate_limit_registration_address,
+            )?,
+            verification_account: quota(
+                "RATE_LIMIT_VERIFICATION_ACCOUNT",
+                &self.rate_limit_verification_account,
+            )?,
+            verification_address: quota(
+                "RATE_LIMIT_VERIFICATION_ADDRESS",
+                &self.rate_limit_verification_address,
+            )?,
+            fail_open: self.rate_limit_fail_open,
+        })
+    }
+
+    /// How many password hashes run at once (one per core unless set) and
+    /// how many may wait.
+    #[must_use]
+    pub fn hashing_limits(&self) -> HashingLimits {
+        HashingLimits {
+            workers: self.password_hash_workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
+            }),
+            queue: self.password_hash_queue,
+        }
+    }
+
+    /// The send, new-chat and member limits, with their quotas parsed.
+    ///
+    /// # Errors
+    /// As [`Self::auth_limits`].
+    pub fn chat_limits(&self) -> Result<ChatLimits, ConfigError> {
+        Ok(ChatLimits {
+            message_send: quota("RATE_LIMIT_MESSAGE_SEND", &self.rate_limit_message_send)?,
+            chat_create: quota("RATE_LIMIT_CHAT_CREATE", &self.rate_limit_chat_create)?,
+            member_add: quota("RATE_LIMIT_MEMBER_ADD", &self.rate_limit_member_add)?,
             fail_open: self.rate_limit_fail_open,
         })
     }
@@ -477,12 +566,15 @@ mod tests {
 
     #[test]
     fn login_limits_parse_and_bad_ones_are_named() {
-        let limits = Settings::default().login_limits().unwrap();
+        let limits = Settings::default().auth_limits().unwrap();
         assert_eq!(
-            (limits.account.limit().get(), limits.account.period()),
+            (
+                limits.login_account.limit().get(),
+                limits.login_account.period()
+            ),
             (5, Duration::from_secs(60))
         );
-        assert_eq!(limits.address.limit().get(), 20);
+        assert_eq!(limits.login_address.limit().get(), 20);
         assert!(limits.fail_open);
         let env = |name: &str| match name {
             "RATE_LIMIT_LOGIN_ACCOUNT" => Some(" 3 / 120 ".to_owned()),
@@ -491,9 +583,12 @@ mod tests {
             _ => None,
         };
         let settings = Settings::default().with_env(env).unwrap();
-        let limits = settings.login_limits().unwrap();
+        let limits = settings.auth_limits().unwrap();
         assert_eq!(
-            (limits.account.limit().get(), limits.account.period()),
+            (
+                limits.login_account.limit().get(),
+                limits.login_account.period()
+            ),
             (3, Duration::from_secs(120))
         );
         assert!(!limits.fail_open);
@@ -505,7 +600,7 @@ mod tests {
             };
             assert!(
                 matches!(
-                    settings.login_limits(),
+                    settings.auth_limits(),
                     Err(ConfigError::RateLimit {
                         name: "RATE_LIMIT_LOGIN_ADDRESS",
                         ..
@@ -534,6 +629,79 @@ mod tests {
         ));
         let file: Settings = toml::from_str("log_format = \"json\"\n").unwrap();
         assert_eq!(file.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_default_limit_parses_and_each_has_its_variable() {
+        let defaults = Settings::default();
+        let auth = defaults.auth_limits().unwrap();
+        let chat = defaults.chat_limits().unwrap();
+        let per = |quota: Quota| (quota.limit().get(), quota.period().as_secs());
+        assert_eq!(per(auth.registration_address), (20, 3600));
+        assert_eq!(per(auth.verification_account), (5, 3600));
+        assert_eq!(per(auth.verification_address), (20, 3600));
+        assert_eq!(per(chat.message_send), (30, 10));
+        assert_eq!(per(chat.chat_create), (20, 600));
+        assert_eq!(per(chat.member_add), (30, 600));
+        let env = |name: &str| match name {
+            "RATE_LIMIT_REGISTRATION_ADDRESS" => Some("1/1s".to_owned()),
+            "RATE_LIMIT_VERIFICATION_ACCOUNT" => Some("2/2s".to_owned()),
+            "RATE_LIMIT_VERIFICATION_ADDRESS" => Some("3/3s".to_owned()),
+            "RATE_LIMIT_MESSAGE_SEND" => Some("4/4s".to_owned()),
+            "RATE_LIMIT_CHAT_CREATE" => Some("5/5s".to_owned()),
+            "RATE_LIMIT_MEMBER_ADD" => Some("6/6s".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        let auth = settings.auth_limits().unwrap();
+        let chat = settings.chat_limits().unwrap();
+        assert_eq!(
+            [
+                per(auth.registration_address),
+                per(auth.verification_account),
+                per(auth.verification_address),
+                per(chat.message_send),
+                per(chat.chat_create),
+                per(chat.member_add),
+            ],
+            [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6)]
+        );
+        let broken = Settings {
+            rate_limit_message_send: "many/10s".to_owned(),
+            ..Settings::default()
+        };
+        assert!(matches!(
+            broken.chat_limits(),
+            Err(ConfigError::RateLimit {
+                name: "RATE_LIMIT_MESSAGE_SEND",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn password_hashing_defaults_to_one_worker_per_core() {
+        let defaults = Settings::default().hashing_limits();
+        assert_eq!(
+            defaults.workers,
+            std::thread::available_parallelism().unwrap()
+        );
+        assert_eq!(defaults.queue, 16);
+        let env = |name: &str| match name {
+            "PASSWORD_HASH_WORKERS" => Some("3".to_owned()),
+            "PASSWORD_HASH_QUEUE" => Some("0".to_owned()),
+            _ => None,
+        };
+        let limits = Settings::default().with_env(env).unwrap().hashing_limits();
+        assert_eq!((limits.workers.get(), limits.queue), (3, 0));
+        let zero = |name: &str| (name == "PASSWORD_HASH_WORKERS").then(|| "0".to_owned());
+        assert!(matches!(
+            Settings::default().with_env(zero),
+            Err(ConfigError::Env {
+                name: "PASSWORD_HASH_WORKERS",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -137,7 +137,8 @@ impl Application {
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
             vec![("database", Arc::new(SqlHealthProbe::new(store.clone())))];
         let mut redis = None;
-        let (bus, presence, typing, rate_limiter): SharedState = match &settings.redis_url {
+        let (bus, presence, typing, unmetered_rate_limiter): SharedState = match &settings.redis_url
+        {
             Some(url) => {
                 let bus = RedisEventBus::start(
                     url.expose_secret(),
@@ -161,6 +162,9 @@ impl Application {
                 Arc::new(MemoryRateLimiter::new()),
             ),
         };
+        // Counted whichever use case checks, when its limiter fails.
+        let rate_limiter: Arc<dyn RateLimiter> =
+            Arc::new(metrics::MeteredRateLimiter(unmetered_rate_limiter));
         // Use cases queue mail; the job runner delivers it, retrying.
         let scheduler = JobScheduler::new(Arc::new(SqlJobQueue::new(store.clone())), clock.clone());
         let delivering: Arc<dyn Mailer> = match &settings.smtp_url {
@@ -179,7 +183,7 @@ impl Application {
                 translator: catalog.clone(),
                 clock: clock.clone(),
                 bus: bus.clone(),
-                rate_limiter: Arc::new(metrics::MeteredRateLimiter(rate_limiter)),
+                rate_limiter: rate_limiter.clone(),
             },
             AuthConfig {
                 jwt_secret,
@@ -194,20 +198,25 @@ impl Application {
                 ),
                 verification_link: format!("{public_url}/api/v1/auth/verify-email"),
                 bcrypt_cost: settings.bcrypt_cost,
-                login_limits: settings.login_limits()?,
+                hashing: settings.hashing_limits(),
+                limits: settings.auth_limits()?,
             },
         )?;
         let messages = Arc::new(SqlMessageRepository::new(store.clone()));
-        let chat = ChatService::new(ChatPorts {
-            chats: Arc::new(SqlChatRepository::new(store.clone())),
-            messages: messages.clone(),
-            blocks: Arc::new(SqlBlockRepository::new(store.clone())),
-            users: users.clone(),
-            bus,
-            presence,
-            typing,
-            clock: clock.clone(),
-        });
+        let chat = ChatService::new(
+            ChatPorts {
+                chats: Arc::new(SqlChatRepository::new(store.clone())),
+                messages: messages.clone(),
+                blocks: Arc::new(SqlBlockRepository::new(store.clone())),
+                users: users.clone(),
+                bus,
+                presence,
+                typing,
+                clock: clock.clone(),
+                rate_limiter,
+            },
+            settings.chat_limits()?,
+        );
         let mut jobs = JobRunnerConfig::new(Duration::from_secs(settings.job_lease_seconds));
         jobs.concurrency = settings.job_concurrency.max(1);
         let background = Background {

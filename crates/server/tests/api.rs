@@ -21,6 +21,7 @@ on_every_backend!(
     the_same_error_in_five_languages,
     the_saved_language_is_used_when_the_request_names_none,
     profiles_and_people_search,
+    search_queries_and_page_sizes_have_limits,
     health_and_front_door,
 );
 
@@ -567,6 +568,60 @@ async fn profiles_and_people_search(backend: Backend) {
     app.get("/api/v1/users", None)
         .await
         .assert_error(401, "auth.token_missing");
+}
+
+/// The limits a search or a page request can run into (the body, text,
+/// members-per-request and frame limits have their tests with their routes):
+/// a query too long is a localized 422 naming the field and the limit, a
+/// page size that is not a 32-bit count a localized 400, and any other
+/// page size is clamped, as documented.
+async fn search_queries_and_page_sizes_have_limits(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (access, _) = app.signed_in("limited").await;
+    let too_long = app
+        .send(
+            "GET",
+            &format!("/api/v1/users?query={}", "a".repeat(101)),
+            Some(&access),
+            &[("X-Language", "ko")],
+            None,
+        )
+        .await;
+    too_long.assert_error(422, "validation.search_query_too_long");
+    assert_eq!(too_long.body["error"]["details"]["field"], "query");
+    assert_eq!(too_long.body["error"]["details"]["max"], 100);
+    assert!(too_long.message().contains("100"), "{}", too_long.message());
+    // Spaces around it are trimmed before it is counted.
+    let padded = format!("%20%20{}%20%20", "a".repeat(100));
+    let fits = app
+        .get(&format!("/api/v1/users?query={padded}"), Some(&access))
+        .await;
+    assert_eq!(fits.status, 200, "{:#}", fits.body);
+
+    for path in [
+        "/api/v1/users?limit=4294967296",
+        "/api/v1/users?limit=-1",
+        "/api/v1/chats?limit=4294967296",
+    ] {
+        app.get(path, Some(&access))
+            .await
+            .assert_error(400, "request.invalid_query");
+    }
+    for _ in 0..3 {
+        app.signed_in(&format!(
+            "u{}",
+            &uuid::Uuid::now_v7().simple().to_string()[24..]
+        ))
+        .await;
+    }
+    let clamped = app.get("/api/v1/users?limit=1000", Some(&access)).await;
+    assert_eq!(clamped.status, 200, "{:#}", clamped.body);
+    let shortest = app.get("/api/v1/users?limit=0", Some(&access)).await;
+    assert_eq!(
+        shortest.body["data"]["items"].as_array().unwrap().len(),
+        1,
+        "0 is clamped to 1"
+    );
 }
 
 async fn health_and_front_door(backend: Backend) {

@@ -29,12 +29,19 @@ impl AuthService {
     /// [`AppError::Invalid`] for control characters in either field,
     /// [`AppError::RateLimited`] when the account or the address has used
     /// its attempts (then nothing is looked up or hashed),
+    /// [`AppError::PasswordCheckBusy`] while this account's password is
+    /// being checked already, the client address has as many checks under
+    /// way as there are hashing workers, or the hashing queue is full,
     /// [`AppError::InvalidCredentials`], or [`AppError::AccountDisabled`]
     /// (only once the password matched).
     pub async fn login(&self, login: Login) -> Result<IssuedTokens, AppError> {
         let key = login_key(&login.login)?;
         text::refuse_nul("password", &login.password)?;
         self.admit_login(&key, login.client).await?;
+        // Held until the password is checked: a flood on one account, or
+        // from one address, takes a few places in the hashing queue, not
+        // all of them.
+        let _turn = self.passwords.turn(&key, login.client)?;
         let Some(credentials) = self.find_credentials(&login.login, &key).await? else {
             self.passwords.verify_decoy(&login.password).await?;
             return Err(AppError::InvalidCredentials);

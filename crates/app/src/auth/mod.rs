@@ -4,8 +4,8 @@
 mod access_tokens;
 mod authenticate;
 mod change_password;
+mod limits;
 mod login;
-mod login_limits;
 mod passwords;
 mod refresh;
 mod register;
@@ -28,9 +28,9 @@ use secrecy::SecretString;
 pub use access_tokens::AccessClaims;
 pub use access_tokens::AccessTokens;
 pub use change_password::PasswordChange;
+pub use limits::AuthLimits;
 pub use login::Login;
-pub use login_limits::LoginLimits;
-pub use passwords::PasswordHasher;
+pub use passwords::{HashingLimits, PasswordHasher};
 pub use register::Registration;
 
 use crate::AppError;
@@ -46,8 +46,11 @@ pub struct AuthConfig {
     /// (`https://chat.example.com/api/v1/auth/verify-email`).
     pub verification_link: String,
     pub bcrypt_cost: u32,
-    /// How many sign-in attempts an account and a client address get.
-    pub login_limits: LoginLimits,
+    /// How many password hashes run at once, and how many may wait.
+    pub hashing: HashingLimits,
+    /// How many sign-ins, sign-ups and verification mails an account and
+    /// a client address get.
+    pub limits: AuthLimits,
 }
 
 /// The ports authentication works through.
@@ -61,7 +64,8 @@ pub struct AuthPorts {
     pub clock: Arc<dyn Clock>,
     /// Tells every node which sessions ended, so their sockets close at once.
     pub bus: Arc<dyn EventBus>,
-    /// Counts sign-in attempts, on this node or on all nodes together.
+    /// Counts sign-ins, sign-ups and verification mails, on this node or
+    /// on all nodes together.
     pub rate_limiter: Arc<dyn RateLimiter>,
 }
 
@@ -102,7 +106,7 @@ impl AuthService {
     /// [`AppError::Internal`] when the bcrypt cost is out of range.
     pub fn new(ports: AuthPorts, config: AuthConfig) -> Result<Self, AppError> {
         Ok(Self {
-            passwords: PasswordHasher::new(config.bcrypt_cost)?,
+            passwords: PasswordHasher::new(config.bcrypt_cost, config.hashing)?,
             access_tokens: AccessTokens::new(&config.jwt_secret, config.access_token_ttl),
             ports,
             config,

@@ -1,5 +1,7 @@
 //! Creating an account, and sending its first verification mail.
 
+use std::net::IpAddr;
+
 use nerutalk_domain::{
     Language, UserId,
     user::{Email, Password, Profile, User, Username},
@@ -22,6 +24,9 @@ pub struct Registration {
     pub phone_number: Option<String>,
     /// The language the request was made in; the account starts with it.
     pub language: Option<Language>,
+    /// The client's address, for the per-address sign-up limit; `None`
+    /// when it is not known.
+    pub client: Option<IpAddr>,
 }
 
 impl AuthService {
@@ -29,7 +34,9 @@ impl AuthService {
     /// the first broken rule is reported.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] for a broken rule, [`AppError::EmailTaken`] or
+    /// [`AppError::Invalid`] for a broken rule, [`AppError::RateLimited`]
+    /// when the client's address has created its share of accounts (then
+    /// nothing is hashed or stored), [`AppError::EmailTaken`] or
     /// [`AppError::UsernameTaken`] for a duplicate.
     pub async fn register(&self, registration: Registration) -> Result<User, AppError> {
         let email = Email::parse(&registration.email)?;
@@ -44,6 +51,9 @@ impl AuthService {
             phone_number: parse_optional(&registration.phone_number, Profile::parse_phone)?,
             avatar_url: None,
         };
+        // Counted once the request is well formed, so a typo costs no
+        // budget, and before the hash, the row and the mail.
+        self.admit_registration(registration.client).await?;
         let password_hash = self.passwords.hash(&password).await?;
         let user = self
             .ports

@@ -15,7 +15,7 @@ use nerutalk_ports::{
 };
 use secrecy::SecretString;
 
-use super::{AuthConfig, AuthPorts, AuthService, LoginLimits};
+use super::{AuthConfig, AuthLimits, AuthPorts, AuthService};
 
 pub(crate) fn stored_user(id: UserId, email: &str, username: &str) -> User {
     let now = Utc::now();
@@ -57,9 +57,16 @@ pub(crate) fn config() -> AuthConfig {
         verification_ttl: Duration::from_secs(86_400),
         verification_link: "http://localhost:8080/api/v1/auth/verify-email".to_owned(),
         bcrypt_cost: 4,
-        login_limits: LoginLimits {
-            account: per_minute(5),
-            address: per_minute(20),
+        hashing: super::HashingLimits {
+            workers: std::num::NonZeroUsize::MIN,
+            queue: 16,
+        },
+        limits: AuthLimits {
+            login_account: per_minute(5),
+            login_address: per_minute(20),
+            registration_address: per_minute(10),
+            verification_account: per_minute(3),
+            verification_address: per_minute(10),
             fail_open: true,
         },
     }
@@ -156,7 +163,7 @@ impl ServiceBuilder {
             rate_limiter: Arc::new(self.rate_limiter.unwrap_or_else(allowing)),
         };
         let mut config = config();
-        config.login_limits.fail_open = !self.fail_closed;
+        config.limits.fail_open = !self.fail_closed;
         AuthService::new(ports, config).unwrap()
     }
 }

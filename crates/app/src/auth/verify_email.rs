@@ -1,5 +1,7 @@
 //! E-mail verification: single-use, expiring tokens sent by mail.
 
+use std::net::IpAddr;
+
 use nerutalk_domain::{ids::VerificationId, text, user::User};
 use nerutalk_ports::{NewEmailVerification, PortError, VerificationOutcome};
 
@@ -34,12 +36,19 @@ impl AuthService {
     /// Sends a new verification mail; earlier tokens stop working.
     ///
     /// # Errors
-    /// [`AppError::AlreadyVerified`], or [`AppError::Unavailable`] when the
-    /// mail cannot be handed over.
-    pub async fn resend_verification(&self, actor: &AuthenticatedUser) -> Result<(), AppError> {
+    /// [`AppError::AlreadyVerified`], [`AppError::RateLimited`] when the
+    /// account or `client` has asked too often (then no token is issued and
+    /// no mail sent), or [`AppError::Unavailable`] when the mail cannot be
+    /// handed over.
+    pub async fn resend_verification(
+        &self,
+        actor: &AuthenticatedUser,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError> {
         if actor.user.is_verified {
             return Err(AppError::AlreadyVerified);
         }
+        self.admit_verification(actor.user.id, client).await?;
         self.send_verification(&actor.user).await
     }
 
@@ -122,7 +131,7 @@ mod tests {
         };
         let service = ServiceBuilder::default().build();
         assert_eq!(
-            service.resend_verification(&actor).await.unwrap_err(),
+            service.resend_verification(&actor, None).await.unwrap_err(),
             AppError::AlreadyVerified
         );
     }

@@ -28,16 +28,20 @@ struct Mocks {
 
 impl Mocks {
     fn service(self) -> ChatService {
-        ChatService::new(ChatPorts {
-            chats: Arc::new(self.chats),
-            messages: Arc::new(self.messages),
-            blocks: Arc::new(self.blocks),
-            users: Arc::new(self.users),
-            bus: Arc::new(self.bus),
-            presence: Arc::new(self.presence),
-            typing: Arc::new(self.typing),
-            clock: Arc::new(SystemClock),
-        })
+        ChatService::new(
+            ChatPorts {
+                chats: Arc::new(self.chats),
+                messages: Arc::new(self.messages),
+                blocks: Arc::new(self.blocks),
+                users: Arc::new(self.users),
+                bus: Arc::new(self.bus),
+                presence: Arc::new(self.presence),
+                typing: Arc::new(self.typing),
+                clock: Arc::new(SystemClock),
+                rate_limiter: Arc::new(super::limits::test_support::allowing()),
+            },
+            super::limits::test_support::generous(),
+        )
     }
 
     /// `chat_id` answers with these members, whatever is asked of it.

@@ -12,6 +12,7 @@ use nerutalk_domain::{ChatId, DomainError, UserId};
 use nerutalk_ports::{AddMembersOutcome, ChatCursor, ChatSummary, NewChat, PortError};
 
 use super::ChatService;
+use super::limits::{CHAT_CREATE, MEMBER_ADD};
 use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
@@ -86,7 +87,9 @@ impl ChatService {
     ///
     /// # Errors
     /// [`AppError::Invalid`], [`AppError::UserNotFound`], [`AppError::Blocked`],
-    /// [`AppError::MemberBlocked`].
+    /// [`AppError::MemberBlocked`], [`AppError::RateLimited`] when the
+    /// caller has created their share of chats (then nothing is read or
+    /// written).
     pub async fn create_chat(
         &self,
         actor: UserId,
@@ -129,6 +132,8 @@ impl ChatService {
                 (others, details, members, None)
             }
         };
+        self.admit(CHAT_CREATE, self.limits.chat_create, actor)
+            .await?;
         self.all_active(&others).await?;
         if let Some(other) = pair {
             if self.ports.blocks.either_blocks(actor, other).await? {
@@ -306,7 +311,9 @@ impl ChatService {
     /// # Errors
     /// [`AppError::NotChatAdmin`], [`AppError::DirectChatFixed`],
     /// [`AppError::UserNotFound`], [`AppError::MemberBlocked`], [`AppError::Invalid`]
-    /// when the group would grow past its cap.
+    /// when the group would grow past its cap, [`AppError::RateLimited`]
+    /// when the caller has made their share of additions (then nothing is
+    /// read or written).
     pub async fn add_participants(
         &self,
         actor: UserId,
@@ -315,6 +322,8 @@ impl ChatService {
     ) -> Result<ChatView, AppError> {
         // The caller is a member already (an admin, or refused below).
         let newcomers = group_newcomers(actor, users, USER_IDS)?;
+        self.admit(MEMBER_ADD, self.limits.member_add, actor)
+            .await?;
         let chat = self.managed_group(actor, chat_id).await?;
         self.refuse_those_who_blocked(actor, &newcomers, USER_IDS)
             .await?;

@@ -7,6 +7,7 @@ use nerutalk_domain::{ChatId, MessageId, UserId};
 use nerutalk_ports::{Appended, HistoryPage, NewMessage, PortError};
 
 use super::ChatService;
+use super::limits::MESSAGE_SEND;
 use crate::{AppError, PortResultExt};
 
 /// A message as the client asked to send it.
@@ -39,7 +40,9 @@ impl ChatService {
     ///
     /// # Errors
     /// [`AppError::ChatNotFound`], [`AppError::Invalid`], [`AppError::Blocked`],
-    /// [`AppError::MessageNotFound`] for a `reply_to` outside the chat.
+    /// [`AppError::MessageNotFound`] for a `reply_to` outside the chat,
+    /// [`AppError::RateLimited`] when the sender has spent their budget
+    /// (then nothing is stored or told).
     pub async fn send_message(
         &self,
         actor: UserId,
@@ -56,6 +59,11 @@ impl ChatService {
             .as_deref()
             .map(parse_client_message_id)
             .transpose()?;
+        // Counted once the message is well formed and before any read, so
+        // a flood costs the store nothing; a retry of an acknowledged send
+        // counts again, which a client that retries slowly never notices.
+        self.admit(MESSAGE_SEND, self.limits.message_send, actor)
+            .await?;
         let direct = self.kind_of(chat_id).await? == ChatKind::Direct;
         // The block rule needs the other member; a reply must not reveal to
         // a stranger whether the chat exists, so membership comes first.

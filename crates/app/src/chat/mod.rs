@@ -6,6 +6,7 @@ mod blocking_tests;
 mod blocks;
 mod conversations;
 mod kinds;
+mod limits;
 mod messages;
 #[cfg(test)]
 mod tests;
@@ -18,10 +19,11 @@ use nerutalk_domain::event::{ChatEvent, LiveEvent, PresenceChange};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
     BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, Presence, PresenceStore,
-    Roster, TypingStore, UserRepository,
+    RateLimiter, Roster, TypingStore, UserRepository,
 };
 
 pub use conversations::{ChatPage, ChatView, NewConversation};
+pub use limits::{CHAT_CREATE, ChatLimits, MEMBER_ADD, MESSAGE_SEND};
 pub use messages::{HistoryQuery, Outgoing};
 
 use crate::error::cause_chain;
@@ -38,6 +40,9 @@ pub struct ChatPorts {
     pub presence: Arc<dyn PresenceStore>,
     pub typing: Arc<dyn TypingStore>,
     pub clock: Arc<dyn Clock>,
+    /// Counts sends, new chats and member additions, on this node or on
+    /// all nodes together.
+    pub rate_limiter: Arc<dyn RateLimiter>,
 }
 
 impl std::fmt::Debug for ChatPorts {
@@ -50,6 +55,7 @@ impl std::fmt::Debug for ChatPorts {
 #[derive(Clone)]
 pub struct ChatService {
     ports: ChatPorts,
+    limits: ChatLimits,
     kinds: Arc<kinds::ChatKinds>,
 }
 
@@ -61,9 +67,10 @@ impl std::fmt::Debug for ChatService {
 
 impl ChatService {
     #[must_use]
-    pub fn new(ports: ChatPorts) -> Self {
+    pub fn new(ports: ChatPorts, limits: ChatLimits) -> Self {
         Self {
             ports,
+            limits,
             kinds: Arc::default(),
         }
     }

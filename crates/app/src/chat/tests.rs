@@ -69,16 +69,20 @@ fn service(
     blocks: MockBlockRepository,
     bus: MockEventBus,
 ) -> ChatService {
-    ChatService::new(ChatPorts {
-        chats: Arc::new(chats),
-        messages: Arc::new(messages),
-        blocks: Arc::new(blocks),
-        users: Arc::new(MockUserRepository::new()),
-        bus: Arc::new(bus),
-        presence: Arc::new(MockPresenceStore::new()),
-        typing: Arc::new(MockTypingStore::new()),
-        clock: Arc::new(SystemClock),
-    })
+    ChatService::new(
+        ChatPorts {
+            chats: Arc::new(chats),
+            messages: Arc::new(messages),
+            blocks: Arc::new(blocks),
+            users: Arc::new(MockUserRepository::new()),
+            bus: Arc::new(bus),
+            presence: Arc::new(MockPresenceStore::new()),
+            typing: Arc::new(MockTypingStore::new()),
+            clock: Arc::new(SystemClock),
+            rate_limiter: Arc::new(super::limits::test_support::allowing()),
+        },
+        super::limits::test_support::generous(),
+    )
 }
 
 fn text(body: &str) -> Outgoing {
@@ -383,16 +387,20 @@ fn service_with_typing(chats: MockChatRepository, bus: MockEventBus) -> ChatServ
     blocks
         .expect_blocks_between()
         .returning(|_, _| Ok(Vec::new()));
-    ChatService::new(ChatPorts {
-        chats: Arc::new(chats),
-        messages: Arc::new(MockMessageRepository::new()),
-        blocks: Arc::new(blocks),
-        users: Arc::new(MockUserRepository::new()),
-        bus: Arc::new(bus),
-        presence: Arc::new(MockPresenceStore::new()),
-        typing: Arc::new(typing),
-        clock: Arc::new(SystemClock),
-    })
+    ChatService::new(
+        ChatPorts {
+            chats: Arc::new(chats),
+            messages: Arc::new(MockMessageRepository::new()),
+            blocks: Arc::new(blocks),
+            users: Arc::new(MockUserRepository::new()),
+            bus: Arc::new(bus),
+            presence: Arc::new(MockPresenceStore::new()),
+            typing: Arc::new(typing),
+            clock: Arc::new(SystemClock),
+            rate_limiter: Arc::new(super::limits::test_support::allowing()),
+        },
+        super::limits::test_support::generous(),
+    )
 }
 
 #[tokio::test]

@@ -26,7 +26,13 @@ use crate::server::AppState;
     responses(
         (status = 201, body = Envelope<PrivateProfile>),
         (status = 409, description = "E-mail or username taken (`error.details.field`)", body = ErrorEnvelope),
-        (status = 422, description = "A field breaks a rule, or the passwords differ", body = ErrorEnvelope)))]
+        (status = 422, description = "A field breaks a rule, or the passwords differ", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks under way (`auth.busy`): retry after `Retry-After` seconds", body = ErrorEnvelope),
+        (status = 429, description = "Too many accounts created from this address (`registration.address`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until one more is allowed"),
+                ("RateLimit-Policy" = String, description = "The refusing policy (draft-ietf-httpapi-ratelimit-headers-09), e.g. `\"registration.address\";q=20;w=3600`: `q` per `w` seconds"),
+                ("RateLimit" = String, description = "Its state, e.g. `\"registration.address\";r=0;t=3600`: `r` left, all back after `t` seconds")))))]
 #[post("/register")]
 pub(crate) async fn register(
     state: web::Data<AppState>,
@@ -45,6 +51,7 @@ pub(crate) async fn register(
             bio: body.bio,
             phone_number: body.phone_number,
             language: Some(request_language(&request)),
+            client: state.trusted_proxies.client_address(&request),
         })
         .await?;
     Ok(Reply::created(Notice::Registered, user.into()))
@@ -58,6 +65,7 @@ pub(crate) async fn register(
         (status = 401, description = "Wrong login or password", body = ErrorEnvelope),
         (status = 403, description = "Account disabled", body = ErrorEnvelope),
         (status = 422, description = "Control characters in the login or a NUL in the password", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks under way, or one of this account's is (`auth.busy`): retry after `Retry-After` seconds", body = ErrorEnvelope),
         (status = 429, description = "Too many sign-in attempts for this account (`login.account`) or from this address (`login.address`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`", body = ErrorEnvelope,
             headers(
                 ("Retry-After" = u64, description = "Seconds until one more attempt is allowed"),
@@ -160,7 +168,8 @@ pub(crate) async fn update_me(
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, body = Envelope<Option<String>>),
-        (status = 422, description = "Wrong current password, or a weak new one", body = ErrorEnvelope)))]
+        (status = 422, description = "Wrong current password, or a weak new one", body = ErrorEnvelope),
+        (status = 503, description = "Too many password checks under way (`auth.busy`): retry after `Retry-After` seconds", body = ErrorEnvelope)))]
 #[post("/change-password")]
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
@@ -243,12 +252,21 @@ pub(crate) async fn verify_email_link(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Envelope<Option<String>>),
-        (status = 409, description = "Already verified", body = ErrorEnvelope)))]
+        (status = 409, description = "Already verified", body = ErrorEnvelope),
+        (status = 429, description = "Too many mails asked for by this account (`verification.account`) or from this address (`verification.address`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until one more is allowed"),
+                ("RateLimit-Policy" = String, description = "The refusing policy (draft-ietf-httpapi-ratelimit-headers-09), e.g. `\"verification.account\";q=5;w=3600`: `q` per `w` seconds"),
+                ("RateLimit" = String, description = "Its state, e.g. `\"verification.account\";r=0;t=3600`: `r` left, all back after `t` seconds")))))]
 #[post("/resend-verification")]
 pub(crate) async fn resend_verification(
     state: web::Data<AppState>,
+    request: HttpRequest,
     CurrentUser(actor): CurrentUser,
 ) -> Result<Reply<Option<String>>, ApiError> {
-    state.auth.resend_verification(&actor).await?;
+    state
+        .auth
+        .resend_verification(&actor, state.trusted_proxies.client_address(&request))
+        .await?;
     Ok(Reply::ok(Notice::VerificationSent, None))
 }

@@ -24,7 +24,12 @@ use crate::server::AppState;
         (status = 200, description = "The pair's existing direct chat", body = Envelope<ChatDetailsResponse>),
         (status = 403, description = "A block stands in the way: `chat.blocked` for a direct chat, `chat.member_blocked` for a group", body = ErrorEnvelope),
         (status = 404, description = "A member does not exist", body = ErrorEnvelope),
-        (status = 422, description = "A field breaks a rule, a direct chat without exactly one other member, or a group too large", body = ErrorEnvelope)))]
+        (status = 422, description = "A field breaks a rule, a direct chat without exactly one other member, or a group too large", body = ErrorEnvelope),
+        (status = 429, description = "You have created too many chats lately (`chat.create`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`; nothing was done", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until one more is allowed"),
+                ("RateLimit-Policy" = String, description = "The refusing policy (draft-ietf-httpapi-ratelimit-headers-09), e.g. `\"chat.create\";q=20;w=600`: `q` per `w` seconds"),
+                ("RateLimit" = String, description = "Its state, e.g. `\"chat.create\";r=0;t=600`: `r` left, all back after `t` seconds")))))]
 #[post("")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
@@ -121,7 +126,12 @@ pub(crate) async fn update(
     responses((status = 200, body = Envelope<ChatDetailsResponse>),
         (status = 403, description = "Not an owner or admin of the group (`chat.not_admin`), or a user to add has blocked you (`chat.member_blocked`)", body = ErrorEnvelope),
         (status = 404, description = "No such chat (or you are not in it), or no such user", body = ErrorEnvelope),
-        (status = 422, description = "The chat is a direct chat, or the group would grow too large", body = ErrorEnvelope)))]
+        (status = 422, description = "The chat is a direct chat, or the group would grow too large", body = ErrorEnvelope),
+        (status = 429, description = "You have added members too often lately (`member.add`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`; nothing was done", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until one more is allowed"),
+                ("RateLimit-Policy" = String, description = "The refusing policy (draft-ietf-httpapi-ratelimit-headers-09), e.g. `\"member.add\";q=30;w=600`: `q` per `w` seconds"),
+                ("RateLimit" = String, description = "Its state, e.g. `\"member.add\";r=0;t=600`: `r` left, all back after `t` seconds")))))]
 #[post("/{chat_id}/participants")]
 pub(crate) async fn add_participants(
     state: web::Data<AppState>,
@@ -176,7 +186,12 @@ pub(crate) async fn remove_participant(
         (status = 200, description = "A retry: the message stored the first time", body = Envelope<MessageDto>),
         (status = 403, description = "Blocked by the other member of a direct chat", body = ErrorEnvelope),
         (status = 404, description = "No such chat (or you are not in it), or no such message to reply to", body = ErrorEnvelope),
-        (status = 422, description = "A field breaks a rule", body = ErrorEnvelope)))]
+        (status = 422, description = "A field breaks a rule", body = ErrorEnvelope),
+        (status = 429, description = "You have sent too many messages lately, over REST and the WebSocket together (`message.send`): `rate_limited`, with `error.details.limit` and `error.details.retry_after_seconds`; nothing was done", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u64, description = "Seconds until one more is allowed"),
+                ("RateLimit-Policy" = String, description = "The refusing policy (draft-ietf-httpapi-ratelimit-headers-09), e.g. `\"message.send\";q=30;w=10`: `q` per `w` seconds"),
+                ("RateLimit" = String, description = "Its state, e.g. `\"message.send\";r=0;t=10`: `r` left, all back after `t` seconds")))))]
 #[post("/{chat_id}/messages")]
 pub(crate) async fn send_message(
     state: web::Data<AppState>,

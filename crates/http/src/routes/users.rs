@@ -37,7 +37,7 @@ pub(crate) async fn public_profile(
     params(UserSearchQuery),
     responses(
         (status = 200, body = Envelope<UserPageResponse>),
-        (status = 422, description = "Control characters in the query", body = ErrorEnvelope)))]
+        (status = 422, description = "Control characters in the query, or a query longer than 100 characters once trimmed (`validation.search_query_too_long`)", body = ErrorEnvelope)))]
 #[get("/users")]
 pub(crate) async fn search(
     state: web::Data<AppState>,

@@ -81,10 +81,16 @@ impl Node {
             .env("BCRYPT_COST", "4")
             .env("DATA_DIR", &settings.data_dir)
             .env("HTTP_WORKERS", "1")
-            // Suites sign in far more often than a person would; a test of
-            // the limits sets its own through `env`.
+            // Suites sign up, sign in and send far more often than a person
+            // would; a test of the limits sets its own through `env`.
             .env("RATE_LIMIT_LOGIN_ACCOUNT", "1000/60s")
             .env("RATE_LIMIT_LOGIN_ADDRESS", "1000/60s")
+            .env("RATE_LIMIT_REGISTRATION_ADDRESS", "1000/60s")
+            .env("RATE_LIMIT_VERIFICATION_ACCOUNT", "1000/60s")
+            .env("RATE_LIMIT_VERIFICATION_ADDRESS", "1000/60s")
+            .env("RATE_LIMIT_MESSAGE_SEND", "1000/60s")
+            .env("RATE_LIMIT_CHAT_CREATE", "1000/60s")
+            .env("RATE_LIMIT_MEMBER_ADD", "1000/60s")
             .env_remove("REDIS_URL");
         // NERUTALK_TEST_NODE_LOG=<filter> shows a node's log while debugging.
         match std::env::var("NERUTALK_TEST_NODE_LOG") {

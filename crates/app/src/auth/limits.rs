@@ -1,36 +1,38 @@
-//! How many sign-in attempts an account and a client address get, counted
-//! before any password is hashed so that a flood costs no bcrypt work.
+//! How many sign-in attempts, sign-ups and verification mails an account
+//! and a client address get. Each is counted before any work is done, so
+//! a flood costs no bcrypt work, no row and no mail.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
-use nerutalk_ports::{Decision, LimitName, PortError, Quota, RateKey};
+use nerutalk_domain::UserId;
+use nerutalk_ports::{LimitName, Quota, RateKey};
 
 use super::AuthService;
-use crate::error::{AppError, LimitPolicy, cause_chain};
+use crate::error::AppError;
+use crate::rate_limits::admit;
 
 /// Attempts on one account (its login key), from anywhere.
 pub const LOGIN_ACCOUNT: LimitName = LimitName::new("login.account");
 /// Attempts from one client address, on any account.
 pub const LOGIN_ADDRESS: LimitName = LimitName::new("login.address");
+/// Accounts created from one client address.
+pub const REGISTRATION_ADDRESS: LimitName = LimitName::new("registration.address");
+/// Verification mails one account asks for again.
+pub const VERIFICATION_ACCOUNT: LimitName = LimitName::new("verification.account");
+/// Verification mails asked for again from one client address.
+pub const VERIFICATION_ADDRESS: LimitName = LimitName::new("verification.address");
 
-/// How long a check may take before the limiter counts as down: a Redis
-/// that does not answer at all would otherwise hold every sign-in for as
-/// long as its pool's connect attempt, which has no timeout of its own.
-const CHECK_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// A check that did not finish within [`CHECK_TIMEOUT`].
-#[derive(Debug, thiserror::Error)]
-#[error("the rate limiter did not answer within {0:?}")]
-struct CheckTimedOut(Duration);
-
-/// The sign-in budgets and what happens when the limiter cannot be asked.
+/// The authentication budgets and what happens when the limiter cannot be
+/// asked.
 #[derive(Debug, Clone, Copy)]
-pub struct LoginLimits {
-    pub account: Quota,
-    pub address: Quota,
-    /// When the limiter is down: `true` lets the attempt through (bcrypt's
-    /// cost is then the only brake), `false` answers 503.
+pub struct AuthLimits {
+    pub login_account: Quota,
+    pub login_address: Quota,
+    pub registration_address: Quota,
+    pub verification_account: Quota,
+    pub verification_address: Quota,
+    /// When the limiter is down: `true` lets the request through (bcrypt's
+    /// cost is then the only brake on sign-ins), `false` answers 503.
     pub fail_open: bool,
 }
 
@@ -49,59 +51,67 @@ impl AuthService {
         key: &str,
         client: Option<IpAddr>,
     ) -> Result<(), AppError> {
-        let limits = self.config.login_limits;
+        let limits = self.config.limits;
         if let Some(address) = client {
-            self.admit(&RateKey::new(LOGIN_ADDRESS, address), &limits.address)
+            self.admit(&RateKey::new(LOGIN_ADDRESS, address), &limits.login_address)
                 .await?;
         }
-        self.admit(&RateKey::new(LOGIN_ACCOUNT, key), &limits.account)
+        self.admit(&RateKey::new(LOGIN_ACCOUNT, key), &limits.login_account)
             .await
     }
 
-    async fn admit(&self, key: &RateKey, quota: &Quota) -> Result<(), AppError> {
-        let now = self.ports.clock.now();
-        let checked = tokio::time::timeout(
-            CHECK_TIMEOUT,
-            self.ports.rate_limiter.check(key, quota, now),
-        )
-        .await
-        .unwrap_or_else(|_| Err(PortError::unavailable(CheckTimedOut(CHECK_TIMEOUT))));
-        match checked {
-            Ok(Decision::Allowed { .. }) => Ok(()),
-            Ok(Decision::Limited {
-                retry_after,
-                reset_after,
-            }) => Err(AppError::RateLimited {
-                // At least one second: `Retry-After: 0` would invite a
-                // retry that is refused again.
-                retry_after_seconds: whole_seconds(retry_after).max(1),
-                limit: LimitPolicy {
-                    name: key.limit().as_str(),
-                    quota: quota.limit().get(),
-                    window_seconds: whole_seconds(quota.period()),
-                    reset_seconds: whole_seconds(reset_after),
-                },
-            }),
-            Err(error) if self.config.login_limits.fail_open => {
-                tracing::warn!(
-                    limit = %key.limit(),
-                    error = %cause_chain(&error),
-                    "rate limiter unavailable; sign-in attempt let through (RATE_LIMIT_FAIL_OPEN)"
-                );
-                Ok(())
+    /// Counts one sign-up from `client`; without a known address there is
+    /// nothing to count it against.
+    ///
+    /// # Errors
+    /// As [`Self::admit_login`].
+    pub(super) async fn admit_registration(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        match client {
+            Some(address) => {
+                self.admit(
+                    &RateKey::new(REGISTRATION_ADDRESS, address),
+                    &self.config.limits.registration_address,
+                )
+                .await
             }
-            Err(error) => Err(error.into()),
+            None => Ok(()),
         }
     }
-}
 
-/// A duration in whole seconds, rounded up so a client never retries early.
-fn whole_seconds(duration: Duration) -> u64 {
-    let seconds = duration.as_secs();
-    if duration.subsec_nanos() > 0 {
-        seconds.saturating_add(1)
-    } else {
-        seconds
+    /// Counts one more verification mail for `user`, asked from `client`;
+    /// the address first, as for sign-ins.
+    ///
+    /// # Errors
+    /// As [`Self::admit_login`].
+    pub(super) async fn admit_verification(
+        &self,
+        user: UserId,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError> {
+        let limits = self.config.limits;
+        if let Some(address) = client {
+            self.admit(
+                &RateKey::new(VERIFICATION_ADDRESS, address),
+                &limits.verification_address,
+            )
+            .await?;
+        }
+        self.admit(
+            &RateKey::new(VERIFICATION_ACCOUNT, user),
+            &limits.verification_account,
+        )
+        .await
+    }
+
+    async fn admit(&self, key: &RateKey, quota: &Quota) -> Result<(), AppError> {
+        admit(
+            self.ports.rate_limiter.as_ref(),
+            self.ports.clock.as_ref(),
+            key,
+            quota,
+            self.config.limits.fail_open,
+        )
+        .await
     }
 }
 
@@ -111,9 +121,14 @@ mod tests {
 
     use nerutalk_ports::{MockRateLimiter, MockUserRepository, PortError};
 
+    use std::time::Duration;
+
+    use nerutalk_ports::Decision;
+
     use super::*;
     use crate::auth::Login;
     use crate::auth::test_support::ServiceBuilder;
+    use crate::error::LimitPolicy;
 
     fn attempt(client: Option<IpAddr>) -> Login {
         Login {
@@ -255,10 +270,64 @@ mod tests {
         );
     }
 
-    #[test]
-    fn waits_round_up_to_whole_seconds() {
-        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
-        assert_eq!(whole_seconds(Duration::from_secs(12)), 12);
-        assert_eq!(whole_seconds(Duration::from_millis(12_001)), 13);
+    #[tokio::test]
+    async fn a_spent_address_creates_no_account() {
+        let mut users = MockUserRepository::new();
+        users.expect_create().never();
+        let service = ServiceBuilder::default()
+            .users(users)
+            .rate_limiter(limited(REGISTRATION_ADDRESS))
+            .build();
+        let registration = crate::auth::Registration {
+            email: "ada@example.com".into(),
+            username: "ada".into(),
+            password: "Secret123".into(),
+            confirm_password: "Secret123".into(),
+            client: Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9))),
+            ..crate::auth::Registration::default()
+        };
+        assert!(matches!(
+            service.register(registration).await,
+            Err(AppError::RateLimited {
+                limit: LimitPolicy {
+                    name: "registration.address",
+                    quota: 10,
+                    ..
+                },
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_spent_account_gets_no_new_token_and_no_mail() {
+        let mut verifications = nerutalk_ports::MockEmailVerificationRepository::new();
+        verifications.expect_issue().never();
+        let mut mailer = nerutalk_ports::MockMailer::new();
+        mailer.expect_send().never();
+        let service = ServiceBuilder::default()
+            .verifications(verifications)
+            .mailer(mailer)
+            .rate_limiter(limited(VERIFICATION_ACCOUNT))
+            .build();
+        let actor = crate::auth::AuthenticatedUser {
+            user: crate::auth::test_support::stored_user(
+                UserId::generate(),
+                "ada@example.com",
+                "ada",
+            ),
+            session_id: nerutalk_domain::SessionId::generate(),
+        };
+        assert!(matches!(
+            service.resend_verification(&actor, None).await,
+            Err(AppError::RateLimited {
+                limit: LimitPolicy {
+                    name: "verification.account",
+                    quota: 3,
+                    ..
+                },
+                ..
+            })
+        ));
     }
 }
