@@ -27,8 +27,10 @@ cargo xtask <verb>
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
                      asyncapi --check, check-deps, check-migrations, test
-  bench chat [...]   release server under WebSocket load, on SQLite and on
-                     PostgreSQL + Redis (flags: --clients --group --rate --seconds --idle)
+  bench chat [...]   release server under WebSocket load, on SQLite, on
+                     PostgreSQL + Redis, and as two nodes on both (flags:
+                     --backends sqlite,postgres+redis,two-nodes --server BINARY
+                     --clients --group --rate --seconds --idle)
 ";
 
 fn main() -> ExitCode {
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]"
+                "usage: cargo xtask bench chat [--backends B,...] [--server BINARY] [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]"
             )),
         },
         Some("help" | "--help" | "-h") | None => {
