@@ -362,19 +362,28 @@ async fn renewer(
         let Some(local) = local.upgrade() else {
             return;
         };
-        if connection.is_none() {
-            connection =
-                tokio::time::timeout(COMMAND_DEADLINE, client.get_multiplexed_async_connection())
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
-        }
-        let Some(open) = connection.as_mut() else {
-            continue;
-        };
-        if let Err(error) = local.renew_all(open).await {
-            tracing::warn!(%error, "renewing this node's directory entries failed");
-            connection = None;
+        // Twice: after Redis restarted, the first try finds this task's own
+        // connection broken, and the users must not wait a whole period.
+        for _ in 0..2 {
+            if connection.is_none() {
+                connection = tokio::time::timeout(
+                    COMMAND_DEADLINE,
+                    client.get_multiplexed_async_connection(),
+                )
+                .await
+                .ok()
+                .and_then(Result::ok);
+            }
+            let Some(open) = connection.as_mut() else {
+                break;
+            };
+            match local.renew_all(open).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "renewing this node's directory entries failed");
+                    connection = None;
+                }
+            }
         }
     }
 }
