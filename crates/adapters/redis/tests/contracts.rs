@@ -216,7 +216,9 @@ async fn a_lost_route_comes_back_with_the_next_renewal() {
 /// behind: they stop counting within their lifetime, and then publishing to
 /// those users sends that node nothing and leaves no route.
 async fn a_crashed_nodes_entries_lapse_and_then_cost_nothing() {
-    let renewal = Renewal::every(Duration::from_millis(500));
+    // Long enough that a loaded machine still publishes within the entry's
+    // lifetime (three renewals), short enough to wait out.
+    let renewal = Renewal::every(Duration::from_secs(1));
     let (crashed, _) = bus_renewing(renewal).await;
     let user = UserId::generate();
     crashed.subscribe(user).await.unwrap();
@@ -241,8 +243,9 @@ async fn a_crashed_nodes_entries_lapse_and_then_cost_nothing() {
         ),
         "while its entry lasts, the node is still sent its users' events"
     );
-    // Time passing is what is tested: the entry lasts three renewals.
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    // Time passing is what is tested: the entry lasts three renewals from
+    // the last one, which was before the stop and so before the publish.
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
     publisher.publish(&[user], &typing(user)).await.unwrap();
     assert!(
         tokio::time::timeout(Duration::from_millis(300), messages.next())
