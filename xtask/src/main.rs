@@ -27,8 +27,10 @@ cargo xtask <verb>
   check-migrations   fail if the migration trees differ or do not round-trip
   ci                 everything .ci/run runs: fmt, clippy, openapi --check,
                      asyncapi --check, check-deps, check-migrations, test
-  bench chat [...]   release server under WebSocket load, on SQLite and on
-                     PostgreSQL + Redis (flags: --clients --group --rate --seconds --idle)
+  bench chat [...]   release server under WebSocket load, on SQLite, on
+                     PostgreSQL + Redis, and as two nodes on both (flags:
+                     --backends sqlite,postgres+redis,two-nodes --server BINARY
+                     --clients --group --rate --seconds --idle)
   bench login [...]  release server at bcrypt's default cost: an honest sign-in's
                      latency under a wrong-password flood, with the hashing pool
                      unbounded, bounded, and with the sign-in limits on
@@ -50,7 +52,7 @@ fn main() -> ExitCode {
             Some("chat") => bench::chat(&args[2..]),
             Some("login") => bench::login(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--honest H] [--seconds S] [--every-ms M]"
+                "usage: cargo xtask bench chat [--backends B,...] [--server BINARY] [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--honest H] [--seconds S] [--every-ms M]"
             )),
         },
         Some("help" | "--help" | "-h") | None => {

@@ -1,6 +1,10 @@
 //! `nerutalk-bench`: N WebSocket clients in groups of G, sending at a fixed
 //! rate for a while, then a report of sends/s, deliveries/s, send-to-receive
 //! latency and the server's memory. Run through `cargo xtask bench chat`.
+//!
+//! Given several `--base` URLs (nodes of one deployment), client `i` signs
+//! up and connects to node `i mod n`, so consecutive clients, and so every
+//! group of at least `n` members, are spread over all nodes.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,25 +22,27 @@ use tokio::net::TcpStream;
 
 #[derive(Debug, Clone)]
 struct Args {
-    base: String,
+    /// The nodes, each client on one of them.
+    bases: Vec<String>,
     clients: usize,
     group: usize,
     rate: u64,
     seconds: u64,
     idle: usize,
-    pid: Option<u32>,
+    /// The servers' process ids, for their memory.
+    pids: Vec<u32>,
     label: String,
 }
 
 fn args() -> Result<Args> {
     let mut args = Args {
-        base: "http://127.0.0.1:8080".into(),
+        bases: Vec::new(),
         clients: 200,
         group: 10,
         rate: 1_000,
         seconds: 10,
         idle: 0,
-        pid: None,
+        pids: Vec::new(),
         label: "run".into(),
     };
     let mut raw = std::env::args().skip(1);
@@ -45,18 +51,33 @@ fn args() -> Result<Args> {
             .next()
             .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--base" => args.base = value,
+            "--base" => args.bases.push(value),
             "--clients" => args.clients = value.parse()?,
             "--group" => args.group = value.parse()?,
             "--rate" => args.rate = value.parse()?,
             "--seconds" => args.seconds = value.parse()?,
             "--idle" => args.idle = value.parse()?,
-            "--pid" => args.pid = Some(value.parse()?),
+            "--pid" => args.pids.push(value.parse()?),
             "--label" => args.label = value,
             other => bail!("unknown flag {other}"),
         }
     }
+    if args.bases.is_empty() {
+        args.bases.push("http://127.0.0.1:8080".into());
+    }
     Ok(args)
+}
+
+/// Each server's resident memory, one figure for one server.
+fn rss_report(pids: &[u32]) -> Value {
+    match pids {
+        [pid] => json!(rss_mib(Some(*pid))),
+        pids => json!(
+            pids.iter()
+                .map(|pid| rss_mib(Some(*pid)))
+                .collect::<Vec<_>>()
+        ),
+    }
 }
 
 fn now_micros() -> u64 {
@@ -83,6 +104,8 @@ fn rss_mib(pid: Option<u32>) -> Option<f64> {
 struct User {
     token: String,
     id: String,
+    /// The node this user signed up on and connects to.
+    base: String,
 }
 
 async fn call(
@@ -132,6 +155,7 @@ async fn user(client: &awc::Client, base: &str, name: &str) -> Result<User> {
             .as_str()
             .unwrap_or_default()
             .to_owned(),
+        base: base.to_owned(),
     })
 }
 
@@ -201,8 +225,9 @@ async fn run(args: Args) -> Result<()> {
         .finish();
     let stamp = now_micros() % 1_000_000_000;
     let mut users = Vec::new();
+    let node = |index: usize| &args.bases[index % args.bases.len()];
     for index in 0..args.clients {
-        users.push(user(&client, &args.base, &format!("b{stamp}u{index}")).await?);
+        users.push(user(&client, node(index), &format!("b{stamp}u{index}")).await?);
     }
     // Groups of `group` members; the first member creates each.
     let mut chat_of = vec![String::new(); users.len()];
@@ -213,7 +238,7 @@ async fn run(args: Args) -> Result<()> {
             .collect();
         let created = call(
             &client,
-            format!("{}/api/v1/chats", args.base),
+            format!("{}/api/v1/chats", members[0].base),
             Some(&members[0].token),
             json!({ "kind": "group", "name": format!("bench {group_index}"), "member_ids": others }),
         )
@@ -229,7 +254,7 @@ async fn run(args: Args) -> Result<()> {
     let tally = Rc::new(RefCell::new(Tally::default()));
     let mut senders = Vec::new();
     for user in &users {
-        let framed = websocket(&args.base, &format!("/ws?token={}", user.token)).await?;
+        let framed = websocket(&user.base, &format!("/ws?token={}", user.token)).await?;
         let (mut sink, mut stream) = framed.split();
         let (outgoing, mut queue) = tokio::sync::mpsc::unbounded_channel::<String>();
         senders.push(outgoing);
@@ -260,12 +285,12 @@ async fn run(args: Args) -> Result<()> {
     // Idle sockets belong to users in no chat, so that they really are idle.
     let mut idle_users = Vec::new();
     for index in 0..args.idle.div_ceil(100) {
-        idle_users.push(user(&client, &args.base, &format!("b{stamp}idle{index}")).await?);
+        idle_users.push(user(&client, node(index), &format!("b{stamp}idle{index}")).await?);
     }
     let mut idle = Vec::new();
     for index in 0..args.idle {
         let user = &idle_users[index / 100];
-        if let Ok(framed) = websocket(&args.base, &format!("/ws?token={}", user.token)).await {
+        if let Ok(framed) = websocket(&user.base, &format!("/ws?token={}", user.token)).await {
             idle.push(framed);
         }
     }
@@ -274,7 +299,7 @@ async fn run(args: Args) -> Result<()> {
     let sockets = u64::try_from(senders.len() + idle.len()).unwrap_or(u64::MAX);
     actix_web::rt::time::sleep(Duration::from_millis(500 + sockets)).await;
     *tally.borrow_mut() = Tally::default();
-    let rss_before = rss_mib(args.pid);
+    let rss_before = rss_report(&args.pids);
 
     let started = Instant::now();
     let total = args.rate * args.seconds;
@@ -295,7 +320,7 @@ async fn run(args: Args) -> Result<()> {
     }
     let send_window = started.elapsed();
     actix_web::rt::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = rss_mib(args.pid);
+    let rss_after = rss_report(&args.pids);
     let mut tally = tally.borrow_mut();
     let elapsed = tally
         .last_at
@@ -305,6 +330,7 @@ async fn run(args: Args) -> Result<()> {
     tally.latencies_us.sort_unstable();
     let report = json!({
         "label": args.label,
+        "nodes": args.bases.len(),
         "clients": args.clients,
         "group_size": args.group,
         "target_sends_per_s": args.rate,

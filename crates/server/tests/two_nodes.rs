@@ -115,3 +115,48 @@ async fn a_logout_on_one_node_closes_the_socket_on_the_other() {
         "the same user's other session stays"
     );
 }
+
+/// A group with members on both nodes, two of them (one with two sockets)
+/// on the node that did not handle the send: the event crosses once per
+/// node, and every socket still gets each message exactly once, in order.
+#[actix_web::test]
+#[ignore = "needs PostgreSQL and Redis: cargo xtask test"]
+async fn a_group_message_reaches_every_socket_on_the_other_node_once() {
+    let database = ScratchDatabase::create().unwrap();
+    let node_a = start_node(database.url()).await;
+    let node_b = start_node(database.url()).await;
+    let (a, b) = (&node_a.app, &node_b.app);
+
+    let (ada, _) = a.signed_in("ada").await;
+    let (bob, _) = b.signed_in("bob").await;
+    let (cat, _) = b.signed_in("cat").await;
+    let (bob_id, cat_id) = (b.user_id(&bob).await, b.user_id(&cat).await);
+    let chat = a
+        .create_chat(
+            &ada,
+            json!({ "kind": "group", "name": "trio", "member_ids": [bob_id, cat_id] }),
+        )
+        .await;
+    let mut sockets = Vec::new();
+    for token in [&bob, &bob, &cat] {
+        let mut socket = b.connect(&format!("token={token}")).await;
+        socket.until("connection_established").await;
+        sockets.push(socket);
+    }
+    let mut ada_socket = a.connect(&format!("token={ada}")).await;
+    ada_socket.until("connection_established").await;
+
+    for (id, text) in [(1, "one"), (2, "two")] {
+        ada_socket
+            .send(json!({ "type": "send_message", "id": id, "data": { "chat_id": chat, "text": text } }))
+            .await;
+    }
+    for socket in &mut sockets {
+        let mut seqs = Vec::new();
+        while seqs.last() != Some(&2) {
+            let frame = socket.until("new_message").await;
+            seqs.push(frame["data"]["seq"].as_i64().expect("a seq"));
+        }
+        assert_eq!(seqs, [1, 2], "each message once, in order");
+    }
+}

@@ -1,5 +1,8 @@
 //! How a [`LiveEvent`] (or an [`Invalidation`]) travels between nodes:
-//! `{"v": 1, "event": …}`.
+//! `{"v": 1, "event": …}`. An event for a node's users also names them and
+//! when it was published: `{"v": 1, "sent_at": µs, "to": [user, …], "event":
+//! …}`, written in two halves around the recipients, because the publish
+//! script learns who is on which node and joins the halves there.
 //!
 //! Nodes of two versions share the bus during a rolling update. An old node
 //! that receives an event it cannot read (a capability it does not have yet,
@@ -9,6 +12,7 @@
 //! an `Option` or carries `#[serde(default)]`. The encodings are pinned by
 //! a test below, so that a rename cannot slip through.
 
+use nerutalk_domain::UserId;
 #[cfg(doc)]
 use nerutalk_domain::event::{Invalidation, LiveEvent};
 use serde::de::DeserializeOwned;
@@ -28,6 +32,34 @@ struct Sealed<'a, T> {
 struct Opened<T> {
     v: u32,
     event: T,
+}
+
+/// An event for some of the receiving node's users.
+#[derive(Deserialize)]
+struct OpenedDelivery<T> {
+    v: u32,
+    /// The publisher's clock, in microseconds since the epoch. Optional so
+    /// that a later version may drop it without this node skipping events.
+    #[serde(default)]
+    sent_at: Option<i64>,
+    to: Vec<UserId>,
+    event: T,
+}
+
+/// An event read off a node's channel.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Delivery<T> {
+    pub(crate) to: Vec<UserId>,
+    pub(crate) sent_at: Option<i64>,
+    pub(crate) event: T,
+}
+
+/// An event sealed for nodes, in the two halves that go around the
+/// recipients' quoted ids, joined by commas.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct SealedForNodes {
+    pub(crate) head: String,
+    pub(crate) tail: String,
 }
 
 /// Just enough of an envelope to tell why it could not be read.
@@ -60,6 +92,35 @@ pub(crate) fn seal<T: Serialize>(event: &T) -> serde_json::Result<String> {
     serde_json::to_string(&Sealed { v: VERSION, event })
 }
 
+/// Seals `event` for the nodes of its recipients, stamped `sent_at`
+/// (microseconds since the epoch).
+pub(crate) fn seal_for_nodes<T: Serialize>(
+    event: &T,
+    sent_at: i64,
+) -> serde_json::Result<SealedForNodes> {
+    let event = serde_json::to_string(event)?;
+    Ok(SealedForNodes {
+        head: format!(r#"{{"v":{VERSION},"sent_at":{sent_at},"to":["#),
+        tail: format!(r#"],"event":{event}}}"#),
+    })
+}
+
+/// Reads an event off a node's channel.
+pub(crate) fn open_delivery<T: DeserializeOwned>(payload: &[u8]) -> Received<Delivery<T>> {
+    match serde_json::from_slice::<OpenedDelivery<T>>(payload) {
+        Ok(opened) if opened.v == VERSION => Received::Event(Delivery {
+            to: opened.to,
+            sent_at: opened.sent_at,
+            event: opened.event,
+        }),
+        Ok(opened) => Received::Unknown {
+            version: opened.v,
+            kind: String::new(),
+        },
+        Err(_) => outline(payload),
+    }
+}
+
 pub(crate) fn open<T: DeserializeOwned>(payload: &[u8]) -> Received<T> {
     match serde_json::from_slice::<Opened<T>>(payload) {
         Ok(opened) if opened.v == VERSION => Received::Event(opened.event),
@@ -67,14 +128,18 @@ pub(crate) fn open<T: DeserializeOwned>(payload: &[u8]) -> Received<T> {
             version: opened.v,
             kind: String::new(),
         },
-        // The slow path runs only for what this node cannot read.
-        Err(_) => match serde_json::from_slice::<Outline>(payload) {
-            Ok(outline) => Received::Unknown {
-                version: outline.v,
-                kind: outline.event.kind,
-            },
-            Err(_) => Received::Unreadable,
+        Err(_) => outline(payload),
+    }
+}
+
+/// The slow path, run only for what this node cannot read.
+fn outline<T>(payload: &[u8]) -> Received<T> {
+    match serde_json::from_slice::<Outline>(payload) {
+        Ok(outline) => Received::Unknown {
+            version: outline.v,
+            kind: outline.event.kind,
         },
+        Err(_) => Received::Unreadable,
     }
 }
 
@@ -206,6 +271,50 @@ mod tests {
         r#"{"v":1,"event":{"type":"presence","data":{"user_id":"01900000-0000-7000-8000-000000000001","online":false,"last_seen":"2026-11-29T01:02:03.456789Z"}}}"#,
         r#"{"v":1,"event":{"type":"sessions_revoked","data":{"all_except":"01900000-0000-7000-8000-000000000004"}}}"#,
     ];
+
+    /// What the publish script writes for a node with two of the
+    /// recipients on it, pinned like the events themselves.
+    #[test]
+    fn the_message_to_a_node_is_stable() {
+        let (ada, bob): (UserId, UserId) = (
+            "01900000-0000-7000-8000-000000000001".parse().unwrap(),
+            "01900000-0000-7000-8000-000000000005".parse().unwrap(),
+        );
+        let chat: ChatId = "01900000-0000-7000-8000-000000000002".parse().unwrap();
+        let event = LiveEvent::Chat(ChatEvent::MessageRead {
+            chat_id: chat,
+            user_id: ada,
+            seq: 7,
+        });
+        let sealed = seal_for_nodes(&event, 1_795_914_123_456_789).unwrap();
+        // As the script joins them: each id quoted, commas between.
+        let message = format!(r#"{}"{ada}","{bob}"{}"#, sealed.head, sealed.tail);
+        assert_eq!(message, GOLDEN_NODE_MESSAGE);
+        assert_eq!(
+            open_delivery(message.as_bytes()),
+            Received::Event(Delivery {
+                to: vec![ada, bob],
+                sent_at: Some(1_795_914_123_456_789),
+                event,
+            })
+        );
+        let from_a_newer_node = br#"{"v":2,"to":[],"event":{"type":"chat","data":{}}}"#;
+        assert!(matches!(
+            open_delivery::<LiveEvent>(from_a_newer_node),
+            Received::Unknown { version: 2, .. }
+        ));
+        let unknown_kind = br#"{"v":1,"to":[],"event":{"type":"call","data":{}}}"#;
+        assert_eq!(
+            open_delivery::<LiveEvent>(unknown_kind),
+            Received::Unknown {
+                version: 1,
+                kind: "call".to_owned()
+            }
+        );
+        assert_eq!(open_delivery::<LiveEvent>(b"{}"), Received::Unreadable);
+    }
+
+    const GOLDEN_NODE_MESSAGE: &str = r#"{"v":1,"sent_at":1795914123456789,"to":["01900000-0000-7000-8000-000000000001","01900000-0000-7000-8000-000000000005"],"event":{"type":"chat","data":{"type":"message_read","data":{"chat_id":"01900000-0000-7000-8000-000000000002","user_id":"01900000-0000-7000-8000-000000000001","seq":7}}}}"#;
 
     #[test]
     fn fields_added_by_a_newer_node_are_ignored() {

@@ -1,30 +1,32 @@
-//! [`EventBus`] over Redis pub/sub, one channel per user.
+//! [`EventBus`] over Redis: one pub/sub channel per node, and a directory of
+//! which nodes each user is connected to (see [`crate::directory`]).
+//!
+//! Publishing an event is one script run that publishes it once per node
+//! hosting a recipient, naming the recipients on that node: the cost grows
+//! with the nodes an event reaches, not with its recipients, and a node
+//! decodes each event once however many of its users receive it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::Utc;
 use deadpool_redis::{Pool, Runtime};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use nerutalk_domain::UserId;
 use nerutalk_domain::event::{Invalidation, LiveEvent};
 use nerutalk_ports::{EventBus, EventSink, InvalidationSink, PortError};
-use redis::aio::PubSubSink;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, Notify, watch};
 
+use crate::directory::{self, Renewal};
 use crate::envelope::{self, Received};
+use crate::telemetry;
 
-const CHANNEL_PREFIX: &str = "nerutalk:user:";
-
-/// Every node's first subscriber listens here, whoever is connected where.
+/// Every node listens here, whoever is connected where.
 const INVALIDATIONS: &str = "nerutalk:invalidations";
-
-fn channel(user_id: UserId) -> String {
-    format!("{CHANNEL_PREFIX}{user_id}")
-}
 
 /// A Redis URL that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -37,62 +39,111 @@ pub enum RedisError {
     Thread(#[source] std::io::Error),
 }
 
-/// Pub/sub connections per node, each with its own thread: decoding one
-/// message per recipient is the node's busiest single task, and one thread
-/// would cap the node's delivery rate at what one core can decode.
-const SUBSCRIBER_SHARDS: usize = 2;
+/// Locks over the counted subscriptions, each user's by a hash of their id:
+/// a registration waits only for those of the users that share its stripe.
+const STRIPES: usize = 16;
 
-/// State shared between the bus and one subscriber thread.
-struct Subscriptions {
-    /// Held across the Redis command that a change of `wanted` needs, so
-    /// that the commands reach Redis in the order the counts changed.
-    routing: Mutex<Routing>,
+/// The users this node wants events for, and this node's name for them in
+/// the directory.
+struct Local {
+    node: String,
+    renewal: Renewal,
+    /// Subscriptions per user, counted rather than flagged: a user's last
+    /// socket closing as a new first one opens can call `unsubscribe` and
+    /// `subscribe` in either order, and a count nets out the same in both.
+    /// A stripe's lock is held across the directory write its change needs,
+    /// so that the writes reach Redis in the order the counts changed.
+    stripes: Box<[Mutex<HashMap<UserId, u32>>]>,
+    hasher: RandomState,
+    /// Whether the pub/sub connection is open. While it is not, a failed
+    /// directory write is left to the re-registration that follows the
+    /// reconnection.
+    connected: AtomicBool,
     /// Set by [`RedisEventBus::stop`]; dropped with the last handle of the
     /// bus. Either stops the thread.
     stop: watch::Sender<bool>,
+    /// Wakes the renewal early: after a reconnection, Redis may have lost
+    /// every entry. Shared with the renewal apart from the rest, which it
+    /// must not keep alive while it waits.
+    renew_now: Arc<Notify>,
 }
 
-#[derive(Default)]
-struct Routing {
-    /// Subscriptions per user whose events this node wants, resubscribed
-    /// after every reconnect. Counted rather than flagged: a user's last
-    /// socket closing as a new first one opens can call `unsubscribe` and
-    /// `subscribe` in either order, and a count nets out the same in both.
-    wanted: HashMap<UserId, u32>,
-    /// The live pub/sub connection's command half, while there is one.
-    sink: Option<PubSubSink>,
+impl Local {
+    fn stripe(&self, user_id: UserId) -> &Mutex<HashMap<UserId, u32>> {
+        let index = usize::try_from(self.hasher.hash_one(user_id) % self.stripes.len() as u64)
+            .unwrap_or_default();
+        &self.stripes[index]
+    }
+
+    /// Rewrites this node's entry for every user it wants events for.
+    async fn renew_all(
+        &self,
+        connection: &mut redis::aio::MultiplexedConnection,
+    ) -> Result<(), PortError> {
+        for stripe in &self.stripes {
+            let wanted = stripe.lock().await;
+            if wanted.is_empty() {
+                continue;
+            }
+            let mut pipeline = redis::pipe();
+            directory::register(
+                &mut pipeline,
+                &self.node,
+                wanted.keys().copied(),
+                self.renewal,
+                Utc::now().timestamp_millis(),
+            );
+            within_deadline(pipeline.query_async::<()>(connection)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The cross-node event bus.
 #[derive(Clone)]
 pub struct RedisEventBus {
     pool: Pool,
-    /// Each user's channel is on the shard their id hashes to.
-    shards: Arc<[Arc<Subscriptions>]>,
-    hasher: RandomState,
+    local: Arc<Local>,
+    script: redis::Script,
     /// Events received that this node could not read (see [`envelope`]).
     skipped: Arc<AtomicU64>,
-    /// The subscriber threads, joined by [`RedisEventBus::stop`].
-    threads: Arc<std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>>,
+    /// The subscriber thread, joined by [`RedisEventBus::stop`].
+    thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl std::fmt::Debug for RedisEventBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisEventBus").finish_non_exhaustive()
+        f.debug_struct("RedisEventBus")
+            .field("node", &self.local.node)
+            .finish_non_exhaustive()
     }
 }
 
 impl RedisEventBus {
-    /// Connects lazily to `url` and starts this node's subscriber threads,
-    /// which hand incoming events to `sink` and invalidations to
+    /// Connects lazily to `url` and starts this node's subscriber thread,
+    /// which hands incoming events to `sink` and invalidations to
     /// `invalidations` (told `tracking(true)` while they can arrive).
     ///
     /// # Errors
-    /// [`RedisError`] for a malformed URL, or when a thread cannot start.
+    /// [`RedisError`] for a malformed URL, or when the thread cannot start.
     pub fn start(
         url: &str,
         sink: Arc<dyn EventSink>,
         invalidations: Arc<dyn InvalidationSink>,
+    ) -> Result<Self, RedisError> {
+        Self::start_with(url, sink, invalidations, Renewal::default())
+    }
+
+    /// Like [`Self::start`], renewing this node's directory entries as
+    /// `renewal` says.
+    ///
+    /// # Errors
+    /// [`RedisError`] for a malformed URL, or when the thread cannot start.
+    pub fn start_with(
+        url: &str,
+        sink: Arc<dyn EventSink>,
+        invalidations: Arc<dyn InvalidationSink>,
+        renewal: Renewal,
     ) -> Result<Self, RedisError> {
         // Not yet connected: nothing another node invalidates can arrive.
         invalidations.tracking(false);
@@ -101,72 +152,81 @@ impl RedisEventBus {
             .create_pool(Some(Runtime::Tokio1))
             .map_err(RedisError::Pool)?;
         let skipped = Arc::new(AtomicU64::new(0));
-        let mut shards = Vec::with_capacity(SUBSCRIBER_SHARDS);
-        let mut threads = Vec::with_capacity(SUBSCRIBER_SHARDS);
-        for index in 0..SUBSCRIBER_SHARDS {
-            let (stop, stopped) = watch::channel(false);
-            let shard = Arc::new(Subscriptions {
-                routing: Mutex::default(),
-                stop,
-            });
-            let (client, weak) = (client.clone(), Arc::downgrade(&shard));
-            let receiver = Receiver {
-                sink: sink.clone(),
-                // One connection is enough for these rare messages.
-                invalidations: (index == 0).then(|| invalidations.clone()),
-                skipped: skipped.clone(),
-            };
-            let thread = std::thread::Builder::new()
-                .name(format!("redis-pubsub-{index}"))
-                .spawn(move || {
-                    match tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        Ok(runtime) => {
-                            runtime.block_on(subscriber(client, receiver, weak, stopped))
-                        }
-                        Err(error) => {
-                            tracing::error!(%error, "no runtime for the Redis subscriber")
-                        }
+        let (stop, stopped) = watch::channel(false);
+        let local = Arc::new(Local {
+            node: uuid::Uuid::now_v7().simple().to_string(),
+            renewal,
+            stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+            connected: AtomicBool::new(false),
+            stop,
+            renew_now: Arc::new(Notify::new()),
+        });
+        let receiver = Receiver {
+            sink,
+            invalidations,
+            skipped: skipped.clone(),
+        };
+        let (weak, channel, renew_now) = (
+            Arc::downgrade(&local),
+            directory::node_channel(&local.node),
+            local.renew_now.clone(),
+        );
+        // One connection and one thread: each event arrives once per node,
+        // however many of its users it is for, so decoding no longer grows
+        // with the recipients and one core keeps up.
+        let thread = std::thread::Builder::new()
+            .name("redis-pubsub".to_owned())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => {
+                        runtime.block_on(async move {
+                            tokio::join!(
+                                subscriber(
+                                    client.clone(),
+                                    channel,
+                                    receiver,
+                                    weak.clone(),
+                                    stopped.clone()
+                                ),
+                                renewer(client, weak, renew_now, stopped),
+                            );
+                        });
                     }
-                })
-                .map_err(RedisError::Thread)?;
-            shards.push(shard);
-            threads.push(thread);
-        }
+                    Err(error) => {
+                        tracing::error!(%error, "no runtime for the Redis subscriber")
+                    }
+                };
+            })
+            .map_err(RedisError::Thread)?;
+        tracing::info!(node = %local.node, "Redis bus started");
         Ok(Self {
             pool,
-            shards: shards.into(),
-            hasher: RandomState::new(),
+            local,
+            script: directory::publish_script(),
             skipped,
-            threads: Arc::new(std::sync::Mutex::new(threads)),
+            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
         })
     }
 
-    /// Closes this node's pub/sub connections and returns when their
-    /// threads have ended. For the server's shutdown, once no socket is
-    /// left to deliver to; publishing still works until the pool is dropped.
+    /// Closes this node's pub/sub connection and returns when its thread
+    /// has ended. For the server's shutdown, once no socket is left to
+    /// deliver to (their unsubscriptions have removed this node from the
+    /// directory); publishing still works until the pool is dropped.
     pub async fn stop(&self) {
-        for shard in self.shards.iter() {
-            shard.stop.send_replace(true);
-        }
-        let threads = std::mem::take(
-            &mut *self
-                .threads
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let joined = tokio::task::spawn_blocking(move || {
-            threads
-                .into_iter()
-                .map(std::thread::JoinHandle::join)
-                .filter(Result::is_err)
-                .count()
-        })
-        .await;
-        if !matches!(joined, Ok(0)) {
-            tracing::error!("a Redis subscriber thread did not end cleanly");
+        self.local.stop.send_replace(true);
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let joined =
+            tokio::task::spawn_blocking(move || thread.map(std::thread::JoinHandle::join)).await;
+        if !matches!(joined, Ok(None | Some(Ok(())))) {
+            tracing::error!("the Redis subscriber thread did not end cleanly");
         }
         let skipped = self.events_skipped();
         if skipped > 0 {
@@ -182,14 +242,21 @@ impl RedisEventBus {
         self.skipped.load(Ordering::Relaxed)
     }
 
-    fn shard(&self, user_id: UserId) -> &Subscriptions {
-        let index = usize::try_from(self.hasher.hash_one(user_id) % self.shards.len() as u64)
-            .unwrap_or_default();
-        &self.shards[index]
+    /// This node's id in the directory, random for each start; its channel
+    /// is `nerutalk:node:<id>`.
+    #[must_use]
+    pub fn node_id(&self) -> &str {
+        &self.local.node
     }
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Runs `pipeline` on a pooled connection, within [`COMMAND_DEADLINE`].
+    async fn write(&self, pipeline: &redis::Pipeline) -> Result<(), PortError> {
+        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+        within_deadline(pipeline.query_async::<()>(&mut connection)).await
     }
 }
 
@@ -205,26 +272,33 @@ async fn unless_stopped<T>(
     }
 }
 
-/// Keeps one pub/sub connection alive until the bus stops or is dropped.
+/// Keeps the pub/sub connection alive and subscribed to this node's
+/// channel and the invalidations, until the bus stops or is dropped.
 async fn subscriber(
     client: redis::Client,
+    channel: String,
     receiver: Receiver,
-    subscriptions: std::sync::Weak<Subscriptions>,
+    local: Weak<Local>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        let Some(shared) = subscriptions.upgrade() else {
+        if local.strong_count() == 0 {
             return;
-        };
-        let Some(connected) = unless_stopped(&mut stopped, client.get_async_pubsub()).await else {
+        }
+        let Some(connected) = unless_stopped(&mut stopped, async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&[channel.as_str(), INVALIDATIONS]).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        })
+        .await
+        else {
             return;
         };
         let pubsub = match connected {
             Ok(pubsub) => pubsub,
             Err(error) => {
                 tracing::warn!(%error, ?backoff, "Redis pub/sub unreachable; retrying");
-                drop(shared);
                 if unless_stopped(&mut stopped, tokio::time::sleep(backoff))
                     .await
                     .is_none()
@@ -235,67 +309,88 @@ async fn subscriber(
                 continue;
             }
         };
-        let (mut commands, mut messages) = pubsub.split();
-        {
-            // Resubscribe under the routing lock, so that no subscribe or
-            // unsubscribe slips between reading `wanted` and the new sink.
-            let mut routing = shared.routing.lock().await;
-            let mut channels: Vec<String> = routing.wanted.keys().copied().map(channel).collect();
-            if receiver.invalidations.is_some() {
-                channels.push(INVALIDATIONS.to_owned());
-            }
-            if !channels.is_empty() {
-                if let Err(error) = within_deadline(commands.subscribe(&channels)).await {
-                    tracing::warn!(%error, "resubscribing failed; reconnecting");
-                    drop(routing);
-                    drop(shared);
-                    if unless_stopped(&mut stopped, tokio::time::sleep(backoff))
-                        .await
-                        .is_none()
-                    {
-                        return;
-                    }
-                    continue;
-                }
-                tracing::info!(count = channels.len(), "Redis pub/sub (re)subscribed");
-            }
-            routing.sink = Some(commands);
-        }
-        if let Some(invalidations) = &receiver.invalidations {
-            invalidations.tracking(true);
-        }
-        backoff = Duration::from_millis(100);
+        tracing::info!(%channel, "Redis pub/sub (re)subscribed");
+        let Some(shared) = local.upgrade() else {
+            return;
+        };
+        shared.connected.store(true, Ordering::Release);
+        // The connection was lost, or never there: Redis may have restarted
+        // without the directory, or missed a registration meanwhile.
+        shared.renew_now.notify_one();
         drop(shared);
+        receiver.invalidations.tracking(true);
+        backoff = Duration::from_millis(100);
+        let mut messages = pubsub.into_on_message();
         loop {
-            let first = match unless_stopped(&mut stopped, messages.next()).await {
-                Some(Some(message)) => message,
+            match unless_stopped(&mut stopped, messages.next()).await {
+                Some(Some(message)) => receiver.deliver(&message),
                 Some(None) => break,
                 None => return,
-            };
-            // Take whatever else has arrived too: one event for several local
-            // users arrives as consecutive copies, decoded and handed over once.
-            let mut ready = vec![first];
-            while ready.len() < MAX_READY {
-                match messages.next().now_or_never() {
-                    Some(Some(message)) => ready.push(message),
-                    _ => break,
-                }
             }
-            receiver.deliver(&ready);
         }
-        if let Some(invalidations) = &receiver.invalidations {
-            invalidations.tracking(false);
-        }
-        if let Some(shared) = subscriptions.upgrade() {
-            shared.routing.lock().await.sink = None;
+        receiver.invalidations.tracking(false);
+        if let Some(shared) = local.upgrade() {
+            shared.connected.store(false, Ordering::Release);
             tracing::warn!("Redis pub/sub connection lost; reconnecting");
         }
     }
 }
 
-/// How long a SUBSCRIBE or UNSUBSCRIBE may take. They are sent under their
-/// shard's lock, so a connection that hangs must not hold up every other
-/// user of the shard for longer than this.
+/// Renews this node's directory entries every renewal period, and at once
+/// after each (re)connection, over a connection of its own on this thread.
+async fn renewer(
+    client: redis::Client,
+    local: Weak<Local>,
+    renew_now: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut connection = None;
+    loop {
+        let Some(period) = local.upgrade().map(|local| local.renewal.period()) else {
+            return;
+        };
+        let woken = unless_stopped(&mut stopped, async {
+            tokio::select! {
+                () = tokio::time::sleep(period) => {}
+                () = renew_now.notified() => {}
+            }
+        })
+        .await;
+        if woken.is_none() {
+            return;
+        }
+        let Some(local) = local.upgrade() else {
+            return;
+        };
+        // Twice: after Redis restarted, the first try finds this task's own
+        // connection broken, and the users must not wait a whole period.
+        for _ in 0..2 {
+            if connection.is_none() {
+                connection = tokio::time::timeout(
+                    COMMAND_DEADLINE,
+                    client.get_multiplexed_async_connection(),
+                )
+                .await
+                .ok()
+                .and_then(Result::ok);
+            }
+            let Some(open) = connection.as_mut() else {
+                break;
+            };
+            match local.renew_all(open).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "renewing this node's directory entries failed");
+                    connection = None;
+                }
+            }
+        }
+    }
+}
+
+/// How long a directory write may take. It is sent under its stripe's
+/// lock, so a connection that hangs must not hold up every other user of
+/// the stripe for longer than this.
 const COMMAND_DEADLINE: Duration = Duration::from_secs(5);
 
 async fn within_deadline(
@@ -307,77 +402,66 @@ async fn within_deadline(
     }
 }
 
-/// The most pub/sub messages handed to the sink in one go.
-const MAX_READY: usize = 1_024;
-
-/// Where a subscriber thread hands what it reads.
+/// Where the subscriber thread hands what it reads.
 struct Receiver {
     sink: Arc<dyn EventSink>,
-    /// On the connection that listens to [`INVALIDATIONS`].
-    invalidations: Option<Arc<dyn InvalidationSink>>,
+    invalidations: Arc<dyn InvalidationSink>,
     skipped: Arc<AtomicU64>,
 }
 
 impl Receiver {
-    /// Hands `ready` messages to the sink, one call per run of identical
-    /// payloads; skips, and counts, what this node cannot read.
-    fn deliver(&self, ready: &[redis::Msg]) {
-        let (invalidations, events): (Vec<&redis::Msg>, Vec<&redis::Msg>) = ready
-            .iter()
-            .partition(|message| message.get_channel_name() == INVALIDATIONS);
-        for message in invalidations {
+    /// Hands one message to its sink; skips, and counts, what this node
+    /// cannot read.
+    fn deliver(&self, message: &redis::Msg) {
+        if message.get_channel_name() == INVALIDATIONS {
             self.invalidate(message);
+            return;
         }
-        for run in events.chunk_by(|a, b| a.get_payload_bytes() == b.get_payload_bytes()) {
-            let Some(first) = run.first() else {
-                continue;
-            };
-            let event: LiveEvent = match envelope::open(first.get_payload_bytes()) {
-                Received::Event(event) => event,
-                Received::Unknown { version, kind } => {
-                    self.skipped.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(version, kind, "event from a newer node skipped");
-                    continue;
+        telemetry::message_received();
+        match envelope::open_delivery::<LiveEvent>(message.get_payload_bytes()) {
+            Received::Event(delivery) => {
+                if let Some(sent_at) = delivery.sent_at {
+                    let micros = Utc::now().timestamp_micros().saturating_sub(sent_at);
+                    // A publisher whose clock runs ahead reads as no lag.
+                    telemetry::transit(Duration::from_micros(
+                        u64::try_from(micros).unwrap_or_default(),
+                    ));
                 }
-                Received::Unreadable => {
-                    self.skipped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(
-                        channel = first.get_channel_name(),
-                        "unreadable event on the bus"
-                    );
-                    continue;
-                }
-            };
-            let recipients: Vec<UserId> = run
-                .iter()
-                .filter_map(|message| {
-                    message
-                        .get_channel_name()
-                        .strip_prefix(CHANNEL_PREFIX)
-                        .and_then(|id| id.parse().ok())
-                })
-                .collect();
-            self.sink.deliver(&recipients, &event);
+                self.sink.deliver(&delivery.to, &delivery.event);
+            }
+            Received::Unknown { version, kind } => {
+                self.skip();
+                tracing::debug!(version, kind, "event from a newer node skipped");
+            }
+            Received::Unreadable => {
+                self.skip();
+                tracing::warn!(
+                    channel = message.get_channel_name(),
+                    "unreadable event on the bus"
+                );
+            }
         }
     }
 
+    fn skip(&self) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        telemetry::skipped();
+    }
+
     fn invalidate(&self, message: &redis::Msg) {
-        let Some(sink) = &self.invalidations else {
-            return;
-        };
         match envelope::open::<Invalidation>(message.get_payload_bytes()) {
-            Received::Event(what) => sink.invalidate(&what),
+            Received::Event(what) => self.invalidations.invalidate(&what),
             // A kind this node does not know names nothing it keeps.
             Received::Unknown { version, kind } => {
-                self.skipped.fetch_add(1, Ordering::Relaxed);
+                self.skip();
                 tracing::debug!(version, kind, "invalidation from a newer node skipped");
             }
             Received::Unreadable => {
                 // It may have named something this node keeps: forget all.
-                self.skipped.fetch_add(1, Ordering::Relaxed);
+                self.skip();
                 tracing::warn!("unreadable invalidation on the bus; dropping every copy");
-                sink.tracking(false);
-                sink.tracking(true);
+                self.invalidations.tracking(false);
+                self.invalidations.tracking(true);
             }
         }
     }
@@ -389,16 +473,24 @@ impl EventBus for RedisEventBus {
         if recipients.is_empty() {
             return Ok(());
         }
-        let payload = envelope::seal(event).map_err(PortError::internal)?;
-        let mut pipeline = redis::pipe();
-        for recipient in recipients {
-            pipeline.publish(channel(*recipient), &payload).ignore();
-        }
+        let now = Utc::now();
+        let sealed =
+            envelope::seal_for_nodes(event, now.timestamp_micros()).map_err(PortError::internal)?;
         let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
-        pipeline
-            .query_async::<()>(&mut connection)
-            .await
-            .map_err(PortError::unavailable)
+        // `invoke_async` sends EVALSHA and, on NOSCRIPT (a restarted or
+        // failed-over Redis), loads the script and runs it again.
+        let sent: u64 = directory::publish_invocation(
+            &self.script,
+            recipients,
+            &sealed,
+            now.timestamp_millis(),
+        )
+        .invoke_async(&mut connection)
+        .await
+        .map_err(PortError::unavailable)?;
+        telemetry::event_published();
+        telemetry::messages_sent(sent);
+        Ok(())
     }
 
     async fn invalidate(&self, what: &Invalidation) -> Result<(), PortError> {
@@ -413,42 +505,54 @@ impl EventBus for RedisEventBus {
     }
 
     async fn subscribe(&self, user_id: UserId) -> Result<(), PortError> {
-        let mut routing = self.shard(user_id).routing.lock().await;
-        let count = routing.wanted.entry(user_id).or_default();
+        let mut wanted = self.local.stripe(user_id).lock().await;
+        let count = wanted.entry(user_id).or_default();
         *count += 1;
         if *count > 1 {
             return Ok(());
         }
-        // Without a live connection the subscriber subscribes on reconnect.
-        let Some(sink) = routing.sink.as_mut() else {
-            return Ok(());
-        };
-        let sent = within_deadline(sink.subscribe(channel(user_id))).await;
-        if sent.is_err() {
-            // An error means "not subscribed": the caller gives up on the
-            // socket and will not unsubscribe, so no count may be left behind.
-            routing.wanted.remove(&user_id);
+        let mut pipeline = redis::pipe();
+        directory::register(
+            &mut pipeline,
+            &self.local.node,
+            [user_id],
+            self.local.renewal,
+            Utc::now().timestamp_millis(),
+        );
+        match self.write(&pipeline).await {
+            Ok(()) => Ok(()),
+            // Redis is away: the re-registration after the reconnection
+            // writes every wanted user.
+            Err(_) if !self.local.connected.load(Ordering::Acquire) => Ok(()),
+            Err(error) => {
+                // An error means "not subscribed": the caller gives up on
+                // the socket and will not unsubscribe, so no count may be
+                // left behind.
+                wanted.remove(&user_id);
+                Err(error)
+            }
         }
-        sent
     }
 
     async fn unsubscribe(&self, user_id: UserId) -> Result<(), PortError> {
-        let mut routing = self.shard(user_id).routing.lock().await;
-        match routing.wanted.get_mut(&user_id) {
+        let mut wanted = self.local.stripe(user_id).lock().await;
+        match wanted.get_mut(&user_id) {
             Some(count) if *count > 1 => {
                 *count -= 1;
                 return Ok(());
             }
             Some(_) => {
-                routing.wanted.remove(&user_id);
+                wanted.remove(&user_id);
             }
             None => return Ok(()),
         }
-        // A channel left subscribed by a failure here only brings events the
-        // hub drops, and the next reconnect subscribes only what is wanted.
-        match routing.sink.as_mut() {
-            Some(sink) => within_deadline(sink.unsubscribe(channel(user_id))).await,
-            None => Ok(()),
+        let mut pipeline = redis::pipe();
+        directory::unregister(&mut pipeline, &self.local.node, user_id);
+        // An entry left by a failure here only brings events the hub drops,
+        // and it lapses, unrenewed, within the entries' lifetime.
+        match self.write(&pipeline).await {
+            Err(_) if !self.local.connected.load(Ordering::Acquire) => Ok(()),
+            written => written,
         }
     }
 }

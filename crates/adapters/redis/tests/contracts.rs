@@ -7,6 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use nerutalk_domain::event::{ChatEvent, LiveEvent};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::contract::rate_limit::{rate_limiter, rate_limiters_share_one_budget};
@@ -14,42 +15,62 @@ use nerutalk_ports::contract::{
     RecordingSink, event_bus, invalidations, presence_store, typing_store,
 };
 use nerutalk_ports::{EventBus, LimitName, PortError, PresenceStore, Quota, RateKey, RateLimiter};
-use nerutalk_redis::{RedisEventBus, RedisPresenceStore, RedisRateLimiter, RedisTypingStore};
+use nerutalk_redis::{
+    RedisEventBus, RedisPresenceStore, RedisRateLimiter, RedisTypingStore, Renewal,
+};
 
 fn redis_url() -> String {
     std::env::var("NERUTALK_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// A bus whose pub/sub connections are open: until they are, a subscribe
-/// only takes note and events published meanwhile are lost.
+/// A bus whose pub/sub connection is open: until it is, events published
+/// to its users are lost.
 async fn bus() -> (RedisEventBus, Arc<RecordingSink>) {
+    bus_renewing(Renewal::default()).await
+}
+
+async fn bus_renewing(renewal: Renewal) -> (RedisEventBus, Arc<RecordingSink>) {
     let sink = Arc::new(RecordingSink::default());
-    let bus = RedisEventBus::start(&redis_url(), sink.clone(), sink.clone()).unwrap();
-    // Users are spread over the bus's connections by a hash of their id;
-    // with 32 probes, every connection has one but with odds of 2^-31.
-    let probes: Vec<UserId> = (0..32).map(|_| UserId::generate()).collect();
-    for probe in &probes {
-        bus.subscribe(*probe).await.unwrap();
-    }
-    let hello = typing(probes[0]);
-    let all_heard = |seen: &[(UserId, LiveEvent)]| {
-        probes
-            .iter()
-            .all(|probe| seen.iter().any(|(to, _)| to == probe))
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !all_heard(&sink.seen()) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the bus's pub/sub connections never opened"
-        );
-        bus.publish(&probes, &hello).await.unwrap();
+    let bus = RedisEventBus::start_with(&redis_url(), sink.clone(), sink.clone(), renewal).unwrap();
+    let probe = UserId::generate();
+    bus.subscribe(probe).await.unwrap();
+    let hello = typing(probe);
+    heard_after_publishing(
+        &bus,
+        &sink,
+        probe,
+        &hello,
+        "the bus's pub/sub connection never opened",
+    )
+    .await;
+    bus.unsubscribe(probe).await.unwrap();
+    (bus, sink)
+}
+
+/// Publishes `event` to `user` again and again until `sink` has it:
+/// pub/sub keeps nothing for a node that is not (yet) listening.
+async fn heard_after_publishing(
+    bus: &RedisEventBus,
+    sink: &RecordingSink,
+    user: UserId,
+    event: &LiveEvent,
+    otherwise: &str,
+) {
+    let heard = |seen: &[(UserId, LiveEvent)]| seen.iter().any(|(to, _)| *to == user);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !heard(&sink.seen()) {
+        assert!(tokio::time::Instant::now() < deadline, "{otherwise}");
+        bus.publish(&[user], event).await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    for probe in &probes {
-        bus.unsubscribe(*probe).await.unwrap();
-    }
-    (bus, sink)
+}
+
+async fn admin() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
 }
 
 fn typing(user_id: UserId) -> LiveEvent {
@@ -68,8 +89,9 @@ fn pool_only() -> RedisEventBus {
     }
 }
 
-// One test, not two: killing pub/sub clients would also cut a concurrently
-// running contract test's connection.
+// One test, not several: killing pub/sub clients would also cut a
+// concurrently running test's connection, such as the raw listeners that
+// count what reaches a node's channel.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Redis: cargo xtask test"]
 async fn the_redis_bus_satisfies_the_contract_and_survives_a_dropped_connection() {
@@ -78,6 +100,8 @@ async fn the_redis_bus_satisfies_the_contract_and_survives_a_dropped_connection(
     event_bus(&bus, &sink).await;
     invalidations(&bus, &[&sink, &other_sink]).await;
     events_a_node_cannot_read_are_skipped_and_the_rest_delivered().await;
+    an_event_costs_one_message_per_node().await;
+    a_crashed_nodes_entries_lapse_and_then_cost_nothing().await;
     subscriptions_survive_a_dropped_connection().await;
     // Both nodes' connections were cut: once they are back, invalidations
     // reach both again.
@@ -105,12 +129,13 @@ async fn events_a_node_cannot_read_are_skipped_and_the_rest_delivered() {
     let (bus, sink) = bus().await;
     let user = UserId::generate();
     bus.subscribe(user).await.unwrap();
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut newer_node = client.get_multiplexed_async_connection().await.unwrap();
-    let channel = format!("nerutalk:user:{user}");
+    let mut newer_node = admin().await;
+    let channel = format!("nerutalk:node:{}", bus.node_id());
     for payload in [
-        r#"{"v":1,"event":{"type":"call","data":{"call_id":"c","state":"ringing"}}}"#,
-        r#"{"v":2,"event":{"type":"chat","data":{}}}"#,
+        format!(
+            r#"{{"v":1,"sent_at":1,"to":["{user}"],"event":{{"type":"call","data":{{"call_id":"c","state":"ringing"}}}}}}"#
+        ),
+        format!(r#"{{"v":2,"to":["{user}"],"event":{{"type":"chat","data":{{}}}}}}"#),
     ] {
         let _: i64 = redis::cmd("PUBLISH")
             .arg(&channel)
@@ -133,12 +158,19 @@ async fn events_a_node_cannot_read_are_skipped_and_the_rest_delivered() {
     assert_eq!(bus.events_skipped(), 2);
 }
 
+/// The node's pub/sub connection is cut, and Redis has lost the user's
+/// route meanwhile (as a restarted Redis has): the node resubscribes and
+/// registers its users again by itself, long before its next renewal.
 async fn subscriptions_survive_a_dropped_connection() {
     let (bus, sink) = bus().await;
     let user = UserId::generate();
     bus.subscribe(user).await.unwrap();
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let mut admin = admin().await;
+    let () = redis::cmd("DEL")
+        .arg(format!("nerutalk:route:{user}"))
+        .query_async(&mut admin)
+        .await
+        .unwrap();
     let killed: i64 = redis::cmd("CLIENT")
         .arg("KILL")
         .arg("TYPE")
@@ -147,18 +179,155 @@ async fn subscriptions_survive_a_dropped_connection() {
         .await
         .unwrap();
     assert!(killed >= 1, "the bus had a pub/sub connection to kill");
-    let event = typing(user);
-    let heard = |seen: &[(UserId, LiveEvent)]| seen.iter().any(|(to, _)| *to == user);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !heard(&sink.seen()) {
+    heard_after_publishing(
+        &bus,
+        &sink,
+        user,
+        &typing(user),
+        "the node did not resubscribe and re-register by itself",
+    )
+    .await;
+}
+
+/// Redis lost a user's route without the node's connection dropping (a
+/// flush): the node's next renewal writes it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn a_lost_route_comes_back_with_the_next_renewal() {
+    let (bus, sink) = bus_renewing(Renewal::every(Duration::from_millis(200))).await;
+    let user = UserId::generate();
+    bus.subscribe(user).await.unwrap();
+    let () = redis::cmd("DEL")
+        .arg(format!("nerutalk:route:{user}"))
+        .query_async(&mut admin().await)
+        .await
+        .unwrap();
+    heard_after_publishing(
+        &bus,
+        &sink,
+        user,
+        &typing(user),
+        "the renewal did not write the route again",
+    )
+    .await;
+}
+
+/// A node that dies without closing its sockets leaves its users' entries
+/// behind: they stop counting within their lifetime, and then publishing to
+/// those users sends that node nothing and leaves no route.
+async fn a_crashed_nodes_entries_lapse_and_then_cost_nothing() {
+    // Long enough that a loaded machine still publishes within the entry's
+    // lifetime (three renewals), short enough to wait out.
+    let renewal = Renewal::every(Duration::from_secs(1));
+    let (crashed, _) = bus_renewing(renewal).await;
+    let user = UserId::generate();
+    crashed.subscribe(user).await.unwrap();
+    let mut listener = redis::Client::open(redis_url())
+        .unwrap()
+        .get_async_pubsub()
+        .await
+        .unwrap();
+    listener
+        .subscribe(format!("nerutalk:node:{}", crashed.node_id()))
+        .await
+        .unwrap();
+    // Its thread ends without a word to the directory, as a crash would.
+    crashed.stop().await;
+    let publisher = pool_only();
+    publisher.publish(&[user], &typing(user)).await.unwrap();
+    let mut messages = listener.on_message();
+    assert!(
+        matches!(
+            tokio::time::timeout(Duration::from_secs(5), messages.next()).await,
+            Ok(Some(_))
+        ),
+        "while its entry lasts, the node is still sent its users' events"
+    );
+    // Time passing is what is tested: the entry lasts three renewals from
+    // the last one, which was before the stop and so before the publish.
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    publisher.publish(&[user], &typing(user)).await.unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), messages.next())
+            .await
+            .is_err(),
+        "a lapsed entry costs no message"
+    );
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(format!("nerutalk:route:{user}"))
+        .query_async(&mut admin().await)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "nothing is left of the route");
+}
+
+/// Recipients on two nodes: each node is sent the event once, naming only
+/// its own users, and each user hears it once.
+async fn an_event_costs_one_message_per_node() {
+    let (first, first_sink) = bus().await;
+    let (second, second_sink) = bus().await;
+    let on_first: Vec<UserId> = (0..3).map(|_| UserId::generate()).collect();
+    let on_second: Vec<UserId> = (0..2).map(|_| UserId::generate()).collect();
+    for user in &on_first {
+        first.subscribe(*user).await.unwrap();
+    }
+    for user in &on_second {
+        second.subscribe(*user).await.unwrap();
+    }
+    let mut listener = redis::Client::open(redis_url())
+        .unwrap()
+        .get_async_pubsub()
+        .await
+        .unwrap();
+    listener
+        .subscribe(format!("nerutalk:node:{}", first.node_id()))
+        .await
+        .unwrap();
+    listener
+        .subscribe(format!("nerutalk:node:{}", second.node_id()))
+        .await
+        .unwrap();
+    let everyone: Vec<UserId> = on_first.iter().chain(&on_second).copied().collect();
+    let event = typing(everyone[0]);
+    first.publish(&everyone, &event).await.unwrap();
+    let mut messages = listener.on_message();
+    let mut channels = Vec::new();
+    for _ in 0..2 {
+        let message = tokio::time::timeout(Duration::from_secs(5), messages.next())
+            .await
+            .unwrap()
+            .unwrap();
+        channels.push(message.get_channel_name().to_owned());
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), messages.next())
+            .await
+            .is_err(),
+        "two nodes, two messages"
+    );
+    channels.sort();
+    let mut expected = vec![
+        format!("nerutalk:node:{}", first.node_id()),
+        format!("nerutalk:node:{}", second.node_id()),
+    ];
+    expected.sort();
+    assert_eq!(channels, expected);
+    for (sink, users) in [(&first_sink, &on_first), (&second_sink, &on_second)] {
+        let seen = sink
+            .wait_until(|seen| {
+                users
+                    .iter()
+                    .all(|user| seen.iter().any(|(to, _)| to == user))
+            })
+            .await;
+        for user in users {
+            assert_eq!(seen.iter().filter(|(to, _)| to == user).count(), 1);
+        }
         assert!(
-            tokio::time::Instant::now() < deadline,
-            "the node did not resubscribe by itself"
+            seen.iter()
+                .all(|(to, _)| users.contains(to) || !everyone.contains(to)),
+            "a node hears only its own users"
         );
-        // Published again and again: pub/sub keeps nothing for a node
-        // that is still reconnecting.
-        bus.publish(&[user], &event).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
