@@ -1,6 +1,7 @@
 //! Developer tasks: `cargo xtask <verb>`. Run `cargo xtask help` for the list.
 
 mod bench;
+mod bench_http;
 mod checks;
 mod conformance;
 mod server;
@@ -29,6 +30,9 @@ cargo xtask <verb>
                      asyncapi --check, check-deps, check-migrations, test
   bench chat [...]   release server under WebSocket load, on SQLite and on
                      PostgreSQL + Redis (flags: --clients --group --rate --seconds --idle)
+  bench http [...]   release server on PostgreSQL under wrk: a direct-chat send at 16 and 64
+                     connections, GET /auth/me at 64, and a bare actix handler as the ceiling
+                     (flags: --seconds, --server-env NAME=VALUE)
 ";
 
 fn main() -> ExitCode {
@@ -44,8 +48,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),
+            Some("http") => bench_http::http(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]"
+                "usage: cargo xtask bench chat [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench http [--seconds S] [--server-env NAME=VALUE]..."
             )),
         },
         Some("help" | "--help" | "-h") | None => {
