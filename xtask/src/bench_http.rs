@@ -129,8 +129,20 @@ fn bench(release: &Path, database: &str, options: &Options) -> Result<()> {
     let messages = format!("{base}/chats/{}/messages", setup.chat_id);
     let me = format!("{base}/auth/me");
     let mut rows = vec![
-        wrk("POST /chats/{id}/messages", &messages, &post_script, 16, options)?,
-        wrk("POST /chats/{id}/messages", &messages, &post_script, 64, options)?,
+        wrk(
+            "POST /chats/{id}/messages",
+            &messages,
+            &post_script,
+            16,
+            options,
+        )?,
+        wrk(
+            "POST /chats/{id}/messages",
+            &messages,
+            &post_script,
+            64,
+            options,
+        )?,
         wrk("GET /auth/me", &me, &get_script, 64, options)?,
     ];
     let bare_port = server::free_port()?;
@@ -194,7 +206,8 @@ impl Setup {
         };
         let token = login("ada")?;
         let bob = login("bob")?;
-        let bob_id = text(&curl("GET", &format!("{base}/auth/me"), Some(&bob), None)?["data"]["id"])?;
+        let bob_id =
+            text(&curl("GET", &format!("{base}/auth/me"), Some(&bob), None)?["data"]["id"])?;
         let chat = curl(
             "POST",
             &format!("{base}/chats"),
@@ -222,7 +235,12 @@ fn curl(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> Re
         command.args(["-H", &format!("Authorization: Bearer {token}")]);
     }
     if let Some(body) = body {
-        command.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+        command.args([
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+        ]);
     }
     let output = command.output().context("cannot run curl")?;
     if !output.status.success() {

@@ -16,6 +16,7 @@
 //! nothing on a hit (no recency to record under a lock), and every copy
 //! expires after the TTL anyway.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,7 +63,10 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
         }
     }
 
-    fn shard(&self, key: &K) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+    fn shard<Q: Hash + ?Sized>(
+        &self,
+        key: &Q,
+    ) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
         let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
         self.shards[index]
             .lock()
@@ -70,13 +74,25 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
     }
 
     /// The live copy of `key`, if one is kept.
-    pub(crate) fn get(&self, key: &K) -> Option<V> {
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if !self.tracking.load(Ordering::Acquire) {
             return None;
         }
         let shard = self.shard(key);
         let (value, kept_at) = shard.get(key)?;
         (kept_at.elapsed() < self.ttl).then(|| value.clone())
+    }
+
+    /// A cache of what never goes stale but may be forgotten, such as
+    /// checked signatures: no invalidation concerns it, so it tracks from the start.
+    pub(crate) fn remembering(capacity: usize, ttl: Duration) -> Self {
+        let copies = Self::new(capacity, ttl);
+        copies.tracking(true);
+        copies
     }
 
     /// Taken before reading what may be kept; `None` when nothing may be.

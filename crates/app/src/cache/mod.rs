@@ -12,7 +12,7 @@
 
 mod blocks;
 mod chats;
-mod copies;
+pub(crate) mod copies;
 mod sessions;
 mod users;
 
