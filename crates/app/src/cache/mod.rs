@@ -14,6 +14,8 @@ mod blocks;
 mod chats;
 pub(crate) mod copies;
 mod sessions;
+#[cfg(test)]
+mod tests;
 mod users;
 
 use std::sync::Arc;
