@@ -21,8 +21,9 @@ use nerutalk_i18n::Catalog;
 use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryRateLimiter, MemoryTypingStore};
 use nerutalk_ports::SystemClock;
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, EventBus, HealthProbe, InvalidationSink, Mailer,
-    PresenceStore, RateLimiter, SessionRepository, TypingStore, UserRepository,
+    BlockRepository, ChatRepository, EmailVerificationRepository, EventBus, HealthProbe,
+    InvalidationSink, Mailer, PresenceStore, RateLimiter, SessionRepository, TypingStore,
+    UserRepository,
 };
 use nerutalk_redis::{
     RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisRateLimiter, RedisTypingStore,
@@ -66,6 +67,7 @@ struct Repositories {
     sessions: Arc<dyn SessionRepository>,
     chats: Arc<dyn ChatRepository>,
     blocks: Arc<dyn BlockRepository>,
+    verifications: Arc<dyn EmailVerificationRepository>,
     invalidations: Arc<dyn InvalidationSink>,
 }
 
@@ -75,6 +77,7 @@ impl Repositories {
         let sessions = Arc::new(SqlSessionRepository::new(store.clone()));
         let chats = Arc::new(SqlChatRepository::new(store.clone()));
         let blocks = Arc::new(SqlBlockRepository::new(store.clone()));
+        let verifications = Arc::new(SqlEmailVerificationRepository::new(store.clone()));
         match caches {
             Some(settings) => {
                 let caches = Arc::new(NodeCaches::new(settings));
@@ -83,6 +86,7 @@ impl Repositories {
                     sessions: Arc::new(caches.sessions(sessions)),
                     chats: Arc::new(caches.chats(chats)),
                     blocks: Arc::new(caches.blocks(blocks)),
+                    verifications: Arc::new(caches.verifications(verifications)),
                     invalidations: caches,
                 }
             }
@@ -91,6 +95,7 @@ impl Repositories {
                 sessions,
                 chats,
                 blocks,
+                verifications,
                 invalidations: Arc::new(NothingCached),
             },
         }
@@ -221,7 +226,7 @@ impl Application {
             AuthPorts {
                 users: users.clone(),
                 sessions: repositories.sessions,
-                verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
+                verifications: repositories.verifications,
                 mailer: Arc::new(QueuedMailer::new(scheduler.clone())),
                 translator: catalog.clone(),
                 clock: clock.clone(),

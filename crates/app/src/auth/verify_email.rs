@@ -1,5 +1,6 @@
 //! E-mail verification: single-use, expiring tokens sent by mail.
 
+use nerutalk_domain::event::Invalidation;
 use nerutalk_domain::{ids::VerificationId, text, user::User};
 use nerutalk_ports::{NewEmailVerification, PortError, VerificationOutcome};
 
@@ -23,6 +24,7 @@ impl AuthService {
         match outcome {
             VerificationOutcome::Verified(user_id) => {
                 tracing::info!(%user_id, "e-mail verified");
+                self.invalidate(Invalidation::User(user_id)).await;
                 Ok(())
             }
             VerificationOutcome::AlreadyUsed => Err(AppError::VerificationTokenUsed),
@@ -79,7 +81,7 @@ impl AuthService {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::{SessionId, UserId};
-    use nerutalk_ports::MockEmailVerificationRepository;
+    use nerutalk_ports::{MockEmailVerificationRepository, MockEventBus};
 
     use super::*;
     use crate::auth::test_support::{ServiceBuilder, stored_user};
@@ -105,8 +107,19 @@ mod tests {
             verifications
                 .expect_verify()
                 .returning(move |_, _| Ok(outcome));
+            // A verified account changed: every node drops its copy.
+            let mut bus = MockEventBus::new();
+            let verified = match outcome {
+                VerificationOutcome::Verified(user_id) => Some(Invalidation::User(user_id)),
+                _ => None,
+            };
+            bus.expect_invalidate()
+                .withf(move |what| Some(*what) == verified)
+                .times(usize::from(verified.is_some()))
+                .returning(|_| Ok(()));
             let service = ServiceBuilder::default()
                 .verifications(verifications)
+                .bus(bus)
                 .build();
             assert_eq!(service.verify_email("token").await, expected);
         }

@@ -25,14 +25,14 @@ use nerutalk_domain::event::Invalidation;
 use nerutalk_domain::user::User;
 use nerutalk_domain::{ChatId, SessionId, UserId};
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, InvalidationSink, Roster, SessionRepository, SessionState,
-    UserRepository,
+    BlockRepository, ChatRepository, EmailVerificationRepository, InvalidationSink, Roster,
+    SessionRepository, SessionState, UserRepository,
 };
 
 pub use blocks::CachedBlocks;
 pub use chats::CachedChats;
 pub use sessions::CachedSessions;
-pub use users::CachedUsers;
+pub use users::{CachedUsers, CachedVerifications};
 
 use copies::Copies;
 
@@ -81,6 +81,15 @@ impl NodeCaches {
     #[must_use]
     pub fn users(&self, inner: Arc<dyn UserRepository>) -> CachedUsers {
         CachedUsers::new(inner, self.users.clone())
+    }
+
+    /// Verifying an e-mail changes the account: this node's copy goes with it.
+    #[must_use]
+    pub fn verifications(
+        &self,
+        inner: Arc<dyn EmailVerificationRepository>,
+    ) -> CachedVerifications {
+        CachedVerifications::new(inner, self.users.clone())
     }
 
     #[must_use]

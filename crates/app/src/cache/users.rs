@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nerutalk_domain::user::{Profile, User};
 use nerutalk_domain::{Language, UserId};
-use nerutalk_ports::{NewUser, PortError, UserCredentials, UserRepository, UserSearch};
+use nerutalk_ports::{
+    EmailVerificationRepository, NewEmailVerification, NewUser, PortError, UserCredentials,
+    UserRepository, UserSearch, VerificationOutcome,
+};
 
 use super::copies::Copies;
 
@@ -101,5 +104,52 @@ impl UserRepository for CachedUsers {
 
     async fn active_among(&self, ids: Vec<UserId>) -> Result<Vec<UserId>, PortError> {
         self.inner.active_among(ids).await
+    }
+}
+
+/// An [`EmailVerificationRepository`] that drops this node's copy of the
+/// account it marks verified, before it returns: verifying changes the
+/// account without going through [`UserRepository`].
+pub struct CachedVerifications {
+    inner: Arc<dyn EmailVerificationRepository>,
+    users: Arc<Copies<UserId, User>>,
+}
+
+impl std::fmt::Debug for CachedVerifications {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedVerifications")
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedVerifications {
+    pub(super) fn new(
+        inner: Arc<dyn EmailVerificationRepository>,
+        users: Arc<Copies<UserId, User>>,
+    ) -> Self {
+        Self { inner, users }
+    }
+}
+
+#[async_trait]
+impl EmailVerificationRepository for CachedVerifications {
+    async fn issue(
+        &self,
+        verification: NewEmailVerification,
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        self.inner.issue(verification, now).await
+    }
+
+    async fn verify(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationOutcome, PortError> {
+        let outcome = self.inner.verify(token_hash, now).await?;
+        if let VerificationOutcome::Verified(user_id) = outcome {
+            self.users.forget(&user_id);
+        }
+        Ok(outcome)
     }
 }
