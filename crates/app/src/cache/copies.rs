@@ -29,8 +29,11 @@ const SHARDS: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket(u64);
 
+/// Copies, each with when it was kept.
+type Shard<K, V> = HashMap<K, (V, Instant)>;
+
 pub(crate) struct Copies<K, V> {
-    shards: Box<[Mutex<HashMap<K, (V, Instant)>>]>,
+    shards: Box<[Mutex<Shard<K, V>>]>,
     hasher: RandomState,
     epoch: AtomicU64,
     /// False while invalidations may be missed: nothing is kept or served.
@@ -63,10 +66,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
         }
     }
 
-    fn shard<Q: Hash + ?Sized>(
-        &self,
-        key: &Q,
-    ) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> std::sync::MutexGuard<'_, Shard<K, V>> {
         let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
         self.shards[index]
             .lock()
