@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::server::{self, Scratch};
 use crate::{cargo, checks, run, target_dir};
 
-fn psql(sql: &str) -> Result<()> {
+pub(crate) fn psql(sql: &str) -> Result<()> {
     let status = Command::new("psql")
         .args([
             "-h",

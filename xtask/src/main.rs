@@ -1,6 +1,7 @@
 //! Developer tasks: `cargo xtask <verb>`. Run `cargo xtask help` for the list.
 
 mod bench;
+mod bench_http;
 mod checks;
 mod conformance;
 mod server;
@@ -35,6 +36,9 @@ cargo xtask <verb>
                      latency under a wrong-password flood, with the hashing pool
                      unbounded, bounded, and with the sign-in limits on
                      (flags: --flood --honest --seconds --every-ms)
+  bench http [...]   release server on PostgreSQL under wrk: a direct-chat send at 16 and 64
+                     connections, GET /auth/me at 64, and a bare actix handler as the ceiling
+                     (flags: --seconds, --server-env NAME=VALUE)
 ";
 
 fn main() -> ExitCode {
@@ -51,8 +55,9 @@ fn main() -> ExitCode {
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("chat") => bench::chat(&args[2..]),
             Some("login") => bench::login(&args[2..]),
+            Some("http") => bench_http::http(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: cargo xtask bench chat [--backends B,...] [--server BINARY] [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--honest H] [--seconds S] [--every-ms M]"
+                "usage: cargo xtask bench chat [--backends B,...] [--server BINARY] [--clients N] [--group G] [--rate R] [--seconds S] [--idle I]\n       cargo xtask bench login [--flood N] [--honest H] [--seconds S] [--every-ms M]\n       cargo xtask bench http [--seconds S] [--server-env NAME=VALUE]..."
             )),
         },
         Some("help" | "--help" | "-h") | None => {

@@ -2,6 +2,7 @@
 //! database, mailer or clock stands behind a port is decided in `server`.
 
 pub mod auth;
+pub mod cache;
 pub mod chat;
 pub mod error;
 pub mod health;

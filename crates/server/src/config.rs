@@ -6,6 +6,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nerutalk_app::cache::CacheSettings;
 use nerutalk_app::{AuthLimits, ChatLimits, HashingLimits};
 use nerutalk_ports::Quota;
 
@@ -50,6 +51,12 @@ pub struct Settings {
     pub ws_queue_capacity: usize,
     /// How often a socket checks that its session was not revoked.
     pub ws_session_check_seconds: u64,
+    /// How long this node may serve a copy of a session, an account, a chat
+    /// roster or a block without reading it again, should an invalidation
+    /// be lost unnoticed; `0` keeps no copies.
+    pub cache_ttl_seconds: u64,
+    /// Copies each of those caches holds at most.
+    pub cache_capacity: usize,
     /// How long a graceful stop waits for requests and sockets to finish.
     pub shutdown_timeout_seconds: u64,
     /// How long a claimed background job is held before another node may
@@ -144,6 +151,8 @@ impl Default for Settings {
             ws_max_frame_bytes: 64 * 1024,
             ws_queue_capacity: 256,
             ws_session_check_seconds: 30,
+            cache_ttl_seconds: 30,
+            cache_capacity: 100_000,
             shutdown_timeout_seconds: 30,
             job_lease_seconds: 30,
             job_concurrency: 4,
@@ -301,6 +310,12 @@ impl Settings {
         if let Some(value) = var("WS_SESSION_CHECK_SECONDS") {
             self.ws_session_check_seconds = parsed("WS_SESSION_CHECK_SECONDS", value)?;
         }
+        if let Some(value) = var("CACHE_TTL_SECONDS") {
+            self.cache_ttl_seconds = parsed("CACHE_TTL_SECONDS", value)?;
+        }
+        if let Some(value) = var("CACHE_CAPACITY") {
+            self.cache_capacity = parsed("CACHE_CAPACITY", value)?;
+        }
         if let Some(value) = var("SHUTDOWN_TIMEOUT_SECONDS") {
             self.shutdown_timeout_seconds = parsed("SHUTDOWN_TIMEOUT_SECONDS", value)?;
         }
@@ -367,6 +382,15 @@ impl Settings {
     /// The sign-in, sign-up and verification-mail limits, with their
     /// quotas parsed.
     ///
+    /// The per-node caches, or none when `CACHE_TTL_SECONDS` is `0`.
+    #[must_use]
+    pub fn caches(&self) -> Option<CacheSettings> {
+        (self.cache_ttl_seconds > 0 && self.cache_capacity > 0).then(|| CacheSettings {
+            capacity: self.cache_capacity,
+            ttl: Duration::from_secs(self.cache_ttl_seconds),
+        })
+    }
+
     /// # Errors
     /// [`ConfigError::RateLimit`] for a quota that does not parse or is out
     /// of range.
@@ -503,6 +527,34 @@ mod tests {
         let bad =
             Settings::default().with_env(|name| (name == "PORT").then(|| "eighty".to_owned()));
         assert!(matches!(bad, Err(ConfigError::Env { name: "PORT", .. })));
+    }
+
+    #[test]
+    fn caches_are_on_by_default_and_a_zero_ttl_turns_them_off() {
+        assert_eq!(
+            Settings::default().caches(),
+            Some(CacheSettings {
+                capacity: 100_000,
+                ttl: Duration::from_secs(30),
+            })
+        );
+        let env = |name: &str| match name {
+            "CACHE_TTL_SECONDS" => Some("0".to_owned()),
+            "CACHE_CAPACITY" => Some("500".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        assert_eq!(settings.cache_capacity, 500);
+        assert_eq!(settings.caches(), None);
+        let bad = Settings::default()
+            .with_env(|name| (name == "CACHE_TTL_SECONDS").then(|| "soon".to_owned()));
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Env {
+                name: "CACHE_TTL_SECONDS",
+                ..
+            })
+        ));
     }
 
     #[test]

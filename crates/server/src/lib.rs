@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use nerutalk_app::cache::{CacheSettings, NodeCaches};
 use nerutalk_app::jobs::{DeliverMail, JobRunner, JobRunnerConfig, JobScheduler, QueuedMailer};
 use nerutalk_app::{
     AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, UserService,
@@ -19,7 +20,11 @@ use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings, TrustedProxie
 use nerutalk_i18n::Catalog;
 use nerutalk_memory::{MemoryEventBus, MemoryPresenceStore, MemoryRateLimiter, MemoryTypingStore};
 use nerutalk_ports::SystemClock;
-use nerutalk_ports::{EventBus, HealthProbe, Mailer, PresenceStore, RateLimiter, TypingStore};
+use nerutalk_ports::{
+    BlockRepository, ChatRepository, EmailVerificationRepository, EventBus, HealthProbe,
+    InvalidationSink, Mailer, PresenceStore, RateLimiter, SessionRepository, TypingStore,
+    UserRepository,
+};
 use nerutalk_redis::{
     RedisEventBus, RedisHealthProbe, RedisPresenceStore, RedisRateLimiter, RedisTypingStore,
 };
@@ -46,12 +51,55 @@ type SharedState = (
     Arc<dyn RateLimiter>,
 );
 
-/// This node keeps no copies yet, so no invalidation concerns it.
+/// With `CACHE_TTL_SECONDS=0` this node keeps no copies, so no
+/// invalidation concerns it.
 struct NothingCached;
 
-impl nerutalk_ports::InvalidationSink for NothingCached {
+impl InvalidationSink for NothingCached {
     fn invalidate(&self, _: &nerutalk_domain::event::Invalidation) {}
     fn tracking(&self, _: bool) {}
+}
+
+/// The repositories every request reads, behind this node's caches when
+/// there are any, and what tells those caches of changes made elsewhere.
+struct Repositories {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    chats: Arc<dyn ChatRepository>,
+    blocks: Arc<dyn BlockRepository>,
+    verifications: Arc<dyn EmailVerificationRepository>,
+    invalidations: Arc<dyn InvalidationSink>,
+}
+
+impl Repositories {
+    fn new(store: &SqlStore, caches: Option<CacheSettings>) -> Self {
+        let users = Arc::new(SqlUserRepository::new(store.clone()));
+        let sessions = Arc::new(SqlSessionRepository::new(store.clone()));
+        let chats = Arc::new(SqlChatRepository::new(store.clone()));
+        let blocks = Arc::new(SqlBlockRepository::new(store.clone()));
+        let verifications = Arc::new(SqlEmailVerificationRepository::new(store.clone()));
+        match caches {
+            Some(settings) => {
+                let caches = Arc::new(NodeCaches::new(settings));
+                Self {
+                    users: Arc::new(caches.users(users)),
+                    sessions: Arc::new(caches.sessions(sessions)),
+                    chats: Arc::new(caches.chats(chats)),
+                    blocks: Arc::new(caches.blocks(blocks)),
+                    verifications: Arc::new(caches.verifications(verifications)),
+                    invalidations: caches,
+                }
+            }
+            None => Self {
+                users,
+                sessions,
+                chats,
+                blocks,
+                verifications,
+                invalidations: Arc::new(NothingCached),
+            },
+        }
+    }
 }
 
 /// A server bound to its port and ready to run.
@@ -125,7 +173,8 @@ impl Application {
         .await?;
         let catalog = Arc::new(Catalog::load()?);
         let clock = Arc::new(SystemClock);
-        let users = Arc::new(SqlUserRepository::new(store.clone()));
+        let repositories = Repositories::new(&store, settings.caches());
+        let users = repositories.users.clone();
         let realtime = RealtimeSettings {
             heartbeat_interval: Duration::from_secs(settings.ws_heartbeat_seconds.max(1)),
             client_timeout: Duration::from_secs(settings.ws_client_timeout_seconds.max(1)),
@@ -143,7 +192,7 @@ impl Application {
                 let bus = RedisEventBus::start(
                     url.expose_secret(),
                     hub.clone(),
-                    Arc::new(NothingCached),
+                    repositories.invalidations.clone(),
                 )?;
                 probes.push(("redis", Arc::new(RedisHealthProbe::new(bus.clone()))));
                 tracing::info!("live events, presence and typing go through Redis (multi-node)");
@@ -156,7 +205,10 @@ impl Application {
                 (Arc::new(bus), presence, typing, rate_limiter)
             }
             None => (
-                Arc::new(MemoryEventBus::new(hub.clone(), Arc::new(NothingCached))),
+                Arc::new(MemoryEventBus::new(
+                    hub.clone(),
+                    repositories.invalidations.clone(),
+                )),
                 Arc::new(MemoryPresenceStore::new()),
                 Arc::new(MemoryTypingStore::new()),
                 Arc::new(MemoryRateLimiter::new()),
@@ -177,8 +229,8 @@ impl Application {
         let auth = AuthService::new(
             AuthPorts {
                 users: users.clone(),
-                sessions: Arc::new(SqlSessionRepository::new(store.clone())),
-                verifications: Arc::new(SqlEmailVerificationRepository::new(store.clone())),
+                sessions: repositories.sessions,
+                verifications: repositories.verifications,
                 mailer: Arc::new(QueuedMailer::new(scheduler.clone())),
                 translator: catalog.clone(),
                 clock: clock.clone(),
@@ -205,11 +257,11 @@ impl Application {
         let messages = Arc::new(SqlMessageRepository::new(store.clone()));
         let chat = ChatService::new(
             ChatPorts {
-                chats: Arc::new(SqlChatRepository::new(store.clone())),
+                chats: repositories.chats,
                 messages: messages.clone(),
-                blocks: Arc::new(SqlBlockRepository::new(store.clone())),
+                blocks: repositories.blocks,
                 users: users.clone(),
-                bus,
+                bus: bus.clone(),
                 presence,
                 typing,
                 clock: clock.clone(),
@@ -240,7 +292,7 @@ impl Application {
             hub: hub.clone(),
             realtime,
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
-            users: UserService::new(users, clock),
+            users: UserService::new(users, clock, bus),
             health: HealthService::new(probes),
         };
         let http = HttpSettings {

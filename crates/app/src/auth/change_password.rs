@@ -1,6 +1,6 @@
 //! Changing one's password.
 
-use nerutalk_domain::event::RevokedSessions;
+use nerutalk_domain::event::{Invalidation, RevokedSessions};
 use nerutalk_domain::{text, user::Password};
 
 use super::{AuthService, AuthenticatedUser};
@@ -46,6 +46,7 @@ impl AuthService {
             .users
             .update_password_hash(actor.user.id, new_hash, now)
             .await?;
+        self.invalidate(Invalidation::User(actor.user.id)).await;
         let revoked = self
             .ports
             .sessions
@@ -111,13 +112,17 @@ mod tests {
             .withf(move |_, kept, _| *kept == Some(keep))
             .times(1)
             .returning(|_, _, _| Ok(2));
+        let mut bus =
+            bus_expecting_revocation(actor.user.id, RevokedSessions::AllExcept(Some(keep)));
+        let user_id = actor.user.id;
+        bus.expect_invalidate()
+            .withf(move |what| *what == Invalidation::User(user_id))
+            .times(1)
+            .returning(|_| Ok(()));
         let service = ServiceBuilder::default()
             .users(users)
             .sessions(sessions)
-            .bus(bus_expecting_revocation(
-                actor.user.id,
-                RevokedSessions::AllExcept(Some(keep)),
-            ))
+            .bus(bus)
             .build();
         service
             .change_password(&actor, change("Secret123", "Better456"))

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use nerutalk_domain::event::{LiveEvent, RevokedSessions};
+use nerutalk_domain::event::{Invalidation, LiveEvent, RevokedSessions};
 use nerutalk_domain::{SessionId, UserId, user::User};
 use nerutalk_ports::{
     Clock, EmailVerificationRepository, EventBus, Mailer, RateLimiter, SessionRepository,
@@ -119,16 +119,34 @@ impl AuthService {
         self.config.access_token_ttl
     }
 
-    /// Has every node close the live connections of sessions just revoked,
-    /// instead of at their next periodic check. Best effort, like every
-    /// live event: that check still closes them if the bus is down.
+    /// Has every node drop its copies of sessions just revoked, so that
+    /// their tokens are refused everywhere at once, and close their live
+    /// connections instead of at their next periodic check. This node's
+    /// copies went with the revocation itself; should the bus be down, the
+    /// other nodes are told to keep no copies by their own bus, and every
+    /// copy expires within the cache TTL anyway (see docs/architecture.md,
+    /// "Caches").
     async fn close_connections(&self, user_id: UserId, revoked: RevokedSessions) {
+        self.invalidate(Invalidation::Sessions { user_id, revoked })
+            .await;
         let event = LiveEvent::SessionsRevoked(revoked);
         if let Err(error) = self.ports.bus.publish(&[user_id], &event).await {
             tracing::warn!(
                 %user_id,
                 error = %crate::error::cause_chain(&error),
                 "revocation not pushed; sockets close at their next session check"
+            );
+        }
+    }
+
+    /// Tells every node that `what` changed. Best effort, as
+    /// [`Self::close_connections`] explains.
+    async fn invalidate(&self, what: Invalidation) {
+        if let Err(error) = self.ports.bus.invalidate(&what).await {
+            tracing::warn!(
+                ?what,
+                error = %crate::error::cause_chain(&error),
+                "invalidation not published; other nodes' copies expire with the cache TTL"
             );
         }
     }

@@ -1,6 +1,6 @@
 //! Rotating refresh tokens, and ending sessions.
 
-use nerutalk_domain::event::RevokedSessions;
+use nerutalk_domain::event::{Invalidation, RevokedSessions};
 use nerutalk_domain::{SessionId, UserId, text};
 use nerutalk_ports::{PortError, RotationOutcome};
 
@@ -51,6 +51,9 @@ impl AuthService {
             .or_not_found(AppError::RefreshTokenInvalid)?;
         if !user.is_active {
             self.ports.sessions.revoke(session_id, now).await?;
+            // Disabled in the database, unannounced: other nodes may still
+            // hold the account as active.
+            self.invalidate(Invalidation::User(user.id)).await;
             // A disabled account's sockets all close at once, whichever
             // session they were opened with.
             self.close_connections(user.id, RevokedSessions::AllExcept(None))
@@ -206,14 +209,17 @@ mod tests {
             user.is_active = false;
             Ok(user)
         });
+        // Every socket of the account, not only this session's.
+        let mut bus = bus_expecting_revocation(user_id, RevokedSessions::AllExcept(None));
+        // And every node's copy of the account, which may still say active.
+        bus.expect_invalidate()
+            .withf(move |what| *what == Invalidation::User(user_id))
+            .times(1)
+            .returning(|_| Ok(()));
         let service = ServiceBuilder::default()
             .users(users)
             .sessions(sessions)
-            // Every socket of the account, not only this session's.
-            .bus(bus_expecting_revocation(
-                user_id,
-                RevokedSessions::AllExcept(None),
-            ))
+            .bus(bus)
             .build();
         assert_eq!(
             service.refresh("token").await.unwrap_err(),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use nerutalk_domain::event::{LiveEvent, RevokedSessions};
+use nerutalk_domain::event::{Invalidation, LiveEvent, RevokedSessions};
 use nerutalk_domain::{
     UserId,
     user::{Email, Profile, User, Username},
@@ -33,9 +33,14 @@ pub(crate) fn stored_user(id: UserId, email: &str, username: &str) -> User {
     }
 }
 
-/// A bus expecting exactly one revocation, of `revoked`, told to `user_id`.
+/// A bus expecting exactly one revocation, of `revoked`, told to `user_id`
+/// and invalidated on every node.
 pub(crate) fn bus_expecting_revocation(user_id: UserId, revoked: RevokedSessions) -> MockEventBus {
     let mut bus = MockEventBus::new();
+    bus.expect_invalidate()
+        .withf(move |what| *what == Invalidation::Sessions { user_id, revoked })
+        .times(1)
+        .returning(|_| Ok(()));
     bus.expect_publish()
         .withf(move |recipients, event| {
             recipients == [user_id] && *event == LiveEvent::SessionsRevoked(revoked)

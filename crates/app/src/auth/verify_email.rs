@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use nerutalk_domain::event::Invalidation;
 use nerutalk_domain::{ids::VerificationId, text, user::User};
 use nerutalk_ports::{NewEmailVerification, PortError, VerificationOutcome};
 
@@ -25,6 +26,7 @@ impl AuthService {
         match outcome {
             VerificationOutcome::Verified(user_id) => {
                 tracing::info!(%user_id, "e-mail verified");
+                self.invalidate(Invalidation::User(user_id)).await;
                 Ok(())
             }
             VerificationOutcome::AlreadyUsed => Err(AppError::VerificationTokenUsed),
@@ -88,7 +90,7 @@ impl AuthService {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::{SessionId, UserId};
-    use nerutalk_ports::MockEmailVerificationRepository;
+    use nerutalk_ports::{MockEmailVerificationRepository, MockEventBus};
 
     use super::*;
     use crate::auth::test_support::{ServiceBuilder, stored_user};
@@ -114,8 +116,19 @@ mod tests {
             verifications
                 .expect_verify()
                 .returning(move |_, _| Ok(outcome));
+            // A verified account changed: every node drops its copy.
+            let mut bus = MockEventBus::new();
+            let verified = match outcome {
+                VerificationOutcome::Verified(user_id) => Some(Invalidation::User(user_id)),
+                _ => None,
+            };
+            bus.expect_invalidate()
+                .withf(move |what| Some(*what) == verified)
+                .times(usize::from(verified.is_some()))
+                .returning(|_| Ok(()));
             let service = ServiceBuilder::default()
                 .verifications(verifications)
+                .bus(bus)
                 .build();
             assert_eq!(service.verify_email("token").await, expected);
         }

@@ -27,7 +27,9 @@ struct Mocks {
 }
 
 impl Mocks {
-    fn service(self) -> ChatService {
+    fn service(mut self) -> ChatService {
+        // What is invalidated is asserted where it matters, not in every test.
+        self.bus.expect_invalidate().returning(|_| Ok(()));
         ChatService::new(
             ChatPorts {
                 chats: Arc::new(self.chats),

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use nerutalk_domain::UserId;
 use nerutalk_domain::chat::ChatKind;
-use nerutalk_domain::event::PresenceChange;
+use nerutalk_domain::event::{Invalidation, PresenceChange};
 use nerutalk_ports::{Presence, Roster};
 
 use super::ChatService;
@@ -29,6 +29,8 @@ impl ChatService {
             .block(actor, user, self.ports.clock.now())
             .await
             .or_not_found(AppError::UserNotFound)?;
+        // Copies of blocks go with their blocker's: one invalidation for the pair.
+        self.invalidate(Invalidation::User(actor)).await;
         for (told, about) in [(actor, user), (user, actor)] {
             let hidden = Presence {
                 user_id: about,
@@ -48,6 +50,7 @@ impl ChatService {
     /// [`AppError::Unavailable`] when the store cannot be written.
     pub async fn unblock(&self, actor: UserId, user: UserId) -> Result<(), AppError> {
         self.ports.blocks.unblock(actor, user).await?;
+        self.invalidate(Invalidation::User(actor)).await;
         match self.contacts(actor).await {
             Ok(contacts) if contacts.contains(&user) => {}
             Ok(_) => return Ok(()),

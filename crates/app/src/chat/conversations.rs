@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Participant, Role};
-use nerutalk_domain::event::{ChatEvent, ParticipantRole};
+use nerutalk_domain::event::{ChatEvent, Invalidation, ParticipantRole};
 use nerutalk_domain::user::Profile;
 use nerutalk_domain::{ChatId, DomainError, UserId};
 use nerutalk_ports::{AddMembersOutcome, ChatCursor, ChatSummary, NewChat, PortError};
@@ -299,6 +299,7 @@ impl ChatService {
             .chats
             .update_details(chat_id, details, self.ports.clock.now())
             .await?;
+        self.invalidate(Invalidation::Chat(chat_id)).await;
         self.tell_members(chat_id, ChatEvent::ChatUpdated(updated.clone()))
             .await;
         self.view(updated).await
@@ -343,6 +344,7 @@ impl ChatService {
             AddMembersOutcome::TooLarge => return Err(group_too_large(USER_IDS)),
         };
         if !added.is_empty() {
+            self.invalidate(Invalidation::Chat(chat_id)).await;
             let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();
             let participants = added
                 .into_iter()
@@ -399,6 +401,7 @@ impl ChatService {
             .remove_member(chat_id, user_id)
             .await
             .or_not_found(AppError::UserNotFound)?;
+        self.invalidate(Invalidation::Chat(chat_id)).await;
         let event = ChatEvent::ParticipantRemoved { chat_id, user_id };
         self.tell(&[user_id], event.clone()).await;
         self.tell_members(chat_id, event).await;

@@ -15,7 +15,7 @@ mod typing;
 use std::sync::Arc;
 
 use nerutalk_domain::chat::{Chat, ChatKind, Participant};
-use nerutalk_domain::event::{ChatEvent, LiveEvent, PresenceChange};
+use nerutalk_domain::event::{ChatEvent, Invalidation, LiveEvent, PresenceChange};
 use nerutalk_domain::{ChatId, UserId};
 use nerutalk_ports::{
     BlockRepository, ChatRepository, Clock, EventBus, MessageRepository, Presence, PresenceStore,
@@ -132,6 +132,16 @@ impl ChatService {
             Err(error) => {
                 tracing::warn!(%chat_id, error = %cause_chain(&error), "cannot list members to publish to")
             }
+        }
+    }
+
+    /// Tells every node that `what` changed, once it is stored: this node's
+    /// copy went with the change itself, and should the bus be down, the
+    /// other nodes keep no copies until it is back (docs/architecture.md,
+    /// "Caches").
+    async fn invalidate(&self, what: Invalidation) {
+        if let Err(error) = self.ports.bus.invalidate(&what).await {
+            tracing::warn!(?what, error = %cause_chain(&error), "invalidation not published; other nodes' copies expire with the cache TTL");
         }
     }
 

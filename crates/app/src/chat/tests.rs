@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use nerutalk_domain::chat::{Chat, ChatDetails, ChatKind, Message, MessageKind, Participant, Role};
-use nerutalk_domain::event::{ChatEvent, LiveEvent};
+use nerutalk_domain::event::{ChatEvent, Invalidation, LiveEvent};
 use nerutalk_domain::{ChatId, DomainError, MessageId, UserId};
 use nerutalk_ports::{
     AddMembersOutcome, Appended, MockBlockRepository, MockChatRepository, MockEventBus,
@@ -67,8 +67,10 @@ fn service(
     chats: MockChatRepository,
     messages: MockMessageRepository,
     blocks: MockBlockRepository,
-    bus: MockEventBus,
+    mut bus: MockEventBus,
 ) -> ChatService {
+    // What is invalidated is asserted where it matters, not in every test.
+    bus.expect_invalidate().returning(|_| Ok(()));
     ChatService::new(
         ChatPorts {
             chats: Arc::new(chats),
@@ -448,6 +450,11 @@ async fn adding_members_is_one_store_call_and_one_event_for_all_of_them() {
         })
         .times(1)
         .returning(|_, _| Ok(()));
+    // Every node drops its copy of the roster.
+    bus.expect_invalidate()
+        .withf(move |what| *what == Invalidation::Chat(chat_id))
+        .times(1)
+        .returning(|_| Ok(()));
     let service = service_with_typing(chats, bus);
     // A user named twice is added once.
     let mut asked_for = newcomers.clone();

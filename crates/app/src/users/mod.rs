@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use nerutalk_domain::event::Invalidation;
 use nerutalk_domain::{
     Language, UserId,
     text::{self, Lines},
     user::{Profile, User, Username, search_query},
 };
-use nerutalk_ports::{Clock, UserRepository, UserSearch};
+use nerutalk_ports::{Clock, EventBus, UserRepository, UserSearch};
 
+use crate::error::cause_chain;
 use crate::{AppError, AuthenticatedUser, PortResultExt};
 
 /// A profile edit: a field left out stays as it is, an empty one is cleared.
@@ -34,6 +36,8 @@ pub struct UserPage {
 pub struct UserService {
     users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
+    /// Where every node hears that an account changed, to drop its copy.
+    bus: Arc<dyn EventBus>,
 }
 
 impl std::fmt::Debug for UserService {
@@ -47,8 +51,21 @@ impl UserService {
     pub const MAX_PAGE: u32 = 50;
 
     #[must_use]
-    pub fn new(users: Arc<dyn UserRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { users, clock }
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        clock: Arc<dyn Clock>,
+        bus: Arc<dyn EventBus>,
+    ) -> Self {
+        Self { users, clock, bus }
+    }
+
+    /// Tells every node that `user`'s account changed, once it is stored
+    /// (best effort: see docs/architecture.md, "Caches").
+    async fn changed(&self, user: User) -> User {
+        if let Err(error) = self.bus.invalidate(&Invalidation::User(user.id)).await {
+            tracing::warn!(user_id = %user.id, error = %cause_chain(&error), "invalidation not published; other nodes' copies expire with the cache TTL");
+        }
+        user
     }
 
     /// Applies a profile edit; nothing is stored unless every field is valid.
@@ -84,10 +101,12 @@ impl UserService {
                 Profile::parse_avatar_url,
             )?,
         };
-        self.users
+        let user = self
+            .users
             .update_profile(actor.user.id, profile, self.clock.now())
             .await
-            .or_not_found(AppError::UserNotFound)
+            .or_not_found(AppError::UserNotFound)?;
+        Ok(self.changed(user).await)
     }
 
     /// Another user's public profile; disabled accounts are not shown.
@@ -143,10 +162,12 @@ impl UserService {
         tag: &str,
     ) -> Result<User, AppError> {
         let language = Language::parse(tag)?;
-        self.users
+        let user = self
+            .users
             .set_language(actor.user.id, language, self.clock.now())
             .await
-            .or_not_found(AppError::UserNotFound)
+            .or_not_found(AppError::UserNotFound)?;
+        Ok(self.changed(user).await)
     }
 }
 
@@ -179,7 +200,7 @@ fn page(mut users: Vec<User>, limit: u32) -> UserPage {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::{DomainError, SessionId};
-    use nerutalk_ports::{MockUserRepository, SystemClock};
+    use nerutalk_ports::{MockEventBus, MockUserRepository, SystemClock};
 
     use super::*;
     use crate::auth::test_support::stored_user;
@@ -194,7 +215,29 @@ mod tests {
     }
 
     fn service(users: MockUserRepository) -> UserService {
-        UserService::new(Arc::new(users), Arc::new(SystemClock))
+        let mut bus = MockEventBus::new();
+        bus.expect_invalidate().returning(|_| Ok(()));
+        UserService::new(Arc::new(users), Arc::new(SystemClock), Arc::new(bus))
+    }
+
+    #[tokio::test]
+    async fn a_profile_edit_tells_every_node_to_drop_its_copy() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_update_profile()
+            .returning(|id, _, _| Ok(stored_user(id, "ada@example.com", "ada")));
+        let actor = actor();
+        let user_id = actor.user.id;
+        let mut bus = MockEventBus::new();
+        bus.expect_invalidate()
+            .withf(move |what| *what == Invalidation::User(user_id))
+            .times(1)
+            .returning(|_| Ok(()));
+        let service = UserService::new(Arc::new(users), Arc::new(SystemClock), Arc::new(bus));
+        service
+            .update_profile(&actor, ProfileUpdate::default())
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
