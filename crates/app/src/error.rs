@@ -101,6 +101,9 @@ pub enum AppError {
         retry_after_seconds: u64,
         limit: LimitPolicy,
     },
+    /// The user already has `limit` sockets open, on all nodes together.
+    #[error("too many sockets open at once (limit {limit})")]
+    TooManySockets { limit: u32 },
     #[error("a backing service is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -141,6 +144,7 @@ impl AppError {
             Self::NotMessageAuthor => "chat.not_message_author",
             Self::MessageNotEditable => "chat.message_not_editable",
             Self::RateLimited { .. } => "rate_limited",
+            Self::TooManySockets { .. } => "ws.too_many_sockets",
             Self::Unavailable => "common.unavailable",
             Self::Internal => "common.internal",
         }
@@ -173,7 +177,7 @@ impl AppError {
             | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
             Self::UserNotFound | Self::ChatNotFound | Self::MessageNotFound => ErrorClass::NotFound,
-            Self::RateLimited { .. } => ErrorClass::RateLimited,
+            Self::RateLimited { .. } | Self::TooManySockets { .. } => ErrorClass::RateLimited,
             Self::Unavailable => ErrorClass::Unavailable,
             Self::Internal => ErrorClass::Internal,
         }
@@ -202,6 +206,9 @@ impl AppError {
                 "seconds",
                 MessageArg::Number(i64::try_from(*retry_after_seconds).unwrap_or(i64::MAX)),
             )],
+            Self::TooManySockets { limit } => {
+                vec![("limit", MessageArg::Number(i64::from(*limit)))]
+            }
             _ => Vec::new(),
         }
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod messages;
+pub mod sockets;
 pub mod users;
 
 pub use auth::{
@@ -21,4 +22,5 @@ pub use jobs::{
     StopReport,
 };
 pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg, Presence};
+pub use sockets::SocketLimit;
 pub use users::{ProfileUpdate, UserPage, UserService};

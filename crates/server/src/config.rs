@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nerutalk_app::LoginLimits;
+use nerutalk_http::FrameLimit;
 use nerutalk_ports::Quota;
 
 use secrecy::SecretString;
@@ -68,6 +69,11 @@ pub struct Settings {
     pub rate_limit_login_account: String,
     /// Sign-in attempts per client address, as `<count>/<seconds>s`.
     pub rate_limit_login_address: String,
+    /// Frames (text, binary, ping) one WebSocket may send, as
+    /// `<count>/<seconds>s`; all of them may come at once.
+    pub rate_limit_ws_frames: String,
+    /// Sockets one user may hold open at once, on all nodes together.
+    pub rate_limit_sockets_per_user: NonZeroU32,
     /// When the rate limiter (Redis) is down: `true` lets requests
     /// through, `false` answers 503.
     pub rate_limit_fail_open: bool,
@@ -108,6 +114,8 @@ impl Default for Settings {
             mail_from: None,
             rate_limit_login_account: "5/60s".to_owned(),
             rate_limit_login_address: "20/60s".to_owned(),
+            rate_limit_ws_frames: "60/10s".to_owned(),
+            rate_limit_sockets_per_user: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             rate_limit_fail_open: true,
             trusted_proxies: Vec::new(),
             metrics_addr: None,
@@ -268,6 +276,12 @@ impl Settings {
         if let Some(value) = var("RATE_LIMIT_LOGIN_ADDRESS") {
             self.rate_limit_login_address = value;
         }
+        if let Some(value) = var("RATE_LIMIT_WS_FRAMES") {
+            self.rate_limit_ws_frames = value;
+        }
+        if let Some(value) = var("RATE_LIMIT_SOCKETS_PER_USER") {
+            self.rate_limit_sockets_per_user = parsed("RATE_LIMIT_SOCKETS_PER_USER", value)?;
+        }
         if let Some(value) = var("RATE_LIMIT_FAIL_OPEN") {
             self.rate_limit_fail_open = parsed("RATE_LIMIT_FAIL_OPEN", value)?;
         }
@@ -294,6 +308,18 @@ impl Settings {
             address: quota("RATE_LIMIT_LOGIN_ADDRESS", &self.rate_limit_login_address)?,
             fail_open: self.rate_limit_fail_open,
         })
+    }
+
+    /// The frame budget of each WebSocket.
+    ///
+    /// # Errors
+    /// [`ConfigError::RateLimit`] for a quota that does not parse or is out
+    /// of range.
+    pub fn ws_frame_limit(&self) -> Result<FrameLimit, ConfigError> {
+        Ok(FrameLimit::new(quota(
+            "RATE_LIMIT_WS_FRAMES",
+            &self.rate_limit_ws_frames,
+        )?))
     }
 
     /// Where links in mail point: `public_url` without a trailing slash, or
@@ -484,6 +510,44 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn websocket_limits_default_to_sixty_frames_per_ten_seconds_and_ten_sockets() {
+        let defaults = Settings::default();
+        let frames = defaults.ws_frame_limit().unwrap();
+        assert_eq!(
+            (frames.quota.limit().get(), frames.quota.period()),
+            (60, Duration::from_secs(10))
+        );
+        assert_eq!(defaults.rate_limit_sockets_per_user.get(), 10);
+        let env = |name: &str| match name {
+            "RATE_LIMIT_WS_FRAMES" => Some("5/1s".to_owned()),
+            "RATE_LIMIT_SOCKETS_PER_USER" => Some("3".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        assert_eq!(settings.ws_frame_limit().unwrap().quota.limit().get(), 5);
+        assert_eq!(settings.rate_limit_sockets_per_user.get(), 3);
+        let zero = |name: &str| (name == "RATE_LIMIT_SOCKETS_PER_USER").then(|| "0".to_owned());
+        assert!(matches!(
+            Settings::default().with_env(zero),
+            Err(ConfigError::Env {
+                name: "RATE_LIMIT_SOCKETS_PER_USER",
+                ..
+            })
+        ));
+        let bad = Settings {
+            rate_limit_ws_frames: "60 per minute".to_owned(),
+            ..Settings::default()
+        };
+        assert!(matches!(
+            bad.ws_frame_limit(),
+            Err(ConfigError::RateLimit {
+                name: "RATE_LIMIT_WS_FRAMES",
+                ..
+            })
+        ));
     }
 
     #[test]
