@@ -2,6 +2,8 @@
 //! rate for a while, then a report of sends/s, deliveries/s, send-to-receive
 //! latency and the server's memory. Run through `cargo xtask bench chat`.
 
+mod oversized;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,6 +26,8 @@ struct Args {
     rate: u64,
     seconds: u64,
     idle: usize,
+    /// Sockets that each send one 10 MiB frame (see `oversized`); 0: the chat run.
+    oversized: usize,
     pid: Option<u32>,
     label: String,
 }
@@ -36,6 +40,7 @@ fn args() -> Result<Args> {
         rate: 1_000,
         seconds: 10,
         idle: 0,
+        oversized: 0,
         pid: None,
         label: "run".into(),
     };
@@ -51,6 +56,7 @@ fn args() -> Result<Args> {
             "--rate" => args.rate = value.parse()?,
             "--seconds" => args.seconds = value.parse()?,
             "--idle" => args.idle = value.parse()?,
+            "--oversized" => args.oversized = value.parse()?,
             "--pid" => args.pid = Some(value.parse()?),
             "--label" => args.label = value,
             other => bail!("unknown flag {other}"),
@@ -200,6 +206,12 @@ async fn run(args: Args) -> Result<()> {
         .timeout(Duration::from_secs(30))
         .finish();
     let stamp = now_micros() % 1_000_000_000;
+    if args.oversized > 0 {
+        let sender = user(&client, &args.base, &format!("b{stamp}big")).await?;
+        let report = oversized::run(&args.base, &sender.token, args.oversized, args.pid).await?;
+        println!("{report}");
+        return Ok(());
+    }
     let mut users = Vec::new();
     for index in 0..args.clients {
         users.push(user(&client, &args.base, &format!("b{stamp}u{index}")).await?);

@@ -161,10 +161,11 @@ impl TestApp {
             bcrypt_cost: 4,
             json_body_limit: 4 * 1024,
             http_workers: Some(1),
-            // Suites sign in far more often than a person would; the
-            // rate-limit suite sets the real budgets.
+            // Suites sign in and send far more often than a person would;
+            // the rate-limit suites set the real budgets.
             rate_limit_login_account: "1000/60s".to_owned(),
             rate_limit_login_address: "1000/60s".to_owned(),
+            rate_limit_ws_frames: "100000/1s".to_owned(),
             redis_url: matches!(backend, Backend::PostgresRedis).then(|| {
                 secrecy::SecretString::from(
                     std::env::var("NERUTALK_TEST_REDIS_URL")

@@ -82,6 +82,7 @@ impl Node {
             // the limits sets its own through `env`.
             .env("RATE_LIMIT_LOGIN_ACCOUNT", "1000/60s")
             .env("RATE_LIMIT_LOGIN_ADDRESS", "1000/60s")
+            .env("RATE_LIMIT_WS_FRAMES", "100000/1s")
             .env_remove("REDIS_URL");
         // NERUTALK_TEST_NODE_LOG=<filter> shows a node's log while debugging.
         match std::env::var("NERUTALK_TEST_NODE_LOG") {
