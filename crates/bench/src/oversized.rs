@@ -30,16 +30,22 @@ pub(crate) async fn run(
     pid: Option<u32>,
 ) -> Result<Value> {
     let rss_before = rss_mib(pid);
-    let mut tasks = Vec::new();
+    // Every socket is open before the first byte of a frame goes out, and
+    // the memory is watched from then on.
+    let mut opened = Vec::new();
     for _ in 0..sockets {
         let framed = websocket(base, &format!("/ws?token={token}")).await?;
-        tasks.push(actix_web::rt::spawn(send_one(framed.into_parts().io)));
+        opened.push(framed.into_parts().io);
     }
     let started = Instant::now();
+    let tasks: Vec<_> = opened
+        .into_iter()
+        .map(|io| actix_web::rt::spawn(send_one(io)))
+        .collect();
     let mut rss_peak = rss_before.unwrap_or(0.0);
     while tasks.iter().any(|task| !task.is_finished()) {
         rss_peak = rss_peak.max(rss_mib(pid).unwrap_or(0.0));
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed();
     let mut codes = std::collections::BTreeMap::<String, usize>::new();
