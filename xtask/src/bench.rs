@@ -110,7 +110,8 @@ impl ChatOptions {
 /// of `sqlite`, `postgres+redis`, `two-nodes`; all by default) and
 /// `--server` (a server binary to use instead of building one); the rest
 /// goes to the load generator (`--clients`, `--group`, `--rate`,
-/// `--seconds`, `--idle`).
+/// `--seconds`, `--idle`, or `--oversized N` for N sockets each sending one
+/// 10 MiB frame).
 pub fn chat(args: &[String]) -> Result<()> {
     let options = ChatOptions::parse(args)?;
     checks::postgres_reachable()?;

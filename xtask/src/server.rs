@@ -144,6 +144,11 @@ pub(crate) fn start(
         .env("RATE_LIMIT_MESSAGE_SEND", "1000000/60s")
         .env("RATE_LIMIT_CHAT_CREATE", "1000000/60s")
         .env("RATE_LIMIT_MEMBER_ADD", "1000000/60s")
+        // The bench is many people's traffic through few users and sockets
+        // (100 idle sockets per user, hundreds of frames per socket and
+        // second).
+        .env("RATE_LIMIT_WS_FRAMES", "1000000/1s")
+        .env("RATE_LIMIT_SOCKETS_PER_USER", "100000")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (name, value) in env {

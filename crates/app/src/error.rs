@@ -105,6 +105,9 @@ pub enum AppError {
     /// this account's password is being checked already.
     #[error("too many password checks under way; retry shortly")]
     PasswordCheckBusy,
+    /// The user already has `limit` sockets open, on all nodes together.
+    #[error("too many sockets open at once (limit {limit})")]
+    TooManySockets { limit: u32 },
     #[error("a backing service is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -146,6 +149,7 @@ impl AppError {
             Self::MessageNotEditable => "chat.message_not_editable",
             Self::RateLimited { .. } => "rate_limited",
             Self::PasswordCheckBusy => "auth.busy",
+            Self::TooManySockets { .. } => "ws.too_many_sockets",
             Self::Unavailable => "common.unavailable",
             Self::Internal => "common.internal",
         }
@@ -178,7 +182,7 @@ impl AppError {
             | Self::NotMessageAuthor => ErrorClass::Forbidden,
             Self::EmailTaken | Self::UsernameTaken | Self::AlreadyVerified => ErrorClass::Conflict,
             Self::UserNotFound | Self::ChatNotFound | Self::MessageNotFound => ErrorClass::NotFound,
-            Self::RateLimited { .. } => ErrorClass::RateLimited,
+            Self::RateLimited { .. } | Self::TooManySockets { .. } => ErrorClass::RateLimited,
             Self::PasswordCheckBusy | Self::Unavailable => ErrorClass::Unavailable,
             Self::Internal => ErrorClass::Internal,
         }
@@ -207,6 +211,9 @@ impl AppError {
                 "seconds",
                 MessageArg::Number(i64::try_from(*retry_after_seconds).unwrap_or(i64::MAX)),
             )],
+            Self::TooManySockets { limit } => {
+                vec![("limit", MessageArg::Number(i64::from(*limit)))]
+            }
             _ => Vec::new(),
         }
     }

@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod messages;
 mod rate_limits;
+pub mod sockets;
 pub mod users;
 
 pub use auth::{
@@ -23,4 +24,5 @@ pub use jobs::{
     StopReport,
 };
 pub use nerutalk_ports::{Appended, ChatSummary, EventSink, MessageArg, Presence};
+pub use sockets::SocketLimit;
 pub use users::{ProfileUpdate, UserPage, UserService};

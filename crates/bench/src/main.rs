@@ -6,6 +6,8 @@
 //! up and connects to node `i mod n`, so consecutive clients, and so every
 //! group of at least `n` members, are spread over all nodes.
 
+mod oversized;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,6 +33,8 @@ struct Args {
     idle: usize,
     /// The servers' process ids, for their memory.
     pids: Vec<u32>,
+    /// Sockets that each send one 10 MiB frame (see `oversized`); 0: the chat run.
+    oversized: usize,
     label: String,
 }
 
@@ -43,6 +47,7 @@ fn args() -> Result<Args> {
         seconds: 10,
         idle: 0,
         pids: Vec::new(),
+        oversized: 0,
         label: "run".into(),
     };
     let mut raw = std::env::args().skip(1);
@@ -57,6 +62,7 @@ fn args() -> Result<Args> {
             "--rate" => args.rate = value.parse()?,
             "--seconds" => args.seconds = value.parse()?,
             "--idle" => args.idle = value.parse()?,
+            "--oversized" => args.oversized = value.parse()?,
             "--pid" => args.pids.push(value.parse()?),
             "--label" => args.label = value,
             other => bail!("unknown flag {other}"),
@@ -224,6 +230,19 @@ async fn run(args: Args) -> Result<()> {
         .timeout(Duration::from_secs(30))
         .finish();
     let stamp = now_micros() % 1_000_000_000;
+    if args.oversized > 0 {
+        let base = &args.bases[0];
+        let sender = user(&client, base, &format!("b{stamp}big")).await?;
+        let report = oversized::run(
+            base,
+            &sender.token,
+            args.oversized,
+            args.pids.first().copied(),
+        )
+        .await?;
+        println!("{report}");
+        return Ok(());
+    }
     let mut users = Vec::new();
     let node = |index: usize| &args.bases[index % args.bases.len()];
     for index in 0..args.clients {

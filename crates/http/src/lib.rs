@@ -23,6 +23,7 @@ mod server;
 pub use envelope::{Envelope, ErrorBody, ErrorEnvelope};
 pub use error::{ApiError, RequestError};
 pub use gateway::close::CloseText;
+pub use gateway::frame_budget::FrameLimit;
 pub use gateway::hub::Hub;
 pub use gateway::session::RealtimeSettings;
 pub use notice::Notice;

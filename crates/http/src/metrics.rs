@@ -71,7 +71,8 @@ pub(crate) fn socket_closed() {
 }
 
 /// A frame read from a client, by its protocol `type` (`binary` and
-/// `invalid` for frames that have none).
+/// `invalid` for frames that have none, `refused` for one over its
+/// socket's frame budget).
 pub(crate) fn frame_received(kind: &'static str) {
     metrics::counter!("nerutalk_ws_frames_received_total", "type" => kind).increment(1);
 }

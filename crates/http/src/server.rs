@@ -31,6 +31,8 @@ pub struct AppState {
     /// This node's live sockets; the event bus delivers into it.
     pub hub: Arc<crate::Hub>,
     pub realtime: crate::RealtimeSettings,
+    /// How many sockets a user may hold open, on all nodes together.
+    pub sockets: nerutalk_app::SocketLimit,
     /// Whose `X-Forwarded-For` names the client, for per-address limits.
     pub trusted_proxies: crate::TrustedProxies,
 }

@@ -259,10 +259,19 @@ pub async fn presence_store(store: &dyn PresenceStore) {
         !check(store.connected(ada).await),
         "a second socket changes nothing"
     );
+    let sockets =
+        |result: Result<u32, crate::PortError>| result.unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(sockets(store.sockets(ada).await), 2, "both sockets count");
+    assert_eq!(sockets(store.sockets(bob).await), 0, "never connected");
     let at = Utc::now().trunc_subsecs_micros();
     assert!(
         !check(store.disconnected(ada, at).await),
         "one socket is still open"
+    );
+    assert_eq!(
+        sockets(store.sockets(ada).await),
+        1,
+        "a closed socket stops counting"
     );
     let both = store
         .presence(vec![ada, bob])
@@ -290,6 +299,7 @@ pub async fn presence_store(store: &dyn PresenceStore) {
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(!after[0].online);
     assert_eq!(after[0].last_seen, Some(at));
+    assert_eq!(sockets(store.sockets(ada).await), 0);
 }
 
 /// What every typing store must do: an indicator counts from its start

@@ -43,6 +43,14 @@ pub trait PresenceStore: Send + Sync {
     /// [`PortError::Unavailable`] when the store cannot be reached.
     async fn refresh(&self, users: Vec<UserId>) -> Result<(), PortError>;
 
+    /// How many sockets `user_id` has open on all nodes together (as
+    /// counted by [`Self::connected`] and [`Self::disconnected`], and
+    /// forgotten with a node that stopped renewing them).
+    ///
+    /// # Errors
+    /// [`PortError::Unavailable`] when the store cannot be reached.
+    async fn sockets(&self, user_id: UserId) -> Result<u32, PortError>;
+
     /// The presence of each user, in the order asked.
     ///
     /// # Errors

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use nerutalk_app::cache::CacheSettings;
 use nerutalk_app::{AuthLimits, ChatLimits, HashingLimits};
+use nerutalk_http::FrameLimit;
 use nerutalk_ports::Quota;
 
 use secrecy::SecretString;
@@ -91,6 +92,11 @@ pub struct Settings {
     pub rate_limit_chat_create: String,
     /// Requests adding members to a group, per user.
     pub rate_limit_member_add: String,
+    /// Frames (text, binary, ping) one WebSocket may send, as
+    /// `<count>/<seconds>s`; all of them may come at once.
+    pub rate_limit_ws_frames: String,
+    /// Sockets one user may hold open at once, on all nodes together.
+    pub rate_limit_sockets_per_user: NonZeroU32,
     /// When the rate limiter (Redis) is down: `true` lets requests
     /// through, `false` answers 503.
     pub rate_limit_fail_open: bool,
@@ -167,6 +173,8 @@ impl Default for Settings {
             rate_limit_message_send: "30/10s".to_owned(),
             rate_limit_chat_create: "20/600s".to_owned(),
             rate_limit_member_add: "30/600s".to_owned(),
+            rate_limit_ws_frames: "60/10s".to_owned(),
+            rate_limit_sockets_per_user: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             rate_limit_fail_open: true,
             trusted_proxies: Vec::new(),
             metrics_addr: None,
@@ -361,6 +369,12 @@ impl Settings {
                 *setting = value;
             }
         }
+        if let Some(value) = var("RATE_LIMIT_WS_FRAMES") {
+            self.rate_limit_ws_frames = value;
+        }
+        if let Some(value) = var("RATE_LIMIT_SOCKETS_PER_USER") {
+            self.rate_limit_sockets_per_user = parsed("RATE_LIMIT_SOCKETS_PER_USER", value)?;
+        }
         if let Some(value) = var("RATE_LIMIT_FAIL_OPEN") {
             self.rate_limit_fail_open = parsed("RATE_LIMIT_FAIL_OPEN", value)?;
         }
@@ -437,6 +451,18 @@ impl Settings {
             member_add: quota("RATE_LIMIT_MEMBER_ADD", &self.rate_limit_member_add)?,
             fail_open: self.rate_limit_fail_open,
         })
+    }
+
+    /// The frame budget of each WebSocket.
+    ///
+    /// # Errors
+    /// [`ConfigError::RateLimit`] for a quota that does not parse or is out
+    /// of range.
+    pub fn ws_frame_limit(&self) -> Result<FrameLimit, ConfigError> {
+        Ok(FrameLimit::new(quota(
+            "RATE_LIMIT_WS_FRAMES",
+            &self.rate_limit_ws_frames,
+        )?))
     }
 
     /// Where links in mail point: `public_url` without a trailing slash, or
@@ -751,6 +777,44 @@ mod tests {
             Settings::default().with_env(zero),
             Err(ConfigError::Env {
                 name: "PASSWORD_HASH_WORKERS",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn websocket_limits_default_to_sixty_frames_per_ten_seconds_and_ten_sockets() {
+        let defaults = Settings::default();
+        let frames = defaults.ws_frame_limit().unwrap();
+        assert_eq!(
+            (frames.quota.limit().get(), frames.quota.period()),
+            (60, Duration::from_secs(10))
+        );
+        assert_eq!(defaults.rate_limit_sockets_per_user.get(), 10);
+        let env = |name: &str| match name {
+            "RATE_LIMIT_WS_FRAMES" => Some("5/1s".to_owned()),
+            "RATE_LIMIT_SOCKETS_PER_USER" => Some("3".to_owned()),
+            _ => None,
+        };
+        let settings = Settings::default().with_env(env).unwrap();
+        assert_eq!(settings.ws_frame_limit().unwrap().quota.limit().get(), 5);
+        assert_eq!(settings.rate_limit_sockets_per_user.get(), 3);
+        let zero = |name: &str| (name == "RATE_LIMIT_SOCKETS_PER_USER").then(|| "0".to_owned());
+        assert!(matches!(
+            Settings::default().with_env(zero),
+            Err(ConfigError::Env {
+                name: "RATE_LIMIT_SOCKETS_PER_USER",
+                ..
+            })
+        ));
+        let bad = Settings {
+            rate_limit_ws_frames: "60 per minute".to_owned(),
+            ..Settings::default()
+        };
+        assert!(matches!(
+            bad.ws_frame_limit(),
+            Err(ConfigError::RateLimit {
+                name: "RATE_LIMIT_WS_FRAMES",
                 ..
             })
         ));

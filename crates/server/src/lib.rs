@@ -14,7 +14,8 @@ use actix_web::dev::Server;
 use nerutalk_app::cache::{CacheSettings, NodeCaches};
 use nerutalk_app::jobs::{DeliverMail, JobRunner, JobRunnerConfig, JobScheduler, QueuedMailer};
 use nerutalk_app::{
-    AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, UserService,
+    AuthConfig, AuthPorts, AuthService, ChatPorts, ChatService, HealthService, SocketLimit,
+    UserService,
 };
 use nerutalk_http::{AppState, HttpSettings, Hub, RealtimeSettings, TrustedProxies};
 use nerutalk_i18n::Catalog;
@@ -181,6 +182,7 @@ impl Application {
             max_frame_bytes: settings.ws_max_frame_bytes,
             queue_capacity: settings.ws_queue_capacity,
             session_check_interval: Duration::from_secs(settings.ws_session_check_seconds.max(1)),
+            frame_limit: Some(settings.ws_frame_limit()?),
         };
         let hub = Arc::new(Hub::new(realtime.queue_capacity));
         let mut probes: Vec<(&'static str, Arc<dyn HealthProbe>)> =
@@ -255,6 +257,11 @@ impl Application {
             },
         )?;
         let messages = Arc::new(SqlMessageRepository::new(store.clone()));
+        let sockets = SocketLimit::new(
+            presence.clone(),
+            settings.rate_limit_sockets_per_user,
+            settings.rate_limit_fail_open,
+        );
         let chat = ChatService::new(
             ChatPorts {
                 chats: repositories.chats,
@@ -291,6 +298,7 @@ impl Application {
             chat,
             hub: hub.clone(),
             realtime,
+            sockets,
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             users: UserService::new(users, clock, bus),
             health: HealthService::new(probes),

@@ -51,6 +51,11 @@ impl PresenceStore for MemoryPresenceStore {
         Ok(())
     }
 
+    async fn sockets(&self, user_id: UserId) -> Result<u32, PortError> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(entries.get(&user_id).map_or(0, |entry| entry.sockets))
+    }
+
     async fn presence(&self, users: Vec<UserId>) -> Result<Vec<Presence>, PortError> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(users

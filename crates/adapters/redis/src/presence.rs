@@ -120,6 +120,17 @@ impl PresenceStore for RedisPresenceStore {
             .map_err(PortError::unavailable)
     }
 
+    async fn sockets(&self, user_id: UserId) -> Result<u32, PortError> {
+        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+        let sockets: Option<i64> = redis::cmd("GET")
+            .arg(sockets_key(user_id))
+            .query_async(&mut connection)
+            .await
+            .map_err(PortError::unavailable)?;
+        // Below zero: a count that outlived a node, as `disconnected` says.
+        Ok(sockets.map_or(0, |sockets| u32::try_from(sockets).unwrap_or(0)))
+    }
+
     async fn presence(&self, users: Vec<UserId>) -> Result<Vec<Presence>, PortError> {
         if users.is_empty() {
             return Ok(Vec::new());

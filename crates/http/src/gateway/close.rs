@@ -1,6 +1,7 @@
 //! How the server closes a socket: the code for each reason, and the reason
 //! in words, fitted into a close frame.
 
+use actix_web::error::PayloadError;
 use actix_ws::{CloseCode, ProtocolError};
 
 /// Why the server closed a socket, in words for the client.
@@ -13,6 +14,8 @@ pub enum CloseText {
     ProtocolError,
     /// The server is stopping (SIGTERM); the client reconnects and resumes.
     ServerShutdown,
+    /// The client kept sending frames over its limit after being told.
+    Flooding,
 }
 
 impl CloseText {
@@ -25,6 +28,7 @@ impl CloseText {
             Self::InvalidUtf8 => "ws-close-invalid-utf8",
             Self::ProtocolError => "ws-close-protocol-error",
             Self::ServerShutdown => "ws-close-server-shutdown",
+            Self::Flooding => "ws-close-flooding",
         }
     }
 }
@@ -33,18 +37,25 @@ impl CloseText {
 /// that is not UTF-8 is 1007, a frame or message over the limit 1009, any
 /// other breach 1002. actix-ws reports bad UTF-8 as invalid data, a broken
 /// read as a plain I/O error around the payload's error (the peer is gone;
-/// 1002 is as good as any), and a message over the continuation limit as a
-/// plain I/O error around a message of its own.
+/// 1002 is as good as any), a frame the guard refused from its header as an
+/// I/O error around [`PayloadError::Overflow`], and a message over the
+/// continuation limit as a plain I/O error around a message of its own.
 pub(crate) fn protocol_close(error: &ProtocolError) -> (CloseCode, CloseText) {
     match error {
         ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
             (CloseCode::Invalid, CloseText::InvalidUtf8)
         }
         ProtocolError::Io(io)
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<actix_web::error::PayloadError>()) =>
+            if io.get_ref().is_some_and(|inner| {
+                matches!(
+                    inner.downcast_ref::<PayloadError>(),
+                    Some(PayloadError::Overflow)
+                )
+            }) =>
         {
+            (CloseCode::Size, CloseText::FrameTooLarge)
+        }
+        ProtocolError::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<PayloadError>()) => {
             (CloseCode::Protocol, CloseText::ProtocolError)
         }
         ProtocolError::Overflow | ProtocolError::Io(_) => {
@@ -104,9 +115,13 @@ mod tests {
             protocol_close(&too_long),
             (CloseCode::Size, CloseText::FrameTooLarge)
         );
-        let broken_read = ProtocolError::Io(std::io::Error::other(
-            actix_web::error::PayloadError::Incomplete(None),
-        ));
+        let refused_from_its_header =
+            ProtocolError::Io(std::io::Error::other(PayloadError::Overflow));
+        assert_eq!(
+            protocol_close(&refused_from_its_header),
+            (CloseCode::Size, CloseText::FrameTooLarge)
+        );
+        let broken_read = ProtocolError::Io(std::io::Error::other(PayloadError::Incomplete(None)));
         assert_eq!(
             protocol_close(&broken_read),
             (CloseCode::Protocol, CloseText::ProtocolError),

@@ -5,12 +5,14 @@
 mod capability;
 mod chat;
 pub mod close;
+pub mod frame_budget;
+mod frame_guard;
 pub mod hub;
 pub mod inbound;
 pub mod protocol;
 pub mod session;
 
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, get, web};
 use nerutalk_i18n::{LanguageSource, Negotiated};
 use serde::Deserialize;
 use tracing::Instrument;
@@ -36,7 +38,10 @@ struct Upgrade {
         ("token" = Option<String>, Query, description = "Access token (or send Authorization: Bearer)"),
         ("lang" = Option<String>, Query, description = "Language of server-written text in frames"),
         ("resume" = Option<bool>, Query, description = "Hold live events until the `resume` frame is answered")),
-    responses((status = 101, description = "Switching to the WebSocket protocol")))]
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 429, description = "The user has `RATE_LIMIT_SOCKETS_PER_USER` sockets open already (`ws.too_many_sockets`)", body = crate::envelope::ErrorEnvelope),
+        (status = 503, description = "The socket count could not be read and the limits fail closed (`common.unavailable`)", body = crate::envelope::ErrorEnvelope)))]
 #[get("/ws")]
 pub(crate) async fn upgrade(
     state: web::Data<AppState>,
@@ -68,8 +73,22 @@ pub(crate) async fn upgrade(
         }
         _ => negotiated.language,
     };
-    let (response, socket, stream) = actix_ws::handle(&request, body)
-        .map_err(|error| ApiError::request(crate::RequestError::MalformedJson, error))?;
+    // Refused before the upgrade, as a 429 in the localized envelope; a bad
+    // token is told on the socket, as the original service did.
+    if let Ok(user) = &authentication {
+        state.sockets.admit(user.user.id).await?;
+    }
+    // The socket's bytes reach actix-ws through the guard, which refuses a
+    // frame over the limit from its header, before its payload is read.
+    let guarded: frame_guard::Boxed = Box::pin(frame_guard::FrameGuard::new(
+        body,
+        state.realtime.max_frame_bytes,
+    ));
+    let refused = |error| ApiError::request(crate::RequestError::MalformedJson, error);
+    let body = web::Payload::from_request(&request, &mut guarded.into())
+        .await
+        .map_err(refused)?;
+    let (response, socket, stream) = actix_ws::handle(&request, body).map_err(refused)?;
     let context = session::Context {
         auth: state.auth.clone(),
         chat: state.chat.clone(),
@@ -78,6 +97,7 @@ pub(crate) async fn upgrade(
         language,
         settings: state.realtime.clone(),
         hold_until_resume: query.resume,
+        sockets: state.sockets.clone(),
     };
     // Not a child of the request's span, whose fields include the URL and
     // so the `?token=`; but with its request id, so that the socket's lines

@@ -12,7 +12,7 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use bytestring::ByteString;
 use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt, StreamExt};
-use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService};
+use nerutalk_app::{AppError, AuthService, AuthenticatedUser, ChatService, SocketLimit};
 use nerutalk_domain::{Language, UserId};
 use nerutalk_i18n::Catalog;
 use serde_json::Value;
@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::capability::{FrameSink, Relay, SocketCapability};
 use super::chat::ChatSocket;
 use super::close::{CloseText, fit_close_reason, protocol_close};
+use super::frame_budget::{FrameBudget, FrameLimit, FrameVerdict};
 use super::hub::{Delivery, Hub};
 use super::inbound;
 use super::protocol::{Routed, ServerFrame};
@@ -42,6 +43,8 @@ pub struct RealtimeSettings {
     /// Revocations are also pushed, and close sockets at once: this check
     /// is the safety net for a push that was lost.
     pub session_check_interval: Duration,
+    /// Frames one socket may send; `None`: as many as it likes.
+    pub frame_limit: Option<FrameLimit>,
 }
 
 impl Default for RealtimeSettings {
@@ -52,6 +55,7 @@ impl Default for RealtimeSettings {
             max_frame_bytes: 64 * 1024,
             queue_capacity: 256,
             session_check_interval: Duration::from_secs(30),
+            frame_limit: None,
         }
     }
 }
@@ -67,6 +71,7 @@ pub(crate) struct Context {
     pub(crate) language: Language,
     pub(crate) settings: RealtimeSettings,
     pub(crate) hold_until_resume: bool,
+    pub(crate) sockets: SocketLimit,
 }
 
 struct Connection {
@@ -81,6 +86,8 @@ struct Connection {
     inbox: VecDeque<ByteString>,
     /// Events a capability held back until the frame being handled is answered.
     deferred: Vec<Arc<Delivery>>,
+    /// What is left of the socket's frame budget; `None`: unlimited.
+    frames: Option<FrameBudget>,
 }
 
 /// Frames read ahead of the one being handled; beyond, the socket is not
@@ -89,6 +96,13 @@ const MAX_INBOX: usize = 32;
 
 /// A client frame handled on its own, while events keep flowing out.
 type Handling = LocalBoxFuture<'static, Handled>;
+
+/// Whether to keep reading after a frame was taken in.
+enum Next {
+    Read,
+    /// Close the socket, with this reason (`None`: it is already gone).
+    End(Option<CloseReason>),
+}
 
 /// What handling one client frame came to.
 struct Handled {
@@ -141,6 +155,7 @@ pub(crate) async fn run(
     let hub = context.hub.clone();
     let chat = context.chat.clone();
     let holding = context.hold_until_resume;
+    let frames = context.settings.frame_limit.map(FrameBudget::new);
     let mut connection = Connection {
         holding,
         chat: ChatSocket::new(context.chat.clone(), user_id),
@@ -149,15 +164,23 @@ pub(crate) async fn run(
         socket,
         inbox: VecDeque::new(),
         deferred: Vec::new(),
+        frames,
     };
-    let reason = connection
-        .serve(
-            stream,
-            registration.events,
-            &registration.revoked,
-            registration.closing,
-        )
-        .await;
+    // Asked again now that this socket counts: of two upgrades racing past
+    // the check before the upgrade, the one that went over closes here.
+    let reason = match connection.context.sockets.still_within(user_id).await {
+        Ok(()) => {
+            connection
+                .serve(
+                    stream,
+                    registration.events,
+                    &registration.revoked,
+                    registration.closing,
+                )
+                .await
+        }
+        Err(error) => Some(too_many_sockets(&connection.context, error)),
+    };
     let _closed = connection.socket.close(reason).await;
     connection.chat.on_close().await;
     let last_here = hub.unregister(user_id, registration.id);
@@ -226,20 +249,13 @@ impl Connection {
                 incoming = stream.next(), if !stopping && self.inbox.len() < MAX_INBOX => {
                     last_heard = Instant::now();
                     match incoming {
-                        Some(Ok(AggregatedMessage::Text(text))) => self.inbox.push_back(text),
-                        Some(Ok(AggregatedMessage::Binary(_))) => {
-                            crate::metrics::frame_received("binary");
-                            if self.error(None, &ApiError::request(RequestError::MalformedJson, "binary frames are not used")).await.is_err() {
-                                return None;
-                            }
-                        }
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                            if self.socket.pong(&bytes).await.is_err() {
-                                return None;
-                            }
-                        }
                         Some(Ok(AggregatedMessage::Pong(_))) => {}
                         Some(Ok(AggregatedMessage::Close(reason))) => return reason,
+                        Some(Ok(message)) => {
+                            if let Next::End(reason) = self.received(message).await {
+                                return reason;
+                            }
+                        }
                         Some(Err(error)) => {
                             tracing::debug!(%error, "protocol error; closing");
                             let (code, text) = protocol_close(&error);
@@ -287,6 +303,54 @@ impl Connection {
                     self.chat.on_tick().await;
                 }
             }
+        }
+    }
+
+    /// Takes in a text, binary or ping frame the client sent, unless it is
+    /// over the socket's frame budget: then it is answered with an `error`
+    /// `rate_limited` and dropped before anything reads it, and a socket
+    /// that keeps on is closed.
+    async fn received(&mut self, message: AggregatedMessage) -> Next {
+        let verdict = match self.frames.as_mut() {
+            Some(budget) => budget.admit(Instant::now()),
+            None => FrameVerdict::Handle,
+        };
+        let written = match (verdict, message) {
+            (FrameVerdict::Close, _) => {
+                crate::metrics::frame_received("refused");
+                tracing::debug!("frames over the limit, again and again; closing");
+                return Next::End(Some(
+                    self.close_reason(CloseCode::Policy, CloseText::Flooding),
+                ));
+            }
+            (FrameVerdict::Refuse(error), message) => {
+                crate::metrics::frame_received("refused");
+                let id = match &message {
+                    AggregatedMessage::Text(text) => inbound::id_of(text),
+                    _ => None,
+                };
+                self.error(id.as_ref(), &ApiError::from(error)).await
+            }
+            (FrameVerdict::Handle, AggregatedMessage::Text(text)) => {
+                self.inbox.push_back(text);
+                Ok(())
+            }
+            (FrameVerdict::Handle, AggregatedMessage::Binary(_)) => {
+                crate::metrics::frame_received("binary");
+                let refused =
+                    ApiError::request(RequestError::MalformedJson, "binary frames are not used");
+                self.error(None, &refused).await
+            }
+            (FrameVerdict::Handle, AggregatedMessage::Ping(bytes)) => {
+                self.socket.pong(&bytes).await
+            }
+            (FrameVerdict::Handle, AggregatedMessage::Pong(_) | AggregatedMessage::Close(_)) => {
+                Ok(())
+            }
+        };
+        match written {
+            Ok(()) => Next::Read,
+            Err(actix_ws::Closed) => Next::End(None),
         }
     }
 
@@ -510,6 +574,20 @@ fn unauthenticated(context: &Context, error: AppError) -> CloseReason {
     let description = localize(&context.catalog, context.language, &ApiError::from(error));
     CloseReason {
         code: CloseCode::Other(CLOSE_UNAUTHENTICATED),
+        description: Some(fit_close_reason(description)),
+    }
+}
+
+/// The close for a socket over the user's socket limit (1008), or whose
+/// count could not be read while the limit fails closed (1013, try again).
+fn too_many_sockets(context: &Context, error: AppError) -> CloseReason {
+    let code = match error {
+        AppError::TooManySockets { .. } => CloseCode::Policy,
+        _ => CloseCode::Again,
+    };
+    let description = localize(&context.catalog, context.language, &ApiError::from(error));
+    CloseReason {
+        code,
         description: Some(fit_close_reason(description)),
     }
 }

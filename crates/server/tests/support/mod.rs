@@ -171,6 +171,7 @@ impl TestApp {
             rate_limit_message_send: "1000/60s".to_owned(),
             rate_limit_chat_create: "1000/60s".to_owned(),
             rate_limit_member_add: "1000/60s".to_owned(),
+            rate_limit_ws_frames: "100000/1s".to_owned(),
             redis_url: matches!(backend, Backend::PostgresRedis).then(|| {
                 secrecy::SecretString::from(
                     std::env::var("NERUTALK_TEST_REDIS_URL")

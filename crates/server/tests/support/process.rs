@@ -91,6 +91,7 @@ impl Node {
             .env("RATE_LIMIT_MESSAGE_SEND", "1000/60s")
             .env("RATE_LIMIT_CHAT_CREATE", "1000/60s")
             .env("RATE_LIMIT_MEMBER_ADD", "1000/60s")
+            .env("RATE_LIMIT_WS_FRAMES", "100000/1s")
             .env_remove("REDIS_URL");
         // NERUTALK_TEST_NODE_LOG=<filter> shows a node's log while debugging.
         match std::env::var("NERUTALK_TEST_NODE_LOG") {
