@@ -105,7 +105,7 @@ pub struct Settings {
     /// Where `/metrics` is served (`127.0.0.1:9090`), apart from the
     /// public API; absent: no metrics listener.
     pub metrics_addr: Option<String>,
-    /// How log lines are written to stderr: `text` for people, `json` (one
+    /// How log lines are written to standard output: `text` for people, `json` (one
     /// object per line) for a log collector.
     pub log_format: LogFormat,
 }
@@ -393,9 +393,6 @@ impl Settings {
         Ok(self)
     }
 
-    /// The sign-in, sign-up and verification-mail limits, with their
-    /// quotas parsed.
-    ///
     /// The per-node caches, or none when `CACHE_TTL_SECONDS` is `0`.
     #[must_use]
     pub fn caches(&self) -> Option<CacheSettings> {
@@ -405,6 +402,9 @@ impl Settings {
         })
     }
 
+    /// The sign-in, sign-up and verification-mail limits, with their
+    /// quotas parsed.
+    ///
     /// # Errors
     /// [`ConfigError::RateLimit`] for a quota that does not parse or is out
     /// of range.
