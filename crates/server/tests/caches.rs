@@ -1,12 +1,15 @@
 //! The per-node caches never outlive a change: a session, a membership or a
-//! block that ends is refused at once, on the node that ended it and, through
-//! Redis, on every other node, even though each node read it just before.
+//! block that ends is refused at once on the node that ended it, and on
+//! every other node as soon as Redis pub/sub brings it the invalidation,
+//! even though each node read it just before.
 
 #![expect(clippy::unwrap_used, reason = "tests unwrap")]
 #![expect(clippy::expect_used, reason = "tests expect")]
 
 #[macro_use]
 mod support;
+
+use std::time::Duration;
 
 use nerutalk_sql::scratch::ScratchDatabase;
 use serde_json::json;
@@ -21,6 +24,39 @@ on_every_backend!(
 );
 
 const ME: &str = "/api/v1/auth/me";
+
+/// Where a change is checked, from where it was made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// The node that made it: the first request after it is refused.
+    SameNode,
+    /// Another node: it hears of the change through pub/sub, a moment after
+    /// the change's reply, and refuses from then on.
+    OtherNode,
+}
+
+/// Asserts that `attempt` is refused with `status` and `code`: at once on
+/// the same node, and on another node within what pub/sub takes to bring
+/// the invalidation (two seconds here, far longer than that on a loaded
+/// machine, so that only a lost invalidation fails).
+async fn refused<F, Fut>(reach: Reach, attempt: F, status: u16, code: &str)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = support::Reply>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let reply = attempt().await;
+        if reach == Reach::SameNode
+            || reply.status.as_u16() == status
+            || tokio::time::Instant::now() >= deadline
+        {
+            reply.assert_error(status, code);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 async fn a_logged_out_token_is_refused_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -92,12 +128,17 @@ fn mark_read(chat: &str) -> String {
 async fn a_removed_member_is_refused_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let group = group(&app).await;
-    removed_member_is_refused(&app, &app, &group).await;
+    removed_member_is_refused(&app, &app, &group, Reach::SameNode).await;
 }
 
 /// Bob reads on `reader` (which then holds the roster), Ada removes him on
 /// `remover`, and `reader` refuses him at once.
-async fn removed_member_is_refused(reader: &TestApp, remover: &TestApp, group: &Group) {
+async fn removed_member_is_refused(
+    reader: &TestApp,
+    remover: &TestApp,
+    group: &Group,
+    reach: Reach,
+) {
     let read = reader
         .post(
             &mark_read(&group.chat),
@@ -116,14 +157,9 @@ async fn removed_member_is_refused(reader: &TestApp, remover: &TestApp, group: &
         )
         .await;
     assert!(removed.status.is_success(), "{:#}", removed.body);
-    reader
-        .post(
-            &mark_read(&group.chat),
-            Some(&group.bob),
-            json!({ "seq": 0 }),
-        )
-        .await
-        .assert_error(404, "chat.not_found");
+    let path = mark_read(&group.chat);
+    let read_again = || reader.post(&path, Some(&group.bob), json!({ "seq": 0 }));
+    refused(reach, read_again, 404, "chat.not_found").await;
 }
 
 /// Ada and Bob in a direct chat, and each one's token.
@@ -152,12 +188,12 @@ async fn direct(app: &TestApp) -> Direct {
 async fn a_block_freezes_the_direct_chat_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let direct = direct(&app).await;
-    block_is_refused(&app, &app, &direct).await;
+    block_is_refused(&app, &app, &direct, Reach::SameNode).await;
 }
 
 /// Bob writes on `sender` (which then holds the roster and the pair), Ada
 /// blocks him on `blocker`, and `sender` refuses his next message at once.
-async fn block_is_refused(sender: &TestApp, blocker: &TestApp, direct: &Direct) {
+async fn block_is_refused(sender: &TestApp, blocker: &TestApp, direct: &Direct, reach: Reach) {
     let path = format!("/api/v1/chats/{}/messages", direct.chat);
     let sent = sender
         .post(&path, Some(&direct.bob), json!({ "text": "hi" }))
@@ -171,10 +207,8 @@ async fn block_is_refused(sender: &TestApp, blocker: &TestApp, direct: &Direct) 
         )
         .await;
     assert!(blocked.status.is_success(), "{:#}", blocked.body);
-    sender
-        .post(&path, Some(&direct.bob), json!({ "text": "still there?" }))
-        .await
-        .assert_error(403, "chat.blocked");
+    let send_again = || sender.post(&path, Some(&direct.bob), json!({ "text": "still there?" }));
+    refused(reach, send_again, 403, "chat.blocked").await;
 }
 
 #[actix_web::test]
@@ -189,12 +223,16 @@ async fn what_ends_on_one_node_is_refused_on_the_other_at_once() {
     assert_eq!(b.get(ME, Some(&token)).await.status, 200);
     let logout = a.post("/api/v1/auth/logout", Some(&token), json!({})).await;
     assert_eq!(logout.status.as_u16(), 200, "{:#}", logout.body);
-    b.get(ME, Some(&token))
-        .await
-        .assert_error(401, "auth.session_revoked");
+    refused(
+        Reach::OtherNode,
+        || b.get(ME, Some(&token)),
+        401,
+        "auth.session_revoked",
+    )
+    .await;
 
     let direct = direct(a).await;
-    block_is_refused(b, a, &direct).await;
+    block_is_refused(b, a, &direct, Reach::OtherNode).await;
 
     let (dave, _) = a.signed_in("dave").await;
     let (erin, _) = a.signed_in("erin").await;
@@ -211,5 +249,5 @@ async fn what_ends_on_one_node_is_refused_on_the_other_at_once() {
         bob_id: erin_id,
         chat,
     };
-    removed_member_is_refused(b, a, &group).await;
+    removed_member_is_refused(b, a, &group, Reach::OtherNode).await;
 }
