@@ -445,3 +445,43 @@ async fn an_unreachable_redis_is_reported_unavailable() {
         .await
         .unwrap();
 }
+
+/// A Redis host that never answers: publishing and invalidating give up
+/// with `Unavailable` at their deadline, instead of holding the caller for
+/// as long as the connection hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswering_redis_fails_publishing_within_the_deadline() {
+    // The kernel completes the connection into the backlog, and nobody
+    // ever reads or answers: a hung Redis, more reliably than an
+    // unroutable address, which some networks refuse at once.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}", silent.local_addr().unwrap());
+    let bus = {
+        let sink = Arc::new(RecordingSink::default());
+        RedisEventBus::start(&url, sink.clone(), sink).unwrap()
+    };
+    let user = UserId::generate();
+    // Far longer than the deadline, far shorter than a TCP connect timeout.
+    let generous = Duration::from_secs(60);
+    let published = tokio::time::timeout(generous, bus.publish(&[user], &typing(user)))
+        .await
+        .expect("publishing gave up");
+    assert!(
+        matches!(published, Err(PortError::Unavailable(_))),
+        "{published:?}"
+    );
+    let invalidated = tokio::time::timeout(
+        generous,
+        bus.invalidate(&nerutalk_domain::event::Invalidation::User(user)),
+    )
+    .await
+    .expect("invalidating gave up");
+    assert!(
+        matches!(invalidated, Err(PortError::Unavailable(_))),
+        "{invalidated:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(5), bus.stop())
+        .await
+        .unwrap();
+    drop(silent);
+}
