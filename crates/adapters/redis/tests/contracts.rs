@@ -212,6 +212,30 @@ async fn a_lost_route_comes_back_with_the_next_renewal() {
     .await;
 }
 
+/// Nodes renewing on different periods: a short-lived registration does
+/// not cut the route key's lifetime below a longer-lived node's entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn a_shorter_renewal_never_shortens_a_route() {
+    let (long, _) = bus_renewing(Renewal::every(Duration::from_secs(60))).await;
+    let (short, _) = bus_renewing(Renewal::every(Duration::from_millis(100))).await;
+    let user = UserId::generate();
+    let key = format!("nerutalk:route:{user}");
+    long.subscribe(user).await.unwrap();
+    short.subscribe(user).await.unwrap();
+    let left_ms: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut admin().await)
+        .await
+        .unwrap();
+    // The long node's entry lasts 180 s; the short one's 300 ms.
+    assert!(left_ms > 60_000, "the key expires in {left_ms} ms");
+    short.unsubscribe(user).await.unwrap();
+    long.unsubscribe(user).await.unwrap();
+    short.stop().await;
+    long.stop().await;
+}
+
 /// A node that dies without closing its sockets leaves its users' entries
 /// behind: they stop counting within their lifetime, and then publishing to
 /// those users sends that node nothing and leaves no route.
