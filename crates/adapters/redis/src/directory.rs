@@ -151,9 +151,19 @@ pub(crate) fn register(
         pipeline
             .hset(&key, node, until)
             .ignore()
-            // Nodes renew on the same period, so the key outlives every
-            // entry written before this one.
-            .pexpire(&key, renewal.lasts_ms())
+            // Only ever lengthened: nodes may renew on different periods,
+            // and the key must outlive every entry in it. NX gives a new
+            // key its lifetime (GT treats a key without one as eternal),
+            // GT extends an existing one. Both need Redis 7.
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(renewal.lasts_ms())
+            .arg("NX")
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(renewal.lasts_ms())
+            .arg("GT")
             .ignore();
     }
 }

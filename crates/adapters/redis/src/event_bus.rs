@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use deadpool_redis::{Pool, Runtime};
+use deadpool_redis::{Pool, PoolConfig, Runtime, Timeouts};
 use futures_util::StreamExt;
 use nerutalk_domain::UserId;
 use nerutalk_domain::event::{Invalidation, LiveEvent};
@@ -93,7 +93,13 @@ impl Local {
                 self.renewal,
                 Utc::now().timestamp_millis(),
             );
-            within_deadline(pipeline.query_async::<()>(connection)).await?;
+            within_deadline(async {
+                pipeline
+                    .query_async::<()>(&mut *connection)
+                    .await
+                    .map_err(PortError::unavailable)
+            })
+            .await?;
         }
         Ok(())
     }
@@ -148,7 +154,19 @@ impl RedisEventBus {
         // Not yet connected: nothing another node invalidates can arrive.
         invalidations.tracking(false);
         let client = redis::Client::open(url).map_err(RedisError::Url)?;
-        let pool = deadpool_redis::Config::from_url(url)
+        let mut config = deadpool_redis::Config::from_url(url);
+        // Without timeouts, an unreachable Redis holds every caller for the
+        // system's TCP connect timeout, minutes, however short its own
+        // deadline: each waits on a connection that is never made.
+        config.pool = Some(PoolConfig {
+            timeouts: Timeouts {
+                wait: Some(COMMAND_DEADLINE),
+                create: Some(COMMAND_DEADLINE),
+                recycle: Some(COMMAND_DEADLINE),
+            },
+            ..PoolConfig::default()
+        });
+        let pool = config
             .create_pool(Some(Runtime::Tokio1))
             .map_err(RedisError::Pool)?;
         let skipped = Arc::new(AtomicU64::new(0));
@@ -255,8 +273,14 @@ impl RedisEventBus {
 
     /// Runs `pipeline` on a pooled connection, within [`COMMAND_DEADLINE`].
     async fn write(&self, pipeline: &redis::Pipeline) -> Result<(), PortError> {
-        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
-        within_deadline(pipeline.query_async::<()>(&mut connection)).await
+        within_deadline(async {
+            let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+            pipeline
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(PortError::unavailable)
+        })
+        .await
     }
 }
 
@@ -310,6 +334,7 @@ async fn subscriber(
             }
         };
         tracing::info!(%channel, "Redis pub/sub (re)subscribed");
+        let (pinger, mut messages) = pubsub.split();
         let Some(shared) = local.upgrade() else {
             return;
         };
@@ -320,9 +345,22 @@ async fn subscriber(
         drop(shared);
         receiver.invalidations.tracking(true);
         backoff = Duration::from_millis(100);
-        let mut messages = pubsub.into_on_message();
+        // A connection cut without a word (a partition, a dead host) ends
+        // no stream: only an unanswered ping tells this node that it hears
+        // nothing any more, and must stop trusting its copies.
+        let silence = heartbeat(HEARTBEAT, COMMAND_DEADLINE, move || {
+            let mut pinger = pinger.clone();
+            async move { pinger.ping::<redis::Value>().await.map(|_| ()) }
+        });
+        let mut silence = std::pin::pin!(silence);
         loop {
-            match unless_stopped(&mut stopped, messages.next()).await {
+            let next = async {
+                tokio::select! {
+                    message = messages.next() => message,
+                    () = &mut silence => None,
+                }
+            };
+            match unless_stopped(&mut stopped, next).await {
                 Some(Some(message)) => receiver.deliver(&message),
                 Some(None) => break,
                 None => return,
@@ -388,17 +426,47 @@ async fn renewer(
     }
 }
 
-/// How long a directory write may take. It is sent under its stripe's
-/// lock, so a connection that hangs must not hold up every other user of
-/// the stripe for longer than this.
+/// How long a command may take, from asking the pool for a connection to
+/// the answer. Directory writes are sent under their stripe's lock, and
+/// publishing is on the path of every send, logout and password change: a
+/// Redis that hangs must cost them this much at most, then `Unavailable`.
 const COMMAND_DEADLINE: Duration = Duration::from_secs(5);
 
-async fn within_deadline(
-    command: impl Future<Output = redis::RedisResult<()>>,
-) -> Result<(), PortError> {
-    match tokio::time::timeout(COMMAND_DEADLINE, command).await {
-        Ok(sent) => sent.map_err(PortError::unavailable),
+/// How often the pub/sub connection is pinged. A ping unanswered within
+/// [`COMMAND_DEADLINE`] drops the connection: a dead one is noticed within
+/// the sum, and this node's copies dropped with it.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+async fn within_deadline<T>(
+    work: impl Future<Output = Result<T, PortError>>,
+) -> Result<T, PortError> {
+    match tokio::time::timeout(COMMAND_DEADLINE, work).await {
+        Ok(done) => done,
         Err(elapsed) => Err(PortError::unavailable(elapsed)),
+    }
+}
+
+/// Calls `ping` every `every` and returns once one fails or is not
+/// answered within `deadline`; never while the pings are answered.
+async fn heartbeat<Ping, Pinged, E>(every: Duration, deadline: Duration, mut ping: Ping)
+where
+    Ping: FnMut() -> Pinged,
+    Pinged: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    loop {
+        tokio::time::sleep(every).await;
+        match tokio::time::timeout(deadline, ping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "Redis pub/sub ping failed");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(?deadline, "Redis pub/sub ping unanswered");
+                return;
+            }
+        }
     }
 }
 
@@ -476,18 +544,16 @@ impl EventBus for RedisEventBus {
         let now = Utc::now();
         let sealed =
             envelope::seal_for_nodes(event, now.timestamp_micros()).map_err(PortError::internal)?;
-        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
-        // `invoke_async` sends EVALSHA and, on NOSCRIPT (a restarted or
-        // failed-over Redis), loads the script and runs it again.
-        let sent: u64 = directory::publish_invocation(
-            &self.script,
-            recipients,
-            &sealed,
-            now.timestamp_millis(),
-        )
-        .invoke_async(&mut connection)
-        .await
-        .map_err(PortError::unavailable)?;
+        let sent: u64 = within_deadline(async {
+            let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+            // `invoke_async` sends EVALSHA and, on NOSCRIPT (a restarted or
+            // failed-over Redis), loads the script and runs it again.
+            directory::publish_invocation(&self.script, recipients, &sealed, now.timestamp_millis())
+                .invoke_async(&mut connection)
+                .await
+                .map_err(PortError::unavailable)
+        })
+        .await?;
         telemetry::event_published();
         telemetry::messages_sent(sent);
         Ok(())
@@ -495,13 +561,16 @@ impl EventBus for RedisEventBus {
 
     async fn invalidate(&self, what: &Invalidation) -> Result<(), PortError> {
         let payload = envelope::seal(what).map_err(PortError::internal)?;
-        let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
-        redis::cmd("PUBLISH")
-            .arg(INVALIDATIONS)
-            .arg(payload)
-            .query_async::<()>(&mut connection)
-            .await
-            .map_err(PortError::unavailable)
+        within_deadline(async {
+            let mut connection = self.pool.get().await.map_err(PortError::unavailable)?;
+            redis::cmd("PUBLISH")
+                .arg(INVALIDATIONS)
+                .arg(payload)
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(PortError::unavailable)
+        })
+        .await
     }
 
     async fn subscribe(&self, user_id: UserId) -> Result<(), PortError> {
@@ -554,5 +623,65 @@ impl EventBus for RedisEventBus {
             Err(_) if !self.local.connected.load(Ordering::Acquire) => Ok(()),
             written => written,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    const EVERY: Duration = Duration::from_secs(5);
+
+    /// Runs a heartbeat over `ping` for `periods` periods of paused time;
+    /// true when it noticed a dead connection.
+    async fn noticed<Pinged>(periods: u32, ping: impl FnMut() -> Pinged) -> bool
+    where
+        Pinged: Future<Output = Result<(), &'static str>>,
+    {
+        tokio::time::timeout(EVERY * periods, heartbeat(EVERY, EVERY, ping))
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answered_pings_keep_the_connection() {
+        let pings = AtomicUsize::new(0);
+        let answered = || {
+            pings.fetch_add(1, Ordering::Relaxed);
+            async { Ok(()) }
+        };
+        assert!(!noticed(10, answered).await);
+        assert!(pings.load(Ordering::Relaxed) >= 9, "it kept pinging");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unanswered_ping_drops_the_connection() {
+        let hangs = || std::future::pending::<Result<(), &'static str>>();
+        assert!(noticed(3, hangs).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_ping_drops_the_connection() {
+        let fails = || async { Err("connection reset") };
+        assert!(noticed(2, fails).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_stops_answering_is_noticed() {
+        let pings = AtomicUsize::new(0);
+        let answers_three = || {
+            let n = pings.fetch_add(1, Ordering::Relaxed);
+            async move {
+                if n < 3 {
+                    Ok(())
+                } else {
+                    std::future::pending().await
+                }
+            }
+        };
+        assert!(noticed(10, answers_three).await);
+        assert_eq!(pings.load(Ordering::Relaxed), 4);
     }
 }

@@ -212,6 +212,30 @@ async fn a_lost_route_comes_back_with_the_next_renewal() {
     .await;
 }
 
+/// Nodes renewing on different periods: a short-lived registration does
+/// not cut the route key's lifetime below a longer-lived node's entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Redis: cargo xtask test"]
+async fn a_shorter_renewal_never_shortens_a_route() {
+    let (long, _) = bus_renewing(Renewal::every(Duration::from_secs(60))).await;
+    let (short, _) = bus_renewing(Renewal::every(Duration::from_millis(100))).await;
+    let user = UserId::generate();
+    let key = format!("nerutalk:route:{user}");
+    long.subscribe(user).await.unwrap();
+    short.subscribe(user).await.unwrap();
+    let left_ms: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut admin().await)
+        .await
+        .unwrap();
+    // The long node's entry lasts 180 s; the short one's 300 ms.
+    assert!(left_ms > 60_000, "the key expires in {left_ms} ms");
+    short.unsubscribe(user).await.unwrap();
+    long.unsubscribe(user).await.unwrap();
+    short.stop().await;
+    long.stop().await;
+}
+
 /// A node that dies without closing its sockets leaves its users' entries
 /// behind: they stop counting within their lifetime, and then publishing to
 /// those users sends that node nothing and leaves no route.
@@ -444,4 +468,44 @@ async fn an_unreachable_redis_is_reported_unavailable() {
     tokio::time::timeout(Duration::from_secs(5), bus.stop())
         .await
         .unwrap();
+}
+
+/// A Redis host that never answers: publishing and invalidating give up
+/// with `Unavailable` at their deadline, instead of holding the caller for
+/// as long as the connection hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswering_redis_fails_publishing_within_the_deadline() {
+    // The kernel completes the connection into the backlog, and nobody
+    // ever reads or answers: a hung Redis, more reliably than an
+    // unroutable address, which some networks refuse at once.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}", silent.local_addr().unwrap());
+    let bus = {
+        let sink = Arc::new(RecordingSink::default());
+        RedisEventBus::start(&url, sink.clone(), sink).unwrap()
+    };
+    let user = UserId::generate();
+    // Far longer than the deadline, far shorter than a TCP connect timeout.
+    let generous = Duration::from_secs(60);
+    let published = tokio::time::timeout(generous, bus.publish(&[user], &typing(user)))
+        .await
+        .expect("publishing gave up");
+    assert!(
+        matches!(published, Err(PortError::Unavailable(_))),
+        "{published:?}"
+    );
+    let invalidated = tokio::time::timeout(
+        generous,
+        bus.invalidate(&nerutalk_domain::event::Invalidation::User(user)),
+    )
+    .await
+    .expect("invalidating gave up");
+    assert!(
+        matches!(invalidated, Err(PortError::Unavailable(_))),
+        "{invalidated:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(5), bus.stop())
+        .await
+        .unwrap();
+    drop(silent);
 }

@@ -41,14 +41,18 @@ impl AuthService {
         // Held until the password is checked: a flood on one account, or
         // from one address, takes a few places in the hashing queue, not
         // all of them.
-        let _turn = self.passwords.turn(&key, login.client)?;
+        // Moved into the check, which gives it back when bcrypt ends, not
+        // when this request does.
+        let turn = self.passwords.turn(&key, login.client)?;
         let Some(credentials) = self.find_credentials(&login.login, &key).await? else {
-            self.passwords.verify_decoy(&login.password).await?;
+            self.passwords
+                .verify_decoy_in_turn(turn, &login.password)
+                .await?;
             return Err(AppError::InvalidCredentials);
         };
         if !self
             .passwords
-            .verify(&login.password, &credentials.password_hash)
+            .verify_in_turn(turn, &login.password, &credentials.password_hash)
             .await?
         {
             return Err(AppError::InvalidCredentials);

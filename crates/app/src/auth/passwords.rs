@@ -47,9 +47,12 @@ pub struct PasswordHasher {
 
 #[derive(Debug)]
 struct Pool {
-    workers: Semaphore,
+    /// Shared so that a hash's permits can move onto its blocking thread:
+    /// bcrypt runs on after the request that asked for it is dropped, and
+    /// its permits must stay taken until it ends.
+    workers: Arc<Semaphore>,
     /// Workers plus queue: the hashes that may be running or waiting.
-    places: Semaphore,
+    places: Arc<Semaphore>,
     /// The checks under way per login key and per client address.
     turns: Mutex<HashMap<Claimant, usize>>,
     /// Checks one client address may have under way at once.
@@ -104,8 +107,8 @@ impl PasswordHasher {
             cost,
             decoy_hash,
             pool: Arc::new(Pool {
-                workers: Semaphore::new(workers),
-                places: Semaphore::new(workers.saturating_add(limits.queue)),
+                workers: Arc::new(Semaphore::new(workers)),
+                places: Arc::new(Semaphore::new(workers.saturating_add(limits.queue))),
                 turns: Mutex::new(HashMap::new()),
                 per_address: workers,
             }),
@@ -151,7 +154,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
         let cost = self.cost;
         let plain = password.expose().to_owned();
-        self.run(move || bcrypt::hash(plain, cost)).await
+        self.run(None, move || bcrypt::hash(plain, cost)).await
     }
 
     /// True when `password` matches `hash`. A malformed stored hash counts as
@@ -161,9 +164,32 @@ impl PasswordHasher {
     /// [`AppError::PasswordCheckBusy`] when the queue is full,
     /// [`AppError::Internal`] when the worker thread is lost.
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, AppError> {
+        self.check(None, password, hash).await
+    }
+
+    /// Like [`Self::verify`], giving `turn` back only once the check ends,
+    /// even if the caller stops waiting for it first.
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub(super) async fn verify_in_turn(
+        &self,
+        turn: Turn,
+        password: &str,
+        hash: &str,
+    ) -> Result<bool, AppError> {
+        self.check(Some(turn), password, hash).await
+    }
+
+    async fn check(
+        &self,
+        turn: Option<Turn>,
+        password: &str,
+        hash: &str,
+    ) -> Result<bool, AppError> {
         let plain = password.to_owned();
         let hash = hash.to_owned();
-        match self.run(move || bcrypt::verify(plain, &hash)).await {
+        match self.run(turn, move || bcrypt::verify(plain, &hash)).await {
             Ok(matches) => Ok(matches),
             Err(AppError::PasswordCheckBusy) => Err(AppError::PasswordCheckBusy),
             Err(_) => Ok(false),
@@ -175,38 +201,62 @@ impl PasswordHasher {
     /// # Errors
     /// As [`Self::verify`].
     pub async fn verify_decoy(&self, password: &str) -> Result<(), AppError> {
-        let decoy = self.decoy_hash.clone();
-        self.verify(password, &decoy).await.map(|_| ())
+        self.check(None, password, &self.decoy_hash)
+            .await
+            .map(|_| ())
+    }
+
+    /// Like [`Self::verify_decoy`], holding `turn` as
+    /// [`Self::verify_in_turn`] does.
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub(super) async fn verify_decoy_in_turn(
+        &self,
+        turn: Turn,
+        password: &str,
+    ) -> Result<(), AppError> {
+        self.check(Some(turn), password, &self.decoy_hash)
+            .await
+            .map(|_| ())
     }
 
     /// Runs `work` on a blocking thread once a worker is free, or refuses
-    /// at once when the queue is full.
+    /// at once when the queue is full. The place, the worker and `turn` go
+    /// with `work` onto its thread: dropping this future (a client that
+    /// hangs up) cannot free them while bcrypt still runs.
     async fn run<T: Send + 'static>(
         &self,
+        turn: Option<Turn>,
         work: impl FnOnce() -> Result<T, bcrypt::BcryptError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _place = self
+        let place = self
             .pool
             .places
-            .try_acquire()
+            .clone()
+            .try_acquire_owned()
             .map_err(|_| AppError::PasswordCheckBusy)?;
         // Never closed, so acquiring only fails if it were.
-        let _worker = self
+        let worker = self
             .pool
             .workers
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| AppError::Internal)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|error| {
-                tracing::error!(error = %cause_chain(&error), "password worker panicked");
-                AppError::Internal
-            })?
-            .map_err(|error| {
-                tracing::error!(error = %cause_chain(&error), "bcrypt failed");
-                AppError::Internal
-            })
+        tokio::task::spawn_blocking(move || {
+            let _held = (place, worker, turn);
+            work()
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %cause_chain(&error), "password worker panicked");
+            AppError::Internal
+        })?
+        .map_err(|error| {
+            tracing::error!(error = %cause_chain(&error), "bcrypt failed");
+            AppError::Internal
+        })
     }
 }
 
@@ -267,6 +317,40 @@ mod tests {
             hasher.verify("Secret123", &hash).await.unwrap(),
             "the places come back"
         );
+    }
+
+    #[tokio::test]
+    async fn a_dropped_check_keeps_its_places_until_its_hash_ends() {
+        use std::task::{Context, Waker};
+
+        // Cost 10 takes tens of milliseconds, far longer than one poll.
+        let hasher = PasswordHasher::new(10, limits(1, 0)).unwrap();
+        let hash = bcrypt::hash("Secret123", 10).unwrap();
+        let turn = hasher.turn("ada", None).unwrap();
+        // One poll takes the free place and worker and starts the hash;
+        // then the future is dropped, as when a client hangs up.
+        let mut check = Box::pin(hasher.verify_in_turn(turn, "Secret123", &hash));
+        let polled = check.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_pending());
+        drop(check);
+        assert_eq!(
+            hasher.turn("ada", None).unwrap_err(),
+            AppError::PasswordCheckBusy,
+            "the account's turn is still taken"
+        );
+        assert_eq!(
+            hasher.verify("Secret123", &hash).await,
+            Err(AppError::PasswordCheckBusy),
+            "the only place is still taken"
+        );
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while hasher.turn("ada", None).is_err() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the turn comes back once the hash ends");
+        assert!(hasher.verify("Secret123", &hash).await.unwrap());
     }
 
     #[test]
