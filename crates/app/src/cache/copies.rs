@@ -64,7 +64,8 @@ impl<K: Hash + Eq + Clone, V> Shard<K, V> {
             .is_none_or(|swept_at| swept_at.elapsed() >= ttl / SWEEPS_PER_TTL);
         if sweep_due {
             self.swept_at = Some(Instant::now());
-            self.copies.retain(|_, (_, kept_at)| kept_at.elapsed() < ttl);
+            self.copies
+                .retain(|_, (_, kept_at)| kept_at.elapsed() < ttl);
             if self.copies.len() < limit {
                 return;
             }

@@ -34,6 +34,7 @@ pub use chats::CachedChats;
 pub use sessions::CachedSessions;
 pub use users::{CachedUsers, CachedVerifications};
 
+use blocks::BlockCopies;
 use copies::Copies;
 
 /// How much each cache holds, and for how long at most.
@@ -52,7 +53,7 @@ pub struct NodeCaches {
     sessions: Arc<Copies<SessionId, SessionState>>,
     users: Arc<Copies<UserId, User>>,
     rosters: Arc<Copies<ChatId, Roster>>,
-    blocks: Arc<Copies<blocks::Pair, bool>>,
+    blocks: Arc<BlockCopies>,
 }
 
 impl std::fmt::Debug for NodeCaches {
@@ -69,7 +70,7 @@ impl NodeCaches {
             sessions: Arc::new(Copies::new(settings.capacity, settings.ttl)),
             users: Arc::new(Copies::new(settings.capacity, settings.ttl)),
             rosters: Arc::new(Copies::new(settings.capacity, settings.ttl)),
-            blocks: Arc::new(Copies::new(settings.capacity, settings.ttl)),
+            blocks: Arc::new(BlockCopies::new(settings.capacity, settings.ttl)),
         }
     }
 
@@ -109,7 +110,7 @@ impl InvalidationSink for NodeCaches {
             Invalidation::User(user_id) => {
                 self.users.forget(&user_id);
                 // A block is published as its blocker's invalidation.
-                blocks::forget(&self.blocks, user_id);
+                self.blocks.forget_user(user_id);
             }
             Invalidation::Sessions { user_id, revoked } => {
                 sessions::forget(&self.sessions, user_id, revoked);
