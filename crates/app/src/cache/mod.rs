@@ -25,8 +25,8 @@ use nerutalk_domain::event::Invalidation;
 use nerutalk_domain::user::User;
 use nerutalk_domain::{ChatId, SessionId, UserId};
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, EmailVerificationRepository, InvalidationSink, Roster,
-    SessionRepository, SessionState, UserRepository,
+    BlockRepository, ChatRepository, EmailVerificationRepository, InvalidationSink, PortError,
+    Roster, SessionRepository, SessionState, UserRepository,
 };
 
 pub use blocks::CachedBlocks;
@@ -36,6 +36,15 @@ pub use users::{CachedUsers, CachedVerifications};
 
 use blocks::BlockCopies;
 use copies::Copies;
+
+/// Whether a write that answered `outcome` may have changed what other
+/// nodes keep copies of, so that its invalidation must be published. Only
+/// a refusal proves nothing was written (a missing record, a uniqueness
+/// rule); any other failure may have come after the commit, and the
+/// decorators drop this node's copy for it too.
+pub(crate) fn may_have_changed<T>(outcome: &Result<T, PortError>) -> bool {
+    !matches!(outcome, Err(PortError::NotFound | PortError::Conflict(_)))
+}
 
 /// How much each cache holds, and for how long at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
