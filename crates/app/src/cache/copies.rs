@@ -173,7 +173,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
     }
 
     /// Drops every copy `stale` picks; walks the whole cache, so only for
-    /// invalidations that are rare (a user's every session, a user's blocks).
+    /// invalidations that are rare (a user's every session).
     pub(crate) fn forget_where(&self, stale: impl Fn(&K, &V) -> bool) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         for shard in &self.shards {
