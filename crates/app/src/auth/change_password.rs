@@ -5,6 +5,7 @@ use nerutalk_domain::{text, user::Password};
 
 use super::{AuthService, AuthenticatedUser};
 use crate::AppError;
+use crate::cache::may_have_changed;
 
 /// A password change as the client typed it.
 #[derive(Debug, Clone)]
@@ -42,24 +43,35 @@ impl AuthService {
         }
         let new_hash = self.passwords.hash(&new_password).await?;
         let now = self.ports.clock.now();
-        self.ports
+        let outcome = self
+            .ports
             .users
             .update_password_hash(actor.user.id, new_hash, now)
-            .await?;
-        self.invalidate(Invalidation::User(actor.user.id)).await;
-        let revoked = self
+            .await;
+        if may_have_changed(&outcome) {
+            self.invalidate(Invalidation::User(actor.user.id)).await;
+        }
+        outcome?;
+        let outcome = self
             .ports
             .sessions
             .revoke_all_except(actor.user.id, Some(actor.session_id), now)
-            .await?;
-        tracing::info!(user_id = %actor.user.id, revoked, "password changed; other sessions revoked");
-        if revoked > 0 {
+            .await;
+        // A failed revocation may have committed: its sessions' copies and
+        // sockets go all the same, before the error is answered.
+        let revoked_any = match outcome {
+            Ok(revoked) => revoked > 0,
+            Err(_) => may_have_changed(&outcome),
+        };
+        if revoked_any {
             self.close_connections(
                 actor.user.id,
                 RevokedSessions::AllExcept(Some(actor.session_id)),
             )
             .await;
         }
+        let revoked = outcome?;
+        tracing::info!(user_id = %actor.user.id, revoked, "password changed; other sessions revoked");
         Ok(())
     }
 }
@@ -67,7 +79,7 @@ impl AuthService {
 #[cfg(test)]
 mod tests {
     use nerutalk_domain::{DomainError, SessionId, UserId};
-    use nerutalk_ports::{MockSessionRepository, MockUserRepository};
+    use nerutalk_ports::{MockEventBus, MockSessionRepository, MockUserRepository, PortError};
 
     use super::*;
     use crate::auth::test_support::{
@@ -128,6 +140,70 @@ mod tests {
             .change_password(&actor, change("Secret123", "Better456"))
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_revocation_that_fails_still_closes_the_other_sessions_everywhere() {
+        let actor = actor();
+        let keep = actor.session_id;
+        let mut users = users_with_password();
+        users
+            .expect_update_password_hash()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_revoke_all_except()
+            .times(1)
+            .returning(|_, _, _| Err(PortError::unavailable("lost after commit")));
+        let mut bus =
+            bus_expecting_revocation(actor.user.id, RevokedSessions::AllExcept(Some(keep)));
+        let user_id = actor.user.id;
+        bus.expect_invalidate()
+            .withf(move |what| *what == Invalidation::User(user_id))
+            .times(1)
+            .returning(|_| Ok(()));
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .bus(bus)
+            .build();
+        assert_eq!(
+            service
+                .change_password(&actor, change("Secret123", "Better456"))
+                .await,
+            Err(AppError::Unavailable)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_password_write_that_fails_is_still_invalidated_everywhere() {
+        let actor = actor();
+        let mut users = users_with_password();
+        users
+            .expect_update_password_hash()
+            .times(1)
+            .returning(|_, _, _| Err(PortError::unavailable("lost after commit")));
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_revoke_all_except().never();
+        let mut bus = MockEventBus::new();
+        let user_id = actor.user.id;
+        bus.expect_invalidate()
+            .withf(move |what| *what == Invalidation::User(user_id))
+            .times(1)
+            .returning(|_| Ok(()));
+        bus.expect_publish().never();
+        let service = ServiceBuilder::default()
+            .users(users)
+            .sessions(sessions)
+            .bus(bus)
+            .build();
+        assert_eq!(
+            service
+                .change_password(&actor, change("Secret123", "Better456"))
+                .await,
+            Err(AppError::Unavailable)
+        );
     }
 
     #[tokio::test]

@@ -50,14 +50,16 @@ impl AuthService {
             .await
             .or_not_found(AppError::RefreshTokenInvalid)?;
         if !user.is_active {
-            self.ports.sessions.revoke(session_id, now).await?;
+            let revoked = self.ports.sessions.revoke(session_id, now).await;
             // Disabled in the database, unannounced: other nodes may still
             // hold the account as active.
             self.invalidate(Invalidation::User(user.id)).await;
             // A disabled account's sockets all close at once, whichever
-            // session they were opened with.
+            // session they were opened with, and whether or not this
+            // session's revocation was stored.
             self.close_connections(user.id, RevokedSessions::AllExcept(None))
                 .await;
+            revoked?;
             return Err(AppError::AccountDisabled);
         }
         let (access_token, access_expires_at) = self.access_token(user.id, session_id)?;
@@ -88,7 +90,12 @@ impl AuthService {
                 Ok(())
             }
             Err(PortError::NotFound) => Ok(()),
-            Err(other) => Err(other.into()),
+            Err(other) => {
+                // It may have committed before the error.
+                self.close_connections(user_id, RevokedSessions::One(session_id))
+                    .await;
+                Err(other.into())
+            }
         }
     }
 }
@@ -170,6 +177,27 @@ mod tests {
             ))
             .build();
         service.logout(user_id, session_id).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_logout_that_fails_still_closes_the_sessions_connections() {
+        let (user_id, session_id) = (UserId::generate(), SessionId::generate());
+        let mut sessions = MockSessionRepository::new();
+        sessions
+            .expect_revoke()
+            .times(1)
+            .returning(|_, _| Err(PortError::unavailable("lost after commit")));
+        let service = ServiceBuilder::default()
+            .sessions(sessions)
+            .bus(bus_expecting_revocation(
+                user_id,
+                RevokedSessions::One(session_id),
+            ))
+            .build();
+        assert_eq!(
+            service.logout(user_id, session_id).await,
+            Err(AppError::Unavailable)
+        );
     }
 
     #[tokio::test]

@@ -11,10 +11,13 @@
 //! edits, membership changes), and a global epoch needs no memory for keys
 //! that are not cached.
 //!
-//! Bounded by entries per shard; a full shard drops an arbitrary entry.
-//! Random eviction keeps hit rates close to LRU for skewed workloads, costs
-//! nothing on a hit (no recency to record under a lock), and every copy
-//! expires after the TTL anyway.
+//! Bounded by entries per shard. A full shard first reclaims its expired
+//! copies (at most once per sweep interval, so a cache whose working set
+//! outgrows it does not walk the shard on every miss), then drops a random
+//! one. Random eviction keeps hit rates close to LRU for skewed workloads
+//! and costs nothing on a hit (no recency to record under a lock); picking
+//! the victim walks the shard, which is paid only on a miss into a full
+//! shard, next to a database read.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -23,14 +26,60 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use rand::Rng;
+
 const SHARDS: usize = 16;
 
 /// The epoch a read started in; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket(u64);
 
-/// Copies, each with when it was kept.
-type Shard<K, V> = HashMap<K, (V, Instant)>;
+/// How many sweeps for expired copies a full shard may make per TTL.
+const SWEEPS_PER_TTL: u32 = 8;
+
+/// Copies, each with when it was kept, and when expired ones were last reclaimed.
+struct Shard<K, V> {
+    copies: HashMap<K, (V, Instant)>,
+    swept_at: Option<Instant>,
+}
+
+impl<K, V> Default for Shard<K, V> {
+    fn default() -> Self {
+        Self {
+            copies: HashMap::new(),
+            swept_at: None,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V> Shard<K, V> {
+    /// Makes room for one more copy when the shard holds `limit`: expired
+    /// copies first, else a random one.
+    fn make_room(&mut self, limit: usize, ttl: Duration) {
+        if self.copies.len() < limit {
+            return;
+        }
+        let sweep_due = self
+            .swept_at
+            .is_none_or(|swept_at| swept_at.elapsed() >= ttl / SWEEPS_PER_TTL);
+        if sweep_due {
+            self.swept_at = Some(Instant::now());
+            self.copies
+                .retain(|_, (_, kept_at)| kept_at.elapsed() < ttl);
+            if self.copies.len() < limit {
+                return;
+            }
+        }
+        let victim = self
+            .copies
+            .keys()
+            .nth(rand::thread_rng().gen_range(0..self.copies.len()))
+            .cloned();
+        if let Some(victim) = victim {
+            self.copies.remove(&victim);
+        }
+    }
+}
 
 pub(crate) struct Copies<K, V> {
     shards: Box<[Mutex<Shard<K, V>>]>,
@@ -83,7 +132,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
             return None;
         }
         let shard = self.shard(key);
-        let (value, kept_at) = shard.get(key)?;
+        let (value, kept_at) = shard.copies.get(key)?;
         (kept_at.elapsed() < self.ttl).then(|| value.clone())
     }
 
@@ -111,29 +160,27 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
         if !self.tracking.load(Ordering::Acquire) || self.epoch.load(Ordering::SeqCst) != epoch {
             return;
         }
-        if shard.len() >= self.per_shard && !shard.contains_key(&key) {
-            let victim = shard.keys().next().cloned();
-            if let Some(victim) = victim {
-                shard.remove(&victim);
-            }
+        if !shard.copies.contains_key(&key) {
+            shard.make_room(self.per_shard, self.ttl);
         }
-        shard.insert(key, (value, Instant::now()));
+        shard.copies.insert(key, (value, Instant::now()));
     }
 
     /// Drops the copy of `key`.
     pub(crate) fn forget(&self, key: &K) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.shard(key).remove(key);
+        self.shard(key).copies.remove(key);
     }
 
     /// Drops every copy `stale` picks; walks the whole cache, so only for
-    /// invalidations that are rare (a user's every session, a user's blocks).
+    /// invalidations that are rare (a user's every session).
     pub(crate) fn forget_where(&self, stale: impl Fn(&K, &V) -> bool) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         for shard in &self.shards {
             shard
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
+                .copies
                 .retain(|key, (value, _)| !stale(key, value));
         }
     }
@@ -155,7 +202,13 @@ impl<K: Hash + Eq + Clone, V: Clone> Copies<K, V> {
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| shard.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .map(|shard| {
+                shard
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .copies
+                    .len()
+            })
             .sum()
     }
 }
@@ -229,5 +282,42 @@ mod tests {
             copies.keep(copies.ticket(), key, "x");
         }
         assert!(copies.len() <= 32, "{} copies", copies.len());
+    }
+
+    #[test]
+    fn a_full_shard_reclaims_expired_copies_before_evicting_live_ones() {
+        let mut shard: Shard<u32, &str> = Shard::default();
+        let ttl = Duration::from_secs(60);
+        let long_ago = Instant::now()
+            .checked_sub(ttl * 2)
+            .unwrap_or_else(Instant::now);
+        for key in 0..4 {
+            shard.copies.insert(key, ("expired", long_ago));
+        }
+        for key in 4..8 {
+            shard.copies.insert(key, ("live", Instant::now()));
+        }
+        shard.make_room(8, ttl);
+        let mut left: Vec<u32> = shard.copies.keys().copied().collect();
+        left.sort_unstable();
+        assert_eq!(left, vec![4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn eviction_picks_its_victim_at_random() {
+        let ttl = Duration::from_secs(60);
+        let mut evicted = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let mut shard: Shard<u32, &str> = Shard::default();
+            for key in 0..8 {
+                shard.copies.insert(key, ("live", Instant::now()));
+            }
+            shard.make_room(8, ttl);
+            assert_eq!(shard.copies.len(), 7);
+            evicted.extend((0..8).filter(|key| !shard.copies.contains_key(key)));
+        }
+        // Always the same victim would leave one key here; 200 fair draws
+        // out of 8 miss one with odds of about 8 * (7/8)^200, nil.
+        assert_eq!(evicted.len(), 8);
     }
 }

@@ -25,8 +25,8 @@ use nerutalk_domain::event::Invalidation;
 use nerutalk_domain::user::User;
 use nerutalk_domain::{ChatId, SessionId, UserId};
 use nerutalk_ports::{
-    BlockRepository, ChatRepository, EmailVerificationRepository, InvalidationSink, Roster,
-    SessionRepository, SessionState, UserRepository,
+    BlockRepository, ChatRepository, EmailVerificationRepository, InvalidationSink, PortError,
+    Roster, SessionRepository, SessionState, UserRepository,
 };
 
 pub use blocks::CachedBlocks;
@@ -34,7 +34,17 @@ pub use chats::CachedChats;
 pub use sessions::CachedSessions;
 pub use users::{CachedUsers, CachedVerifications};
 
+use blocks::BlockCopies;
 use copies::Copies;
+
+/// Whether a write that answered `outcome` may have changed what other
+/// nodes keep copies of, so that its invalidation must be published. Only
+/// a refusal proves nothing was written (a missing record, a uniqueness
+/// rule); any other failure may have come after the commit, and the
+/// decorators drop this node's copy for it too.
+pub(crate) fn may_have_changed<T>(outcome: &Result<T, PortError>) -> bool {
+    !matches!(outcome, Err(PortError::NotFound | PortError::Conflict(_)))
+}
 
 /// How much each cache holds, and for how long at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +62,7 @@ pub struct NodeCaches {
     sessions: Arc<Copies<SessionId, SessionState>>,
     users: Arc<Copies<UserId, User>>,
     rosters: Arc<Copies<ChatId, Roster>>,
-    blocks: Arc<Copies<blocks::Pair, bool>>,
+    blocks: Arc<BlockCopies>,
 }
 
 impl std::fmt::Debug for NodeCaches {
@@ -69,7 +79,7 @@ impl NodeCaches {
             sessions: Arc::new(Copies::new(settings.capacity, settings.ttl)),
             users: Arc::new(Copies::new(settings.capacity, settings.ttl)),
             rosters: Arc::new(Copies::new(settings.capacity, settings.ttl)),
-            blocks: Arc::new(Copies::new(settings.capacity, settings.ttl)),
+            blocks: Arc::new(BlockCopies::new(settings.capacity, settings.ttl)),
         }
     }
 
@@ -109,7 +119,7 @@ impl InvalidationSink for NodeCaches {
             Invalidation::User(user_id) => {
                 self.users.forget(&user_id);
                 // A block is published as its blocker's invalidation.
-                blocks::forget(&self.blocks, user_id);
+                self.blocks.forget_user(user_id);
             }
             Invalidation::Sessions { user_id, revoked } => {
                 sessions::forget(&self.sessions, user_id, revoked);

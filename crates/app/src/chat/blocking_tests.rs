@@ -564,3 +564,36 @@ async fn a_group_s_members_are_looked_up_in_one_read() {
         AppError::UserNotFound
     );
 }
+
+#[tokio::test]
+async fn a_block_that_fails_is_still_invalidated_everywhere_and_tells_nobody() {
+    let (blocker, blocked) = pair();
+    let mut mocks = Mocks::default();
+    // It may have committed before the error: other nodes must not keep "not blocked".
+    mocks
+        .blocks
+        .expect_block()
+        .times(1)
+        .returning(|_, _, _| Err(nerutalk_ports::PortError::unavailable("lost after commit")));
+    mocks
+        .blocks
+        .expect_unblock()
+        .times(1)
+        .returning(|_, _| Err(nerutalk_ports::PortError::unavailable("lost after commit")));
+    mocks
+        .bus
+        .expect_invalidate()
+        .withf(move |what| *what == nerutalk_domain::event::Invalidation::User(blocker))
+        .times(2)
+        .returning(|_| Ok(()));
+    mocks.bus.expect_publish().never();
+    let service = mocks.service();
+    assert_eq!(
+        service.block(blocker, blocked).await,
+        Err(AppError::Unavailable)
+    );
+    assert_eq!(
+        service.unblock(blocker, blocked).await,
+        Err(AppError::Unavailable)
+    );
+}

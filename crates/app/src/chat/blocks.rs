@@ -10,6 +10,7 @@ use nerutalk_domain::event::{Invalidation, PresenceChange};
 use nerutalk_ports::{Presence, Roster};
 
 use super::ChatService;
+use crate::cache::may_have_changed;
 use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
@@ -24,13 +25,16 @@ impl ChatService {
         if actor == user {
             return Err(AppError::CannotBlockSelf);
         }
-        self.ports
+        let outcome = self
+            .ports
             .blocks
             .block(actor, user, self.ports.clock.now())
-            .await
-            .or_not_found(AppError::UserNotFound)?;
+            .await;
         // Copies of blocks go with their blocker's: one invalidation for the pair.
-        self.invalidate(Invalidation::User(actor)).await;
+        if may_have_changed(&outcome) {
+            self.invalidate(Invalidation::User(actor)).await;
+        }
+        outcome.or_not_found(AppError::UserNotFound)?;
         for (told, about) in [(actor, user), (user, actor)] {
             let hidden = Presence {
                 user_id: about,
@@ -49,8 +53,11 @@ impl ChatService {
     /// # Errors
     /// [`AppError::Unavailable`] when the store cannot be written.
     pub async fn unblock(&self, actor: UserId, user: UserId) -> Result<(), AppError> {
-        self.ports.blocks.unblock(actor, user).await?;
-        self.invalidate(Invalidation::User(actor)).await;
+        let outcome = self.ports.blocks.unblock(actor, user).await;
+        if may_have_changed(&outcome) {
+            self.invalidate(Invalidation::User(actor)).await;
+        }
+        outcome?;
         match self.contacts(actor).await {
             Ok(contacts) if contacts.contains(&user) => {}
             Ok(_) => return Ok(()),

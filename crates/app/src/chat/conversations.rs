@@ -13,6 +13,7 @@ use nerutalk_ports::{AddMembersOutcome, ChatCursor, ChatSummary, NewChat, PortEr
 
 use super::ChatService;
 use super::limits::{CHAT_CREATE, MEMBER_ADD};
+use crate::cache::may_have_changed;
 use crate::error::cause_chain;
 use crate::{AppError, PortResultExt};
 
@@ -294,12 +295,15 @@ impl ChatService {
                 None => chat.details.avatar_url,
             },
         };
-        let updated = self
+        let outcome = self
             .ports
             .chats
             .update_details(chat_id, details, self.ports.clock.now())
-            .await?;
-        self.invalidate(Invalidation::Chat(chat_id)).await;
+            .await;
+        if may_have_changed(&outcome) {
+            self.invalidate(Invalidation::Chat(chat_id)).await;
+        }
+        let updated = outcome?;
         self.tell_members(chat_id, ChatEvent::ChatUpdated(updated.clone()))
             .await;
         self.view(updated).await
@@ -337,14 +341,21 @@ impl ChatService {
                 ChatDetails::GROUP_MAX_MEMBERS,
                 self.ports.clock.now(),
             )
-            .await?;
-        let (added, members) = match outcome {
+            .await;
+        let changed = match &outcome {
+            Ok(AddMembersOutcome::Added { added, .. }) => !added.is_empty(),
+            Ok(AddMembersOutcome::UnknownUsers(_) | AddMembersOutcome::TooLarge) => false,
+            Err(_) => may_have_changed(&outcome),
+        };
+        if changed {
+            self.invalidate(Invalidation::Chat(chat_id)).await;
+        }
+        let (added, members) = match outcome? {
             AddMembersOutcome::Added { added, members } => (added, members),
             AddMembersOutcome::UnknownUsers(_) => return Err(AppError::UserNotFound),
             AddMembersOutcome::TooLarge => return Err(group_too_large(USER_IDS)),
         };
         if !added.is_empty() {
-            self.invalidate(Invalidation::Chat(chat_id)).await;
             let recipients: Vec<UserId> = members.iter().map(|member| member.user_id).collect();
             let participants = added
                 .into_iter()
@@ -395,13 +406,11 @@ impl ChatService {
                 return Err(AppError::CannotRemoveOwner);
             }
         }
-        let removal = self
-            .ports
-            .chats
-            .remove_member(chat_id, user_id)
-            .await
-            .or_not_found(AppError::UserNotFound)?;
-        self.invalidate(Invalidation::Chat(chat_id)).await;
+        let outcome = self.ports.chats.remove_member(chat_id, user_id).await;
+        if may_have_changed(&outcome) {
+            self.invalidate(Invalidation::Chat(chat_id)).await;
+        }
+        let removal = outcome.or_not_found(AppError::UserNotFound)?;
         let event = ChatEvent::ParticipantRemoved { chat_id, user_id };
         self.tell(&[user_id], event.clone()).await;
         self.tell_members(chat_id, event).await;

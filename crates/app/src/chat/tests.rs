@@ -517,3 +517,56 @@ async fn more_members_than_a_group_holds_are_refused_before_any_lookup() {
         })
     );
 }
+
+#[tokio::test]
+async fn a_membership_write_that_fails_is_still_invalidated_everywhere() {
+    let owner = UserId::generate();
+    let (group, mut chats) = owned_group(owner);
+    let chat_id = group.id;
+    // It may have committed before the error: other nodes must not keep the old roster.
+    chats
+        .expect_remove_member()
+        .times(1)
+        .returning(|_, _| Err(PortError::unavailable("connection lost after commit")));
+    chats
+        .expect_add_members()
+        .times(1)
+        .returning(|_, _, _, _| Err(PortError::unavailable("connection lost after commit")));
+    let mut bus = MockEventBus::new();
+    bus.expect_invalidate()
+        .withf(move |what| *what == Invalidation::Chat(chat_id))
+        .times(2)
+        .returning(|_| Ok(()));
+    bus.expect_publish().never();
+    let service = service_with_typing(chats, bus);
+    assert!(matches!(
+        service.remove_participant(owner, chat_id, owner).await,
+        Err(AppError::Unavailable)
+    ));
+    let newcomer = UserId::generate();
+    assert!(matches!(
+        service
+            .add_participants(owner, chat_id, vec![newcomer])
+            .await,
+        Err(AppError::Unavailable)
+    ));
+}
+
+#[tokio::test]
+async fn a_write_that_found_nothing_invalidates_nothing() {
+    let owner = UserId::generate();
+    let (group, mut chats) = owned_group(owner);
+    let chat_id = group.id;
+    chats
+        .expect_remove_member()
+        .times(1)
+        .returning(|_, _| Err(PortError::NotFound));
+    let mut bus = MockEventBus::new();
+    bus.expect_invalidate().never();
+    bus.expect_publish().never();
+    let service = service_with_typing(chats, bus);
+    assert_eq!(
+        service.remove_participant(owner, chat_id, owner).await,
+        Err(AppError::UserNotFound)
+    );
+}

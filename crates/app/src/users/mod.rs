@@ -10,8 +10,9 @@ use nerutalk_domain::{
     text::{self, Lines},
     user::{Profile, User, Username, search_query},
 };
-use nerutalk_ports::{Clock, EventBus, UserRepository, UserSearch};
+use nerutalk_ports::{Clock, EventBus, PortError, UserRepository, UserSearch};
 
+use crate::cache::may_have_changed;
 use crate::error::cause_chain;
 use crate::{AppError, AuthenticatedUser, PortResultExt};
 
@@ -59,13 +60,20 @@ impl UserService {
         Self { users, clock, bus }
     }
 
-    /// Tells every node that `user`'s account changed, once it is stored
-    /// (best effort: see docs/architecture.md, "Caches").
-    async fn changed(&self, user: User) -> User {
-        if let Err(error) = self.bus.invalidate(&Invalidation::User(user.id)).await {
-            tracing::warn!(user_id = %user.id, error = %cause_chain(&error), "invalidation not published; other nodes' copies expire with the cache TTL");
+    /// Tells every node that account `id` changed, once a write of it
+    /// answered `outcome`: also when it failed, since it may have committed
+    /// first (best effort: see docs/architecture.md, "Caches").
+    async fn changed(
+        &self,
+        id: UserId,
+        outcome: Result<User, PortError>,
+    ) -> Result<User, PortError> {
+        if may_have_changed(&outcome)
+            && let Err(error) = self.bus.invalidate(&Invalidation::User(id)).await
+        {
+            tracing::warn!(user_id = %id, error = %cause_chain(&error), "invalidation not published; other nodes' copies expire with the cache TTL");
         }
-        user
+        outcome
     }
 
     /// Applies a profile edit; nothing is stored unless every field is valid.
@@ -101,12 +109,13 @@ impl UserService {
                 Profile::parse_avatar_url,
             )?,
         };
-        let user = self
+        let outcome = self
             .users
             .update_profile(actor.user.id, profile, self.clock.now())
+            .await;
+        self.changed(actor.user.id, outcome)
             .await
-            .or_not_found(AppError::UserNotFound)?;
-        Ok(self.changed(user).await)
+            .or_not_found(AppError::UserNotFound)
     }
 
     /// Another user's public profile; disabled accounts are not shown.
@@ -162,12 +171,13 @@ impl UserService {
         tag: &str,
     ) -> Result<User, AppError> {
         let language = Language::parse(tag)?;
-        let user = self
+        let outcome = self
             .users
             .set_language(actor.user.id, language, self.clock.now())
+            .await;
+        self.changed(actor.user.id, outcome)
             .await
-            .or_not_found(AppError::UserNotFound)?;
-        Ok(self.changed(user).await)
+            .or_not_found(AppError::UserNotFound)
     }
 }
 
@@ -238,6 +248,38 @@ mod tests {
             .update_profile(&actor, ProfileUpdate::default())
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_profile_write_that_fails_is_still_invalidated_everywhere() {
+        let mut users = MockUserRepository::new();
+        users
+            .expect_update_profile()
+            .times(1)
+            .returning(|_, _, _| Err(PortError::unavailable("lost after commit")));
+        users
+            .expect_set_language()
+            .times(1)
+            .returning(|_, _, _| Err(PortError::NotFound));
+        let actor = actor();
+        let user_id = actor.user.id;
+        let mut bus = MockEventBus::new();
+        // Once: for the write that may have committed, not for the one that found no account.
+        bus.expect_invalidate()
+            .withf(move |what| *what == Invalidation::User(user_id))
+            .times(1)
+            .returning(|_| Ok(()));
+        let service = UserService::new(Arc::new(users), Arc::new(SystemClock), Arc::new(bus));
+        assert_eq!(
+            service
+                .update_profile(&actor, ProfileUpdate::default())
+                .await,
+            Err(AppError::Unavailable)
+        );
+        assert_eq!(
+            service.set_language(&actor, "en").await,
+            Err(AppError::UserNotFound)
+        );
     }
 
     #[tokio::test]
