@@ -12,6 +12,19 @@ use anyhow::{Context, Result, bail};
 use crate::server::{self, Scratch};
 use crate::{cargo, checks, run, target_dir};
 
+/// Builds the load generators in release mode, and the server too unless
+/// `with_server` is false (a given binary is measured instead); returns the
+/// folder they are in.
+pub(crate) fn build_release(with_server: bool) -> Result<std::path::PathBuf> {
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "nerutalk-bench"]);
+    if with_server {
+        build.args(["-p", "nerutalk-server"]);
+    }
+    run(build)?;
+    Ok(target_dir().join("release"))
+}
+
 pub(crate) fn psql(sql: &str) -> Result<()> {
     let status = Command::new("psql")
         .args([
@@ -116,13 +129,7 @@ pub fn chat(args: &[String]) -> Result<()> {
     let options = ChatOptions::parse(args)?;
     checks::postgres_reachable()?;
     checks::redis_reachable()?;
-    let mut build = cargo();
-    build.args(["build", "--release", "-p", "nerutalk-bench"]);
-    if options.server.is_none() {
-        build.args(["-p", "nerutalk-server"]);
-    }
-    run(build)?;
-    let release = target_dir().join("release");
+    let release = build_release(options.server.is_none())?;
     let binary = options
         .server
         .clone()
@@ -213,17 +220,7 @@ struct LoginSetup {
 /// sign-in limits at their defaults. `extra` is passed to the load
 /// generator (`--flood`, `--seconds`, `--every-ms`).
 pub fn login(extra: &[String]) -> Result<()> {
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "nerutalk-server",
-        "-p",
-        "nerutalk-bench",
-    ]);
-    run(build)?;
-    let release = target_dir().join("release");
+    let release = build_release(true)?;
     // The first three measure the pool alone, so the limits must not stop
     // the flood first; the last is what a default server does.
     let unlimited = [

@@ -9,9 +9,9 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::bench::psql;
+use crate::bench::{build_release, psql};
+use crate::checks;
 use crate::server::{self, Scratch};
-use crate::{cargo, checks, run, target_dir};
 
 const PASSWORD: &str = "Bench12345";
 
@@ -50,17 +50,7 @@ pub fn http(extra: &[String]) -> Result<()> {
     let options = options(extra)?;
     checks::postgres_reachable()?;
     wrk_installed()?;
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "nerutalk-server",
-        "-p",
-        "nerutalk-bench",
-    ]);
-    run(build)?;
-    let release = target_dir().join("release");
+    let release = build_release(true)?;
     let database = format!("nerutalk_bench_http_{}", std::process::id());
     psql(&format!("CREATE DATABASE {database}"))?;
     let outcome = bench(&release, &database, &options);
