@@ -32,6 +32,40 @@ pub struct LimitPolicy {
     pub reset_seconds: u64,
 }
 
+impl AppError {
+    /// A refusal by the limit `name` with `quota`, as a GCRA decision tells
+    /// it: the waits rounded up to whole seconds, so a client never retries
+    /// early, and the retry at least one second away (`Retry-After: 0`
+    /// would invite a retry that is refused again).
+    #[must_use]
+    pub fn rate_limited(
+        name: &'static str,
+        quota: &nerutalk_ports::Quota,
+        retry_after: std::time::Duration,
+        reset_after: std::time::Duration,
+    ) -> Self {
+        Self::RateLimited {
+            retry_after_seconds: whole_seconds(retry_after).max(1),
+            limit: LimitPolicy {
+                name,
+                quota: quota.limit().get(),
+                window_seconds: whole_seconds(quota.period()),
+                reset_seconds: whole_seconds(reset_after),
+            },
+        }
+    }
+}
+
+/// A duration in whole seconds, rounded up.
+fn whole_seconds(duration: std::time::Duration) -> u64 {
+    let seconds = duration.as_secs();
+    if duration.subsec_nanos() > 0 {
+        seconds.saturating_add(1)
+    } else {
+        seconds
+    }
+}
+
 /// A use case's failure. Flat on purpose: every variant is one thing a client
 /// can be told, in any of the five languages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, EnumIter)]
@@ -323,6 +357,14 @@ pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn waits_round_up_to_whole_seconds() {
+        use std::time::Duration;
+        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(whole_seconds(Duration::from_secs(12)), 12);
+        assert_eq!(whole_seconds(Duration::from_millis(12_001)), 13);
+    }
 
     #[test]
     fn codes_are_unique_and_ids_follow_them() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use nerutalk_ports::{Clock, Decision, PortError, Quota, RateKey, RateLimiter};
 
-use crate::error::{AppError, LimitPolicy, cause_chain};
+use crate::error::{AppError, cause_chain};
 
 /// How long a check may take before the limiter counts as down: a Redis
 /// that does not answer at all would otherwise hold every request for as
@@ -39,17 +39,12 @@ pub(crate) async fn admit(
         Ok(Decision::Limited {
             retry_after,
             reset_after,
-        }) => Err(AppError::RateLimited {
-            // At least one second: `Retry-After: 0` would invite a retry
-            // that is refused again.
-            retry_after_seconds: whole_seconds(retry_after).max(1),
-            limit: LimitPolicy {
-                name: key.limit().as_str(),
-                quota: quota.limit().get(),
-                window_seconds: whole_seconds(quota.period()),
-                reset_seconds: whole_seconds(reset_after),
-            },
-        }),
+        }) => Err(AppError::rate_limited(
+            key.limit().as_str(),
+            quota,
+            retry_after,
+            reset_after,
+        )),
         Err(error) if fail_open => {
             tracing::warn!(
                 limit = %key.limit(),
@@ -59,27 +54,5 @@ pub(crate) async fn admit(
             Ok(())
         }
         Err(error) => Err(error.into()),
-    }
-}
-
-/// A duration in whole seconds, rounded up so a client never retries early.
-fn whole_seconds(duration: Duration) -> u64 {
-    let seconds = duration.as_secs();
-    if duration.subsec_nanos() > 0 {
-        seconds.saturating_add(1)
-    } else {
-        seconds
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waits_round_up_to_whole_seconds() {
-        assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
-        assert_eq!(whole_seconds(Duration::from_secs(12)), 12);
-        assert_eq!(whole_seconds(Duration::from_millis(12_001)), 13);
     }
 }

@@ -3,9 +3,9 @@
 //! store), and the point at which a socket that keeps sending over it is
 //! taken for a flood and closed.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use nerutalk_app::{AppError, LimitPolicy};
+use nerutalk_app::AppError;
 use nerutalk_ports::rate_limit::gcra;
 use nerutalk_ports::{Decision, Quota};
 
@@ -88,36 +88,21 @@ impl FrameBudget {
                 if self.refused_in_a_row >= self.limit.flood_after {
                     return FrameVerdict::Close;
                 }
-                let quota = &self.limit.quota;
-                FrameVerdict::Refuse(AppError::RateLimited {
-                    // At least one second, as on REST: `0` would invite a
-                    // frame that is refused again.
-                    retry_after_seconds: whole_seconds(retry_after).max(1),
-                    limit: LimitPolicy {
-                        name: WS_FRAMES,
-                        quota: quota.limit().get(),
-                        window_seconds: whole_seconds(quota.period()),
-                        reset_seconds: whole_seconds(reset_after),
-                    },
-                })
+                FrameVerdict::Refuse(AppError::rate_limited(
+                    WS_FRAMES,
+                    &self.limit.quota,
+                    retry_after,
+                    reset_after,
+                ))
             }
         }
-    }
-}
-
-/// A duration in whole seconds, rounded up so a client never retries early.
-fn whole_seconds(duration: Duration) -> u64 {
-    let seconds = duration.as_secs();
-    if duration.subsec_nanos() > 0 {
-        seconds.saturating_add(1)
-    } else {
-        seconds
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroU32;
+    use std::time::Duration;
 
     use super::*;
 
